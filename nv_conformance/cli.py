@@ -1,0 +1,58 @@
+"""``nv-conformance`` command line: run | serve | fuzz | selftest.
+
+Each subcommand lives in its own module exposing ``configure(parser)`` and ``main(args) -> int``;
+this module only dispatches and turns KitError into one line on stderr (exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+from .errors import KitError
+
+SUBCOMMANDS = {
+    "run": ("nv_conformance.commands.run", "run the conformance features (embedded reference by default)"),
+    "serve": ("reference_impl.command", "serve the reference provider (API + authorization server)"),
+    "fuzz": ("nv_conformance.commands.fuzz", "fuzz the contract with schemathesis"),
+    "selftest": ("nv_conformance.commands.selftest", "prove the verdicts against faulty and benign providers"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nv-conformance", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"nv-conformance {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # subcommand not built in this version
+            raise
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        module.configure(sub_parser)
+        sub_parser.set_defaults(_main=module.main)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_main", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._main(args) or 0)
+    except KitError as exc:
+        print(f"nv-conformance {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"nv-conformance {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

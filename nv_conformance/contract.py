@@ -1,0 +1,262 @@
+"""An API version's OpenAPI contract as compiled validators.
+
+The one source of truth for shapes, patterns and error codes: the checker validates
+responses with it and the reference provider validates requests with it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft4Validator
+from referencing import Registry
+from referencing.jsonschema import DRAFT4
+
+from .profiles import get_profile
+
+_BASE_URI = "urn:nv-conformance:contract"
+_HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+class ContractError(ValueError):
+    """The contract file is unreadable or lacks something the kit needs."""
+
+
+class PointerNotFoundError(ContractError):
+    """A JSON pointer (e.g. from a feature file) names nothing in the contract."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    scopes: tuple[str, ...]
+    pointer: str
+    has_request_body: bool
+    request_body_required: bool
+
+
+def normalise_pointer(pointer: str) -> str:
+    """Accept ``#/a/b``, ``/a/b`` and ``a/b``; return ``/a/b``."""
+    pointer = pointer.strip()
+    if pointer.startswith("#"):
+        pointer = pointer[1:]
+    if not pointer.startswith("/"):
+        pointer = "/" + pointer
+    return pointer
+
+
+def _unescape(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+class Contract:
+    """A loaded OpenAPI 3.0 document with lookups the kit needs."""
+
+    def __init__(self, document: dict[str, Any], source: str = "<memory>") -> None:
+        if not isinstance(document, dict) or "paths" not in document:
+            raise ContractError(f"{source}: not an OpenAPI document (no 'paths')")
+        self.document = document
+        self.source = source
+        resource = DRAFT4.create_resource(document)
+        self._registry: Registry = Registry().with_resource(_BASE_URI, resource)
+        self._validators: dict[str, Draft4Validator] = {}
+
+    # -- loading -----------------------------------------------------------------
+    @classmethod
+    def from_file(cls, path: str | Path) -> Contract:
+        path = Path(path)
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ContractError(f"cannot read contract {path}: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise ContractError(f"contract {path} is not valid YAML: {exc}") from exc
+        return cls(document, source=str(path))
+
+    @classmethod
+    def for_version(cls, version: str) -> Contract:
+        """The kit's own contract of ``version`` (cached: contracts are immutable)."""
+        return _contract_for_version(get_profile(version).version)
+
+    # -- plain facts -------------------------------------------------------------
+    @property
+    def version(self) -> str:
+        return str(self.document.get("info", {}).get("version", ""))
+
+    @cached_property
+    def server_base_path(self) -> str:
+        """Path part of the first server URL (``/number-verification/v2``)."""
+        servers = self.document.get("servers") or [{}]
+        url = servers[0].get("url", "")
+        url = re.sub(r"^\{apiRoot\}", "", url)
+        url = re.sub(r"^[a-z]+://[^/]+", "", url)
+        return url.rstrip("/")
+
+    @cached_property
+    def operations(self) -> dict[str, Operation]:
+        found: dict[str, Operation] = {}
+        for path, item in (self.document.get("paths") or {}).items():
+            for method in _HTTP_METHODS:
+                op = item.get(method) if isinstance(item, dict) else None
+                if not isinstance(op, dict) or "operationId" not in op:
+                    continue
+                scopes: list[str] = []
+                for requirement in op.get("security") or self.document.get("security") or []:
+                    for values in requirement.values():
+                        scopes.extend(values)
+                body = op.get("requestBody")
+                escaped = path.replace("~", "~0").replace("/", "~1")
+                found[op["operationId"]] = Operation(
+                    operation_id=op["operationId"],
+                    method=method.upper(),
+                    path=path,
+                    scopes=tuple(scopes),
+                    pointer=f"/paths/{escaped}/{method}",
+                    has_request_body=body is not None,
+                    request_body_required=bool(body and self._deref(body).get("required")),
+                )
+        return found
+
+    def operation(self, operation_id: str) -> Operation:
+        try:
+            return self.operations[operation_id]
+        except KeyError:
+            known = ", ".join(sorted(self.operations))
+            raise ContractError(f"operation {operation_id!r} is not in the contract (known: {known})") from None
+
+    def operation_for(self, method: str, path: str) -> Operation | None:
+        for op in self.operations.values():
+            if op.method == method.upper() and op.path == path:
+                return op
+        return None
+
+    # -- pointers and validators -------------------------------------------------
+    def resolve(self, pointer: str) -> Any:
+        """The node at ``pointer``; raises PointerNotFoundError when there is none."""
+        node: Any = self.document
+        norm = normalise_pointer(pointer)
+        for token in norm.split("/")[1:]:
+            token = _unescape(token)
+            if isinstance(node, dict) and token in node:
+                node = node[token]
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                raise PointerNotFoundError(f"the contract has nothing at '#{norm}'")
+        return node
+
+    def _deref(self, node: Any) -> Any:
+        while isinstance(node, dict) and "$ref" in node and str(node["$ref"]).startswith("#"):
+            node = self.resolve(node["$ref"])
+        return node
+
+    def validator_at(self, pointer: str) -> Draft4Validator:
+        """A compiled validator for the schema at ``pointer`` (e.g. ``#/components/schemas/X``)."""
+        norm = normalise_pointer(pointer)
+        cached = self._validators.get(norm)
+        if cached is None:
+            self.resolve(norm)  # raises PointerNotFoundError for a pointer that names nothing
+            cached = Draft4Validator({"$ref": f"{_BASE_URI}#{norm}"}, registry=self._registry)
+            self._validators[norm] = cached
+        return cached
+
+    def errors_at(self, pointer: str, instance: Any) -> list[str]:
+        """Human-readable schema violations of ``instance`` against the schema at ``pointer``."""
+        return [_describe(e) for e in self.validator_at(pointer).iter_errors(instance)]
+
+    def _response_node(self, operation_id: str, status: int) -> dict[str, Any] | None:
+        op = self.operation(operation_id)
+        responses = self._deref(self.resolve(op.pointer)).get("responses") or {}
+        node = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX")
+        return self._deref(node) if node is not None else None
+
+    def documented_statuses(self, operation_id: str) -> list[int]:
+        op = self.operation(operation_id)
+        responses = self.resolve(op.pointer).get("responses") or {}
+        return sorted(int(s) for s in responses if s.isdigit())
+
+    def response_schema_pointer(self, operation_id: str, status: int) -> str | None:
+        """Pointer of the JSON schema of ``status`` for the operation, None if undocumented."""
+        op = self.operation(operation_id)
+        responses = self.resolve(op.pointer).get("responses") or {}
+        key = str(status) if str(status) in responses else f"{str(status)[0]}XX"
+        if key not in responses:
+            return None
+        node = responses[key]
+        pointer = f"{op.pointer}/responses/{key}"
+        if isinstance(node, dict) and "$ref" in node:
+            pointer = normalise_pointer(node["$ref"])
+            node = self._deref(node)
+        content = (node or {}).get("content") or {}
+        for media_type in content:
+            if media_type.split(";")[0].strip().lower() == "application/json":
+                escaped = media_type.replace("~", "~0").replace("/", "~1")
+                return f"{pointer}/content/{escaped}/schema"
+        return None
+
+    def response_validator(self, operation_id: str, status: int) -> Draft4Validator | None:
+        pointer = self.response_schema_pointer(operation_id, status)
+        return self.validator_at(pointer) if pointer else None
+
+    def request_body_pointer(self, operation_id: str) -> str | None:
+        op = self.operation(operation_id)
+        if not op.has_request_body:
+            return None
+        body = self.resolve(op.pointer)["requestBody"]
+        pointer = f"{op.pointer}/requestBody"
+        if "$ref" in body:
+            pointer = normalise_pointer(body["$ref"])
+        return f"{pointer}/content/application~1json/schema"
+
+    def allowed_error_codes(self, operation_id: str, status: int) -> frozenset[str] | None:
+        """Codes the contract allows for ``status`` (from ``code`` enums); None when it does not say."""
+        pointer = self.response_schema_pointer(operation_id, status)
+        if pointer is None:
+            return None
+        codes: set[str] = set()
+        self._collect_enum(self._deref(self.resolve(pointer)), "code", codes)
+        return frozenset(codes) if codes else None
+
+    def _collect_enum(self, schema: Any, prop: str, into: set[str]) -> None:
+        schema = self._deref(schema)
+        if not isinstance(schema, dict):
+            return
+        enum = ((schema.get("properties") or {}).get(prop) or {}).get("enum")
+        if enum:
+            into.update(str(v) for v in enum)
+        for key in ("allOf", "anyOf", "oneOf"):
+            for sub in schema.get(key) or []:
+                self._collect_enum(sub, prop, into)
+
+    @cached_property
+    def x_correlator_pattern(self) -> re.Pattern[str] | None:
+        """The x-correlator header pattern, None when the version allows any string."""
+        for op in self.operations.values():
+            for param in self.resolve(op.pointer).get("parameters") or []:
+                param = self._deref(param)
+                if param.get("in") == "header" and str(param.get("name", "")).lower() == "x-correlator":
+                    schema = self._deref(param.get("schema") or {})
+                    pattern = schema.get("pattern")
+                    return re.compile(pattern) if pattern else None
+        return None
+
+    def x_correlator_is_valid(self, value: str) -> bool:
+        pattern = self.x_correlator_pattern
+        return pattern is None or pattern.search(value) is not None
+
+
+def _describe(error: Any) -> str:
+    where = "$" + "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in error.absolute_path)
+    return f"{where}: {error.message}"
+
+
+@cache
+def _contract_for_version(version: str) -> Contract:
+    return Contract.from_file(get_profile(version).contract_path)

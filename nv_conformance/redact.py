@@ -1,0 +1,95 @@
+"""The only place that decides what may be printed: tokens, keys, operator tokens, phone numbers.
+
+Reports, logs and terminal output pass every string through :func:`redact`. Known secrets
+(static tokens, client secrets, operator tokens from a config) are registered with
+:func:`register_secret` and masked wherever they appear, whatever their shape.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.S)
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*)?")
+_BEARER = re.compile(r"(?i)\b(bearer)\s+(?!\(redacted\))[^\s\"',;]+")
+_OPERATOR_TOKEN = re.compile(r"(?i)(operatortoken:)(?!\(redacted\))[^\s\"'&,;]+")
+_FORM_SECRET = re.compile(
+    r"(?i)\b(assertion|client_assertion|client_secret|access_token|refresh_token|id_token|auth_req_id)"
+    r"([\"']?\s*[=:]\s*[\"']?)(?!\(redacted\))[^\s\"'&,;}]+"
+)
+_QUERY_CODE = re.compile(r"([?&]code=)[^&\s\"']+")  # authorization codes in redirect URLs, not CAMARA error codes
+_PHONE = re.compile(r"(?<![\w+])(\+|%2B|tel:\+?)(\d{5,15})(?!\d)")
+_SHA256_HEX = re.compile(r"(?<![0-9a-fA-F])([0-9a-fA-F]{6})[0-9a-fA-F]{58}(?![0-9a-fA-F])")
+
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Mask ``value`` wherever it appears from now on (values shorter than 6 characters are ignored)."""
+    if value and len(value) >= 6:
+        with _lock:
+            _secrets.add(value)
+
+
+def mask_phone(number: str) -> str:
+    """``+447700900123`` -> ``+44770090****``: enough to tell numbers apart, not enough to dial."""
+    digits = number.lstrip("+")
+    keep = max(len(digits) - 4, 0)
+    return ("+" if number.startswith("+") else "") + digits[:keep] + "*" * (len(digits) - keep)
+
+
+def _phone(match: re.Match[str]) -> str:
+    prefix, digits = match.group(1), match.group(2)
+    keep = max(len(digits) - 4, 0)
+    return prefix + digits[:keep] + "****"
+
+
+def redact(text: Any) -> str:
+    """``text`` as a string with every secret and phone number masked."""
+    out = text if isinstance(text, str) else str(text)
+    if not out:
+        return out
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in out:
+            out = out.replace(secret, "(redacted)")
+    out = _PEM.sub("(private key redacted)", out)
+    out = _JWT.sub("eyJ…(redacted)", out)
+    out = _BEARER.sub(lambda m: f"{m.group(1)} (redacted)", out)
+    out = _OPERATOR_TOKEN.sub(lambda m: f"{m.group(1)}(redacted)", out)
+    out = _FORM_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}(redacted)", out)
+    out = _QUERY_CODE.sub(lambda m: f"{m.group(1)}(redacted)", out)
+    out = _SHA256_HEX.sub(lambda m: f"{m.group(1)}…(sha256)", out)
+    out = _PHONE.sub(_phone, out)
+    return out
+
+
+def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers safe to print: credentials replaced, everything else redacted as text."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    safe: dict[str, str] = {}
+    for name, value in items:
+        if name.lower() in SENSITIVE_HEADERS:
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            safe[name] = f"{scheme} (redacted)".strip()
+        else:
+            safe[name] = redact(value)
+    return safe
+
+
+def redact_json(value: Any) -> Any:
+    """A deep copy of a JSON-like value with every string redacted."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {redact(str(k)): redact_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_json(v) for v in value]
+    return value

@@ -1,0 +1,1 @@
+"""Access tokens for the kit: one module per method (see base.py for the protocol)."""

@@ -1,0 +1,62 @@
+"""What the rest of the kit knows about tokens: kinds, the issued token, the provider protocol.
+
+A scenario asks for a *kind* of token; the target config decides how each kind is
+obtained (static, command, jwt-bearer, ciba, authorization-code, reference).
+Tokens are single-use on CAMARA targets, so a provider fetches a fresh one per call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class TokenKind(StrEnum):
+    VALID = "valid"              # network- or SIM-based, with the scope the operation needs
+    OTHER_SCOPE = "other_scope"  # network- or SIM-based, only the other operation's scope
+    NON_NETWORK = "non_network"  # obtained without network- or SIM-based authentication (e.g. tel: subject)
+    EXPIRED = "expired"          # was valid, now past exp
+    INVALID = "invalid"          # garbage / not issued by the target
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """One access token and what the token response said about it."""
+
+    access_token: str
+    kind: TokenKind
+    scope: str
+    expires_in: int | None = None
+    refresh_token_issued: bool = False
+    method: str = ""
+
+    def __repr__(self) -> str:  # never show the token itself
+        return f"IssuedToken(kind={self.kind.value}, scope={self.scope!r}, method={self.method!r}, expires_in={self.expires_in})"
+
+
+@dataclass(frozen=True)
+class OffNetworkOutcome:
+    """Result of asking for a network-based token from a connection the network cannot identify."""
+
+    token_issued: bool
+    error: str | None  # OAuth error code returned instead (e.g. access_denied, login_required)
+    detail: str = ""
+
+
+class TokenProvider(Protocol):
+    """Obtains tokens of each kind for one target."""
+
+    def supports(self, kind: TokenKind) -> bool:
+        """False when the target config provides no way to obtain this kind (scenario is skipped)."""
+
+    def get(self, kind: TokenKind, scope: str) -> IssuedToken:
+        """A fresh token of ``kind`` carrying ``scope``; raises TokenError with a one-line reason."""
+
+    def supports_off_network(self) -> bool:
+        """True when the target can simulate a connection that is not on the mobile network."""
+
+    def try_off_network(self, scope: str) -> OffNetworkOutcome:
+        """Ask for a network-based token from an address the network does not know."""
+
+    def close(self) -> None: ...
