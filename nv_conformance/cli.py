@@ -1,4 +1,4 @@
-"""``nv-conformance`` command line: run | serve | fuzz | selftest.
+"""nv-conformance: conformance kit for the CAMARA Number Verification API.
 
 Each subcommand lives in its own module exposing ``configure(parser)`` and ``main(args) -> int``;
 this module only dispatches and turns KitError into one line on stderr (exit 2).
