@@ -32,6 +32,7 @@ class HttpSettings:
     verify_tls: bool = True
     ca_bundle: str | None = None
     insecure: bool = False
+    local_address: str | None = None  # source IP to bind (e.g. a loopback alias standing in for a device)
 
     def verify(self) -> bool | str:
         if self.insecure:
@@ -81,14 +82,19 @@ class ResponseTooLargeError(TargetError):
 class GuardedClient:
     """A thin wrapper over one ``httpx.Client`` with the rules above."""
 
-    def __init__(self, settings: HttpSettings | None = None) -> None:
+    def __init__(self, settings: HttpSettings | None = None, *, transport: httpx.BaseTransport | None = None) -> None:
+        """``transport`` is for tests (e.g. ``httpx.MockTransport``); by default a real one is built."""
         self.settings = settings or HttpSettings()
         s = self.settings
+        if transport is None and s.local_address:
+            # httpx ignores the client's ``verify`` when a transport is given, so it goes here too.
+            transport = httpx.HTTPTransport(local_address=s.local_address, verify=s.verify(), trust_env=False)
         self._client = httpx.Client(
             timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout, pool=s.connect_timeout),
             follow_redirects=False,
             verify=s.verify(),
             trust_env=False,
+            transport=transport,
         )
 
     def request(
