@@ -60,3 +60,25 @@ class TokenProvider(Protocol):
         """Ask for a network-based token from an address the network does not know."""
 
     def close(self) -> None: ...
+
+    # Optional (added later, so callers use ``unsupported_reason`` below rather than calling it directly):
+    # def reason_unsupported(self, kind: TokenKind) -> str:
+    #     """Why ``supports(kind)`` is False, as one line for the skipped scenario ("" when supported)."""
+
+
+def unsupported_reason(provider: TokenProvider, kind: TokenKind) -> str:
+    """Why ``provider`` cannot give a ``kind`` token; works with providers that predate ``reason_unsupported``."""
+    if provider.supports(kind):
+        return ""
+    explain = getattr(provider, "reason_unsupported", None)
+    reason = explain(kind) if callable(explain) else ""
+    return reason or f"the target config gives no way to obtain a {kind.value} token"
+
+
+def off_network_unsupported_reason(provider: TokenProvider) -> str:
+    """Why ``provider`` cannot try an off-network token request ("" when it can)."""
+    if provider.supports_off_network():
+        return ""
+    explain = getattr(provider, "reason_off_network_unsupported", None)
+    reason = explain() if callable(explain) else ""
+    return reason or "the target config gives no way to request a token from an off-network address"
