@@ -1,0 +1,473 @@
+"""Target config: what to test and how to reach it, read from a YAML file (or the embedded default).
+
+Every problem in a config is reported as one ``ConfigError`` naming the setting path
+(``test_data.phone_number: not an E.164 number``), never a traceback: the person who
+runs the kit against their staging system must be able to fix the file from the message.
+
+``${NAME}`` anywhere in the YAML is replaced from the environment so that secrets stay out
+of the file. Interpolated values under ``tokens`` are registered with :mod:`redact`.
+A reference tester kit (``kit:``) fills the API root, base paths, test numbers and makes the
+token layer use the ``reference`` method unless a ``tokens`` section is given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from .contract import Contract, ContractError
+from .errors import ConfigError
+from .http import DEFAULT_MAX_BODY_BYTES, HttpSettings
+from .profiles import UnknownVersionError, get_profile
+from .redact import mask_phone, redact, register_secret
+
+DEFAULT_API_VERSION = "vwip"
+KIT_FORMAT = "nv-conformance-tester-kit/1"
+E164 = re.compile(r"^\+[1-9][0-9]{4,14}$")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+_TOP_LEVEL = {
+    "api_root", "api_version", "base_path", "spec", "kit", "tls", "http", "run", "test_data", "tokens", "embedded",
+}
+_OVERRIDABLE = {"api_root", "api_version", "base_path", "spec", "embedded"}
+_SECRET_KEY_HINTS = ("token", "secret", "password", "assertion", "subject", "key")
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    ca_bundle: str | None = None  # absolute path of a PEM bundle to trust instead of the system store
+    insecure: bool = False        # no certificate verification at all (a warning is printed)
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    max_seconds: float = 900.0  # the run stops starting new scenarios after this long
+
+
+@dataclass(frozen=True)
+class TestData:
+    __test__ = False  # not a pytest test class
+
+    phone_number: str | None = None        # the number the valid tokens identify
+    other_phone_number: str | None = None  # a valid number that is not the subscriber's
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """A validated target. ``embedded`` means "start the reference provider and use its kit"."""
+
+    api_root: str
+    api_version: str
+    base_path: str
+    spec: Path | None = None
+    kit: Mapping[str, Any] | None = field(default=None, repr=False)
+    kit_path: Path | None = None
+    tls: TlsConfig = TlsConfig()
+    http: HttpSettings = HttpSettings()
+    run: RunLimits = RunLimits()
+    test_data: TestData = TestData()
+    tokens: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    embedded: bool = False
+    source: str = "embedded reference"  # the config file, for reports
+    base_path_explicit: bool = False    # True when base_path was set by the user, not derived
+
+    @property
+    def api_base_url(self) -> str:
+        """``api_root`` + ``base_path``: the URL the operation paths are appended to."""
+        return self.api_root.rstrip("/") + self.base_path
+
+    @property
+    def target_label(self) -> str:
+        """How reports name the target."""
+        if self.embedded:
+            return f"embedded reference provider ({self.api_base_url or 'not started'})"
+        return self.api_base_url
+
+    def contract(self) -> Contract:
+        """The contract scenarios are checked against: ``spec`` if given, else the kit's own for the version."""
+        if self.spec is not None:
+            return _load_spec(self.spec, "spec")
+        return Contract.for_version(self.api_version)
+
+    def with_kit(self, kit: Mapping[str, Any], *, kit_path: Path | None = None) -> TargetConfig:
+        """This config completed from a reference tester kit (the embedded reference uses this too).
+
+        Settings given explicitly win over the kit's; the kit fills only what is missing.
+        """
+        _validate_kit(kit, "kit")
+        _register_kit_secrets(kit)
+        api_root = self.api_root or _check_url(str(kit["api_root"]), "kit.api_root")
+        base_path = self.base_path
+        if not self.base_path_explicit:
+            base_paths = kit.get("base_paths") or {}
+            base_path = _check_base_path(base_paths.get(self.api_version, base_path), "kit.base_paths")
+        subscribers = kit.get("subscribers") or []
+        numbers = [s.get("phone_number") for s in subscribers if isinstance(s, Mapping)]
+        test_data = TestData(
+            phone_number=self.test_data.phone_number or (numbers[0] if numbers else None),
+            other_phone_number=self.test_data.other_phone_number or (numbers[1] if len(numbers) > 1 else None),
+        )
+        for index, number in enumerate((test_data.phone_number, test_data.other_phone_number)):
+            if number and not E164.match(number):
+                raise ConfigError(f"kit.subscribers[{index}].phone_number", "not an E.164 number")
+        tokens = self.tokens or {"defaults": {"method": "reference"}}
+        return replace(
+            self, api_root=api_root, base_path=base_path, kit=kit, kit_path=kit_path or self.kit_path,
+            test_data=test_data, tokens=tokens,
+        )
+
+    def declared_options(self) -> dict[str, Any]:
+        """The settings a test result statement shows: nothing secret, numbers masked."""
+        methods: dict[str, str] = {}
+        defaults = self.tokens.get("defaults") if isinstance(self.tokens.get("defaults"), Mapping) else {}
+        for kind, section in self.tokens.items():
+            if kind == "defaults" or not isinstance(section, Mapping):
+                continue
+            methods[kind] = str(section.get("method") or defaults.get("method") or "?")
+        if not methods and defaults.get("method"):
+            methods["all kinds"] = str(defaults["method"])
+        options: dict[str, Any] = {
+            "config": self.source,
+            "api_root": self.api_root,
+            "api_version": self.api_version,
+            "base_path": self.base_path,
+            "spec": str(self.spec) if self.spec else "kit contract for the version",
+            "tester_kit": str(self.kit_path) if self.kit_path else ("embedded" if self.embedded else "none"),
+            "tls.ca_bundle": self.tls.ca_bundle or "system",
+            "tls.insecure": self.tls.insecure,
+            "http.connect_timeout": self.http.connect_timeout,
+            "http.read_timeout": self.http.read_timeout,
+            "http.max_body_bytes": self.http.max_body_bytes,
+            "run.max_seconds": self.run.max_seconds,
+            "test_data.phone_number": mask_phone(self.test_data.phone_number) if self.test_data.phone_number else "not given",
+            "test_data.other_phone_number": (
+                mask_phone(self.test_data.other_phone_number) if self.test_data.other_phone_number else "not given"
+            ),
+            "tokens": methods or "not given",
+        }
+        masked = {"test_data.phone_number", "test_data.other_phone_number"}
+        return {k: redact(v) if isinstance(v, str) and k not in masked else v for k, v in options.items()}
+
+
+def load_config(path: str | Path | None, **overrides: Any) -> TargetConfig:
+    """Read and validate a target config; ``path=None`` means the embedded reference provider.
+
+    ``overrides`` (``api_version``, ``spec``, ``base_path``, ``api_root``, ``embedded``) win over
+    the file, e.g. from ``--api-version``; ``None`` values are ignored so callers can pass options as-is.
+    For the embedded default the caller starts the reference and completes the config with
+    :meth:`TargetConfig.with_kit`.
+    """
+    unknown = sorted(set(overrides) - _OVERRIDABLE)
+    if unknown:
+        raise ConfigError(unknown[0], f"cannot be overridden (possible: {', '.join(sorted(_OVERRIDABLE))})")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    base_dir = Path.cwd()
+    if path is None:
+        raw: dict[str, Any] = {"embedded": True}
+        source = "embedded reference"
+    else:
+        config_file = Path(path).expanduser()
+        raw = _read_yaml(config_file)
+        base_dir = config_file.resolve().parent
+        source = str(config_file)
+    for key, value in overrides.items():
+        if key == "spec":  # a command-line path is relative to where the command runs, not to the file
+            value = Path(value).expanduser().resolve()
+        raw[key] = str(value) if isinstance(value, Path) else value
+    return _build(raw, base_dir, source)
+
+
+# -- building ------------------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("--config", f"file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError("--config", f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ConfigError("--config", f"{path} is not valid YAML{where}: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("--config", f"{path} must be a YAML mapping of settings, not a {type(data).__name__}")
+    return _interpolate(data, "")
+
+
+def _interpolate(value: Any, setting: str) -> Any:
+    """Replace ``${NAME}`` from the environment in every string; register secrets found under ``tokens``."""
+    if isinstance(value, dict):
+        return {key: _interpolate(item, _join(setting, str(key))) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(item, f"{setting}[{i}]") for i, item in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ConfigError(setting, f"environment variable {name} is not set")
+        resolved = os.environ[name]
+        if setting.startswith("tokens"):
+            register_secret(resolved)
+        return resolved
+
+    return _ENV_REF.sub(substitute, value)
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _build(raw: dict[str, Any], base_dir: Path, source: str) -> TargetConfig:
+    unknown = sorted(str(k) for k in raw if k not in _TOP_LEVEL)
+    if unknown:
+        raise ConfigError(unknown[0], f"unknown setting (known: {', '.join(sorted(_TOP_LEVEL))})")
+    embedded = _bool(raw.get("embedded", False), "embedded")
+
+    api_version = _str(raw.get("api_version", DEFAULT_API_VERSION), "api_version")
+    try:
+        profile = get_profile(api_version)
+    except UnknownVersionError as exc:
+        raise ConfigError("api_version", str(exc)) from None
+    api_version = profile.version
+
+    base_path_explicit = raw.get("base_path") is not None
+    base_path = _check_base_path(raw["base_path"], "base_path") if base_path_explicit else profile.base_path
+
+    api_root = ""
+    if raw.get("api_root") is not None:
+        api_root = _check_url(_str(raw["api_root"], "api_root"), "api_root")
+
+    spec = None
+    if raw.get("spec") is not None:
+        spec = _file(raw["spec"], "spec", base_dir)
+        _load_spec(spec, "spec")  # fail now, not in the middle of the run
+
+    tls = _tls(raw.get("tls"), base_dir)
+    http = _http(raw.get("http"), tls)
+    run = _run(raw.get("run"))
+    test_data = _test_data(raw.get("test_data"))
+    tokens = _tokens(raw.get("tokens"), base_dir)
+
+    config = TargetConfig(
+        api_root=api_root, api_version=api_version, base_path=base_path, spec=spec, tls=tls, http=http,
+        run=run, test_data=test_data, tokens=tokens, embedded=embedded, source=source,
+        base_path_explicit=base_path_explicit,
+    )
+    if embedded and (raw.get("api_root") is not None or raw.get("kit") is not None):
+        raise ConfigError("embedded", "cannot be combined with api_root or kit (the embedded reference brings its own)")
+    if raw.get("kit") is not None:
+        kit_path = _file(raw["kit"], "kit", base_dir)
+        config = config.with_kit(_read_kit(kit_path), kit_path=kit_path)
+    if not config.api_root and not embedded:
+        raise ConfigError("api_root", "missing (give the API root URL, a tester kit with `kit:`, or `embedded: true`)")
+    if tls.insecure:
+        print(
+            "WARNING: tls.insecure is set: server certificates are NOT verified; "
+            "results from this run prove nothing about the target's TLS and may be from an impostor.",
+            file=sys.stderr,
+        )
+    return config
+
+
+def _str(value: Any, setting: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(setting, f"must be a non-empty string, got {_type_name(value)}")
+    return value.strip()
+
+
+def _bool(value: Any, setting: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(setting, f"must be true or false, got {_type_name(value)}")
+    return value
+
+
+def _number(value: Any, setting: str, *, integer: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or (integer and not isinstance(value, int)):
+        kind = "a whole number" if integer else "a number"
+        raise ConfigError(setting, f"must be {kind}, got {_type_name(value)}")
+    if value <= 0:
+        raise ConfigError(setting, "must be greater than 0")
+    return value
+
+
+def _section(value: Any, setting: str, known: set[str]) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(setting, f"must be a mapping, got {_type_name(value)}")
+    unknown = sorted(str(k) for k in value if k not in known)
+    if unknown:
+        raise ConfigError(f"{setting}.{unknown[0]}", f"unknown setting (known: {', '.join(sorted(known))})")
+    return value
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(type(value), type(value).__name__)
+
+
+def _check_url(url: str, setting: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(setting, "must be an http:// or https:// URL")
+    if not parts.hostname:
+        raise ConfigError(setting, "URL has no host")
+    if parts.query or parts.fragment:
+        raise ConfigError(setting, "URL must not have a query string or fragment")
+    if parts.username or parts.password:
+        raise ConfigError(setting, "URL must not carry credentials (use the tokens section)")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise ConfigError(setting, "URL has an invalid port") from None
+    return url.strip().rstrip("/")
+
+
+def _check_base_path(value: Any, setting: str) -> str:
+    path = _str(value, setting)
+    if not path.startswith("/") or "?" in path or "#" in path or " " in path:
+        raise ConfigError(setting, "must be a path starting with '/' (e.g. /number-verification/vwip)")
+    return path.rstrip("/")
+
+
+def _file(value: Any, setting: str, base_dir: Path) -> Path:
+    path = Path(_str(value, setting)).expanduser()
+    if not path.is_absolute():
+        path = base_dir / path
+    if not path.is_file():
+        raise ConfigError(setting, f"file not found: {path}")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise ConfigError(setting, f"cannot read {path}: {exc.strerror}") from None
+    return path.resolve()
+
+
+def _load_spec(path: Path, setting: str) -> Contract:
+    try:
+        return Contract.from_file(path)
+    except ContractError as exc:
+        raise ConfigError(setting, str(exc).splitlines()[0]) from None
+
+
+def _tls(value: Any, base_dir: Path) -> TlsConfig:
+    section = _section(value, "tls", {"ca_bundle", "insecure"})
+    ca_bundle = None
+    if section.get("ca_bundle") is not None:
+        ca_bundle = str(_file(section["ca_bundle"], "tls.ca_bundle", base_dir))
+    insecure = _bool(section.get("insecure", False), "tls.insecure")
+    return TlsConfig(ca_bundle=ca_bundle, insecure=insecure)
+
+
+def _http(value: Any, tls: TlsConfig) -> HttpSettings:
+    known = {"connect_timeout", "read_timeout", "total_timeout", "max_body_bytes"}
+    section = _section(value, "http", known)
+    defaults = HttpSettings()
+    connect = _number(section.get("connect_timeout", defaults.connect_timeout), "http.connect_timeout")
+    read = _number(section.get("read_timeout", defaults.read_timeout), "http.read_timeout")
+    total = _number(section.get("total_timeout", max(defaults.total_timeout, connect + read)), "http.total_timeout")
+    max_body = _number(section.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES), "http.max_body_bytes", integer=True)
+    return HttpSettings(
+        connect_timeout=float(connect), read_timeout=float(read), total_timeout=float(total),
+        max_body_bytes=int(max_body), ca_bundle=tls.ca_bundle, insecure=tls.insecure,
+    )
+
+
+def _run(value: Any) -> RunLimits:
+    section = _section(value, "run", {"max_seconds"})
+    return RunLimits(max_seconds=float(_number(section.get("max_seconds", RunLimits.max_seconds), "run.max_seconds")))
+
+
+def _test_data(value: Any) -> TestData:
+    section = _section(value, "test_data", {"phone_number", "other_phone_number"})
+    numbers: dict[str, str | None] = {}
+    for key in ("phone_number", "other_phone_number"):
+        number = section.get(key)
+        if number is None:
+            numbers[key] = None
+            continue
+        if isinstance(number, int) and not isinstance(number, bool):
+            raise ConfigError(f"test_data.{key}", "not an E.164 number (quote it and start with '+')")
+        if not isinstance(number, str) or not E164.match(number.strip()):
+            raise ConfigError(f"test_data.{key}", "not an E.164 number (expected + and 5 to 15 digits)")
+        numbers[key] = number.strip()
+    if numbers["phone_number"] and numbers["phone_number"] == numbers["other_phone_number"]:
+        raise ConfigError("test_data.other_phone_number", "must differ from test_data.phone_number")
+    return TestData(**numbers)
+
+
+def _tokens(value: Any, base_dir: Path) -> dict[str, Any]:
+    """Kept as a dict for ``build_token_provider`` (which validates it); relative ``*_file`` paths made absolute."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError("tokens", f"must be a mapping of token kind to settings, got {_type_name(value)}")
+
+    def resolve(node: Any, key: str = "") -> Any:
+        if isinstance(node, dict):
+            return {k: resolve(v, str(k)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v, key) for v in node]
+        if isinstance(node, str) and key.endswith("_file") and node:
+            path = Path(node).expanduser()
+            return str(path if path.is_absolute() else (base_dir / path).resolve())
+        if isinstance(node, str) and any(h in key.lower() for h in _SECRET_KEY_HINTS):
+            register_secret(node)
+        return node
+
+    return resolve(value)
+
+
+def _read_kit(path: Path) -> dict[str, Any]:
+    try:
+        kit = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError("kit", f"cannot read {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError("kit", f"{path} is not valid JSON (line {exc.lineno}): {exc.msg}") from None
+    return kit
+
+
+def _validate_kit(kit: Any, setting: str) -> None:
+    if not isinstance(kit, Mapping):
+        raise ConfigError(setting, "a tester kit must be a JSON object")
+    if kit.get("kit_format") != KIT_FORMAT:
+        raise ConfigError(f"{setting}.kit_format", f"expected {KIT_FORMAT!r}")
+    if not isinstance(kit.get("api_root"), str):
+        raise ConfigError(f"{setting}.api_root", "missing")
+    if not isinstance(kit.get("base_paths", {}), Mapping):
+        raise ConfigError(f"{setting}.base_paths", "must be a mapping of API version to base path")
+    if not isinstance(kit.get("subscribers", []), list):
+        raise ConfigError(f"{setting}.subscribers", "must be a list")
+
+
+def _register_kit_secrets(kit: Mapping[str, Any]) -> None:
+    """The kit's credentials are test-only, but a report must not teach anyone to reuse them."""
+    client = kit.get("client") if isinstance(kit.get("client"), Mapping) else {}
+    register_secret(client.get("client_secret"))
+    jwk = client.get("private_key_jwk") if isinstance(client.get("private_key_jwk"), Mapping) else {}
+    register_secret(jwk.get("d"))
+    register_secret(kit.get("expired_access_token"))
+    for subscriber in kit.get("subscribers") or []:
+        if isinstance(subscriber, Mapping):
+            register_secret(subscriber.get("operator_token"))
