@@ -119,10 +119,10 @@ class TargetConfig:
         for index, number in enumerate((test_data.phone_number, test_data.other_phone_number)):
             if number and not E164.match(number):
                 raise ConfigError(f"kit.subscribers[{index}].phone_number", "not an E.164 number")
-        tokens = self.tokens or {"defaults": {"method": "reference"}}
+        # An empty tokens section with a kit means "every kind by the `reference` method" (docs/interfaces.md).
         return replace(
             self, api_root=api_root, base_path=base_path, kit=kit, kit_path=kit_path or self.kit_path,
-            test_data=test_data, tokens=tokens,
+            test_data=test_data,
         )
 
     def declared_options(self) -> dict[str, Any]:
@@ -135,6 +135,8 @@ class TargetConfig:
             methods[kind] = str(section.get("method") or defaults.get("method") or "?")
         if not methods and defaults.get("method"):
             methods["all kinds"] = str(defaults["method"])
+        if not methods and self.kit is not None:
+            methods["all kinds"] = "reference (tester kit)"
         options: dict[str, Any] = {
             "config": self.source,
             "api_root": self.api_root,

@@ -55,7 +55,8 @@ def test_embedded_default_completed_from_the_reference_kit() -> None:
     assert config.api_base_url == "http://127.0.0.1:9091/number-verification/v2"
     assert config.test_data.phone_number == "+447700900001"
     assert config.test_data.other_phone_number == "+447700900002"
-    assert config.tokens == {"defaults": {"method": "reference"}}
+    assert config.tokens == {}  # with a kit: every kind by the `reference` method
+    assert config.declared_options()["tokens"] == {"all kinds": "reference (tester kit)"}
     assert config.embedded
 
 
@@ -100,7 +101,7 @@ def test_kit_file_fills_root_paths_numbers_and_reference_tokens(tmp_path: Path) 
     assert config.api_base_url == "http://127.0.0.1:9091/number-verification/v1"
     assert config.kit_path == (tmp_path / "kit.json").resolve()
     assert config.test_data.phone_number == "+447700900001"
-    assert config.tokens == {"defaults": {"method": "reference"}}
+    assert config.tokens == {}
     assert "kit-client-secret-123456" not in redact("secret=kit-client-secret-123456")
     assert "optok-first-subscriber" not in redact("optok-first-subscriber")
 
