@@ -14,7 +14,8 @@ from typing import Any
 
 _PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.S)
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*)?")
-_BEARER = re.compile(r"(?i)\b(bearer)\s+(?!\(redacted\))[^\s\"',;]+")
+# A shell placeholder such as "$ACCESS_TOKEN" in a reproducing curl command is not a secret: keep it.
+_BEARER = re.compile(r"(?i)\b(bearer)\s+(?!\(redacted\)|(?-i:\$\{?[A-Z_][A-Z0-9_]*\}?)(?![^\s\"',;]))[^\s\"',;]+")
 _OPERATOR_TOKEN = re.compile(r"(?i)(operatortoken:)(?!\(redacted\))[^\s\"'&,;]+")
 _FORM_SECRET = re.compile(
     r"(?i)\b(assertion|client_assertion|client_secret|access_token|refresh_token|id_token|auth_req_id)"
