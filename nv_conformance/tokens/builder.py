@@ -1,0 +1,202 @@
+"""Turn the ``tokens:`` config section (and an optional tester kit) into a TokenProvider.
+
+Layout (see docs/tokens.md)::
+
+    tokens:
+      defaults: {method: jwt-bearer, issuer: ..., client_id: ..., private_key_file: ...}
+      valid: {subject: "operatortoken:${NV_OPERATOR_TOKEN}"}
+      other_scope: {...}
+      non_network: {subject: "tel:+447700900001"}
+      expired: {method: static, token: "${NV_EXPIRED_TOKEN}"}
+      invalid: {method: local}                                   # the default
+      off_network: {method: authorization-code, source_address: 192.0.2.10}
+
+``defaults`` is merged into every section (a section's own settings win); ``defaults.method``
+applies to valid, other_scope and non_network only, because a fresh token is never expired or
+invalid. Everything is validated here, without touching the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..errors import ConfigError
+from ..http import HttpSettings
+from .base import TokenKind
+from .kit import TesterKit
+from .method import MethodContext, OffNetworkCapable, TokenMethod
+from .provider import ConfiguredTokenProvider
+from .settings import Section
+
+FRESH_METHODS = ("jwt-bearer", "ciba", "authorization-code")
+METHODS_FOR_KIND: dict[TokenKind, tuple[str, ...]] = {
+    TokenKind.VALID: (*FRESH_METHODS, "static", "command", "reference"),
+    TokenKind.OTHER_SCOPE: (*FRESH_METHODS, "static", "command", "reference"),
+    TokenKind.NON_NETWORK: (*FRESH_METHODS, "static", "command", "reference"),
+    TokenKind.EXPIRED: ("static", "command", "reference"),
+    TokenKind.INVALID: ("local", "static", "command", "reference"),
+}
+OFF_NETWORK_METHODS = ("authorization-code", "ciba", "reference")
+TOP_LEVEL = frozenset({"defaults", "off_network", *(kind.value for kind in TokenKind)})
+
+
+def _method_settings() -> dict[str, frozenset[str]]:
+    from . import authcode, ciba, command, jwt_bearer, simple
+
+    return {
+        "jwt-bearer": jwt_bearer.SETTINGS,
+        "ciba": ciba.SETTINGS,
+        "authorization-code": authcode.SETTINGS,
+        "static": simple.STATIC_SETTINGS,
+        "command": command.SETTINGS,
+        "local": simple.LOCAL_SETTINGS,
+        "reference": frozenset(),
+    }
+
+
+def build_token_provider(
+    tokens_config: Mapping[str, Any] | None, *, http: HttpSettings | None = None, kit: Mapping[str, Any] | None = None
+) -> ConfiguredTokenProvider:
+    """Validate ``tokens_config`` and build the provider; raises ConfigError("tokens.<kind>.<setting>", ...)."""
+    config = dict(tokens_config or {})
+    unknown = sorted(set(config) - TOP_LEVEL)
+    if unknown:
+        raise ConfigError(f"tokens.{unknown[0]}", f"unknown section (known: {', '.join(sorted(TOP_LEVEL))})")
+    tester_kit = TesterKit.parse(kit) if kit else None
+    settings_by_method = _method_settings()
+    all_settings = frozenset().union(*settings_by_method.values())
+
+    defaults = _section_dict(config, "defaults")
+    bad = sorted(set(defaults) - all_settings - {"method"})
+    if bad:
+        raise ConfigError(f"tokens.defaults.{bad[0]}", "unknown setting")
+    default_method = defaults.get("method")
+    if default_method is not None and default_method not in (*FRESH_METHODS, "static", "command", "reference"):
+        raise ConfigError("tokens.defaults.method", f"must be one of {', '.join((*FRESH_METHODS, 'static', 'command', 'reference'))}")
+    if not config and tester_kit:
+        default_method = "reference"  # the embedded default: nothing configured, a kit given
+
+    context = MethodContext(http or HttpSettings())
+    methods: dict[TokenKind, TokenMethod] = {}
+    reasons: dict[TokenKind, str] = {}
+    try:
+        for kind in TokenKind:
+            own = _section_dict(config, kind.value)
+            method = own.get("method") or _default_method_for(kind, default_method)
+            if method is None:
+                reasons[kind] = _unconfigured_reason(kind)
+                continue
+            if method not in METHODS_FOR_KIND[kind]:
+                raise ConfigError(f"tokens.{kind.value}.method", f"must be one of {', '.join(METHODS_FOR_KIND[kind])} for this kind")
+            methods[kind] = _build(kind.value, method, defaults, own, settings_by_method, context, tester_kit, kind)
+        off_network, off_reason = _build_off_network(config, defaults, default_method, settings_by_method, context, tester_kit)
+    except BaseException:
+        context.close()
+        raise
+    return ConfiguredTokenProvider(methods, reasons, off_network, off_reason, context)
+
+
+def _section_dict(config: Mapping[str, Any], name: str) -> dict[str, Any]:
+    value = config.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"tokens.{name}", "must be a mapping of settings")
+    return dict(value)
+
+
+def _default_method_for(kind: TokenKind, default_method: str | None) -> str | None:
+    if default_method == "reference":
+        return "reference"
+    if kind is TokenKind.INVALID:
+        return "local"
+    if kind is TokenKind.EXPIRED:
+        return None
+    return default_method
+
+
+def _unconfigured_reason(kind: TokenKind) -> str:
+    if kind is TokenKind.EXPIRED:
+        return "tokens.expired is not configured (an expired token cannot be fetched fresh: give one with method static or command)"
+    return f"tokens.{kind.value} is not configured (and tokens.defaults.method is not set)"
+
+
+def _build(
+    name: str,
+    method: str,
+    defaults: dict[str, Any],
+    own: dict[str, Any],
+    settings_by_method: dict[str, frozenset[str]],
+    context: MethodContext,
+    kit: TesterKit | None,
+    kind: TokenKind | None,
+) -> TokenMethod:
+    prefix = f"tokens.{name}"
+    allowed = settings_by_method[method]
+    if method == "reference":
+        if kit is None:
+            raise ConfigError(f"{prefix}.method", "reference needs a tester kit (set kit: in the target config)")
+        extra = sorted(set(own) - {"method"})
+        if extra:
+            raise ConfigError(f"{prefix}.{extra[0]}", "the reference method takes no settings")
+        return kit.reference_method(kind, context, _build_for_kit(settings_by_method, context, kit))
+    merged = {key: value for key, value in defaults.items() if key in allowed}
+    if kit is not None:
+        merged = {**kit.fill(method, kind), **merged}
+    own_settings = {key: value for key, value in own.items() if key != "method"}
+    Section(prefix, own_settings, allowed)  # unknown settings in the kind's own section are errors
+    return _construct(method, Section(prefix, {**merged, **own_settings}, allowed), context)
+
+
+def _build_for_kit(settings_by_method: dict[str, frozenset[str]], context: MethodContext, kit: TesterKit) -> Callable[..., TokenMethod]:
+    def build(prefix: str, method: str, values: dict[str, Any]) -> TokenMethod:
+        return _construct(method, Section(prefix, values, settings_by_method[method]), context)
+
+    return build
+
+
+def _construct(method: str, section: Section, context: MethodContext) -> TokenMethod:
+    from .authcode import AuthorizationCodeMethod
+    from .ciba import CibaMethod
+    from .command import CommandMethod
+    from .jwt_bearer import JwtBearerMethod
+    from .simple import LocalInvalidMethod, StaticMethod
+
+    if method == "jwt-bearer":
+        return JwtBearerMethod(section, context)
+    if method == "ciba":
+        return CibaMethod(section, context)
+    if method == "authorization-code":
+        return AuthorizationCodeMethod(section, context)
+    if method == "static":
+        return StaticMethod(section)
+    if method == "command":
+        return CommandMethod(section)
+    if method == "local":
+        return LocalInvalidMethod(section)
+    raise ConfigError(f"{section.prefix}.method", f"unknown method {method!r}")
+
+
+def _build_off_network(
+    config: Mapping[str, Any],
+    defaults: dict[str, Any],
+    default_method: str | None,
+    settings_by_method: dict[str, frozenset[str]],
+    context: MethodContext,
+    kit: TesterKit | None,
+) -> tuple[OffNetworkCapable | None, str]:
+    own = _section_dict(config, "off_network")
+    method = own.get("method")
+    if method is None and kit is not None and kit.off_network_ip and (not own or default_method == "reference"):
+        method = "reference"
+    if method is None:
+        if own:
+            raise ConfigError("tokens.off_network.method", f"required: one of {', '.join(OFF_NETWORK_METHODS)}")
+        return None, "tokens.off_network is not configured (needs a source address the network does not know)"
+    if method not in OFF_NETWORK_METHODS:
+        raise ConfigError("tokens.off_network.method", f"must be one of {', '.join(OFF_NETWORK_METHODS)}")
+    built = _build("off_network", method, defaults, own, settings_by_method, context, kit, None)
+    if not isinstance(built, OffNetworkCapable):
+        raise ConfigError("tokens.off_network.method", f"{method} cannot make an off-network attempt")
+    return built, ""

@@ -1,0 +1,116 @@
+"""OpenID Connect CIBA in poll mode, as CAMARA uses it.
+
+1. POST the backchannel authentication endpoint with ``login_hint`` (``operatortoken:``,
+   ``ipport:`` or ``tel:``), the scope (openid + purpose + API scope) and client authentication.
+2. Poll the token endpoint with the ``auth_req_id``: wait ``interval`` between polls, add 5 s on
+   ``slow_down``, keep going on ``authorization_pending``, stop at ``poll_timeout`` or when the
+   request expires. The first poll is immediate: the interval governs the time *between* polls,
+   and network-based authentication usually needs no user, so the token is often ready at once.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..errors import TokenError
+from ..redact import redact, register_secret
+from .authserver import SERVER_SETTINGS, AuthServer, OAuthFailure, failure_line, issued_token
+from .base import IssuedToken, OffNetworkOutcome, TokenKind
+from .clientauth import SETTINGS as CLIENT_SETTINGS
+from .clientauth import ClientAuth
+from .jwt_bearer import check_subject
+from .keys import KEY_SETTINGS
+from .method import MethodContext, OffNetworkCapable, TokenMethod, scope_value
+from .settings import Section
+
+GRANT_TYPE = "urn:openid:params:grant-type:ciba"
+SETTINGS = SERVER_SETTINGS | KEY_SETTINGS | CLIENT_SETTINGS | {"login_hint", "purpose", "poll_timeout", "binding_message"}
+DEFAULT_INTERVAL = 5
+SLOW_DOWN_STEP = 5
+
+
+class CibaMethod(TokenMethod, OffNetworkCapable):
+    name = "ciba"
+
+    def __init__(self, section: Section, context: MethodContext) -> None:
+        self.server = AuthServer(section, context.client(), allow_plain_http=context.allow_plain_http)
+        self.auth = ClientAuth(section, default_audience="issuer")
+        self.login_hint = check_subject(section.string("login_hint", required=True) or "", section.path("login_hint"), allow_ipport=True)
+        self.purpose = section.string("purpose")
+        self.poll_timeout = section.number("poll_timeout", 60, minimum=1, maximum=600)
+        self.binding_message = section.string("binding_message")
+        self.setting = section.prefix
+        self.sleep = time.sleep  # replaced in tests that prove the waiting rules without waiting
+
+    def _start(self, scope: str) -> dict[str, Any] | OAuthFailure:
+        endpoint = self.server.endpoint("backchannel_authentication_endpoint")
+        form = {"scope": scope_value(self.purpose, scope, openid=True), "login_hint": self.login_hint}
+        if self.binding_message:
+            form["binding_message"] = self.binding_message
+        headers = self.auth.apply(form, self.server, endpoint)
+        answer = self.server.post(endpoint, form, what="backchannel authentication endpoint", headers=headers)
+        if isinstance(answer, dict):
+            auth_req_id = answer.get("auth_req_id")
+            if not isinstance(auth_req_id, str) or not auth_req_id:
+                raise TokenError(f"{self.setting}: ciba: backchannel authentication endpoint {endpoint}: HTTP 200 without auth_req_id")
+            register_secret(auth_req_id)
+        return answer
+
+    def _poll(self, auth_req_id: str, started: dict[str, Any]) -> dict[str, Any] | OAuthFailure:
+        endpoint = self.server.endpoint("token_endpoint")
+        interval = _positive_int(started.get("interval"), DEFAULT_INTERVAL)
+        lifetime = _positive_int(started.get("expires_in"), int(self.poll_timeout))
+        deadline = time.monotonic() + min(self.poll_timeout, lifetime)
+        last_error = "no answer"
+        while True:
+            form = {"grant_type": GRANT_TYPE, "auth_req_id": auth_req_id}
+            headers = self.auth.apply(form, self.server, endpoint)
+            answer = self.server.post(endpoint, form, what="token endpoint", headers=headers)
+            if isinstance(answer, dict):
+                return answer
+            if answer.error == "slow_down":
+                interval += SLOW_DOWN_STEP
+            elif answer.error != "authorization_pending":
+                return answer
+            last_error = answer.error
+            remaining = deadline - time.monotonic()
+            if remaining < interval:
+                raise TokenError(
+                    f"{self.setting}: ciba: token endpoint {endpoint}: no token within {min(self.poll_timeout, lifetime):g} s "
+                    f"(last answer HTTP {answer.status}, OAuth error {last_error}, poll interval {interval} s)"
+                )
+            self.sleep(interval)
+
+    def fetch(self, kind: TokenKind, scope: str) -> IssuedToken:
+        started = self._start(scope)
+        if isinstance(started, OAuthFailure):
+            endpoint = self.server.endpoint("backchannel_authentication_endpoint")
+            raise TokenError(f"{self.setting}: ciba: " + failure_line("backchannel authentication endpoint", endpoint, started))
+        answer = self._poll(started["auth_req_id"], started)
+        endpoint = self.server.endpoint("token_endpoint")
+        if isinstance(answer, OAuthFailure):
+            raise TokenError(f"{self.setting}: ciba: " + failure_line("token endpoint", endpoint, answer))
+        return issued_token(answer, kind=kind, scope=scope, method=self.name, endpoint=endpoint)
+
+    def attempt(self, scope: str) -> OffNetworkOutcome:
+        """Ask with a login hint the network cannot resolve (e.g. ``ipport:`` of an off-network address)."""
+        started = self._start(scope)
+        if isinstance(started, OAuthFailure):
+            return OffNetworkOutcome(False, started.error, f"backchannel authentication: HTTP {started.status}")
+        answer = self._poll(started["auth_req_id"], started)
+        if isinstance(answer, OAuthFailure):
+            return OffNetworkOutcome(False, answer.error, f"token endpoint: HTTP {answer.status}")
+        token = answer.get("access_token")
+        if isinstance(token, str):
+            register_secret(token)
+        return OffNetworkOutcome(bool(token), None, "token endpoint issued a token")
+
+    def describe(self) -> str:
+        return f"ciba (client {self.auth.client_id}, {self.auth.method}, login_hint {redact(self.login_hint)})"
+
+
+def _positive_int(value: Any, default: int) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return default

@@ -1,0 +1,81 @@
+"""The TokenProvider the engine uses: one method per kind, plus an optional off-network attempt."""
+
+from __future__ import annotations
+
+from ..errors import KitError, TokenError
+from ..redact import redact
+from .base import IssuedToken, OffNetworkOutcome, TokenKind
+from .method import MethodContext, OffNetworkCapable, TokenMethod
+
+
+class ConfiguredTokenProvider:
+    """Dispatches each kind to the method the config chose; every ``get`` fetches a fresh token."""
+
+    def __init__(
+        self,
+        methods: dict[TokenKind, TokenMethod],
+        reasons: dict[TokenKind, str],
+        off_network: OffNetworkCapable | None,
+        off_network_reason: str,
+        context: MethodContext,
+    ) -> None:
+        self._methods = methods
+        self._reasons = reasons
+        self._off_network = off_network
+        self._off_network_reason = off_network_reason
+        self._context = context
+
+    def supports(self, kind: TokenKind) -> bool:
+        return TokenKind(kind) in self._methods
+
+    def reason_unsupported(self, kind: TokenKind) -> str:
+        kind = TokenKind(kind)
+        if kind in self._methods:
+            return ""
+        return self._reasons.get(kind) or f"tokens.{kind.value} is not configured"
+
+    def get(self, kind: TokenKind, scope: str) -> IssuedToken:
+        kind = TokenKind(kind)
+        method = self._methods.get(kind)
+        if method is None:
+            raise TokenError(f"no {kind.value} token: {self.reason_unsupported(kind)}")
+        try:
+            return method.fetch(kind, scope)
+        except KitError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug or odd answer must still end as one safe line
+            raise TokenError(f"tokens.{kind.value}: {method.name} failed: {type(exc).__name__}: {redact(exc)[:200]}") from None
+
+    def supports_off_network(self) -> bool:
+        return self._off_network is not None
+
+    def reason_off_network_unsupported(self) -> str:
+        return "" if self._off_network else self._off_network_reason
+
+    def try_off_network(self, scope: str) -> OffNetworkOutcome:
+        if self._off_network is None:
+            raise TokenError(f"no off-network attempt: {self._off_network_reason}")
+        try:
+            return self._off_network.attempt(scope)
+        except KitError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise TokenError(f"tokens.off_network failed: {type(exc).__name__}: {redact(exc)[:200]}") from None
+
+    def describe(self) -> dict[str, str]:
+        """kind -> how it is obtained, for report headers (no secrets)."""
+        lines = {kind.value: method.describe() for kind, method in self._methods.items()}
+        if self._off_network is not None and isinstance(self._off_network, TokenMethod):
+            lines["off_network"] = self._off_network.describe()
+        return lines
+
+    def close(self) -> None:
+        for method in self._methods.values():
+            method.close()
+        self._context.close()
+
+    def __enter__(self) -> ConfiguredTokenProvider:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
