@@ -1,0 +1,233 @@
+"""The Number Verification API (POST /verify, GET /device-phone-number) for every served version.
+
+Requests are validated with the project's contract (schemas/): the request body schema,
+the x-correlator pattern and the allowed error codes all come from
+``nv_conformance.contract.Contract``; what differs between versions beyond the schema
+comes from ``nv_conformance.profiles``. No version string is compared here.
+
+Order of checks on each call: x-correlator (400) -> access token (401) -> scope (403)
+-> body (400) -> network-based authentication (403) -> single use (401) -> answer.
+A token is consumed only by the call that gets the answer, so a malformed request does
+not burn it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from nv_conformance.contract import Contract, Operation
+from nv_conformance.profiles import VersionProfile, get_profile
+from nv_conformance.redact import redact
+
+from .asgi_util import (
+    BodyTooLarge,
+    ClientGone,
+    Receive,
+    Scope,
+    Send,
+    camara_error_body,
+    header,
+    read_body,
+    send_json,
+)
+from .behaviour import Behaviour
+from .store import Store
+from .tokens import NETWORK_AMR, AccessTokenVerifier, InvalidAccessToken
+
+CODE_INVALID_ARGUMENT = "INVALID_ARGUMENT"
+CODE_UNAUTHENTICATED = "UNAUTHENTICATED"
+CODE_PERMISSION_DENIED = "PERMISSION_DENIED"
+CODE_NOT_NETWORK = "NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK"
+CODE_NOT_FOUND = "NOT_FOUND"                   # Commonalities generic 404
+CODE_METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"  # Commonalities generic 405
+_WWW_AUTHENTICATE = (b"www-authenticate", b'Bearer realm="number-verification", error="invalid_token"')
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass(frozen=True)
+class VersionedOperation:
+    """One operation of one served version, with what the contract says about it."""
+
+    profile: VersionProfile
+    contract: Contract
+    operation: Operation
+    body_pointer: str | None
+
+
+def _check_codes(op: VersionedOperation) -> None:
+    """Fail at start-up, not at request time, if the contract does not allow a code this API sends."""
+    needed = {400: [CODE_INVALID_ARGUMENT], 401: [CODE_UNAUTHENTICATED],
+              403: [CODE_PERMISSION_DENIED, CODE_NOT_NETWORK]}
+    for status, codes in needed.items():
+        allowed = op.contract.allowed_error_codes(op.operation.operation_id, status)
+        for code in codes:
+            if allowed is not None and code not in allowed:
+                raise RuntimeError(
+                    f"contract {op.contract.source} does not allow {status} {code} for {op.operation.operation_id}"
+                )
+
+
+class NumberVerificationApi:
+    """Raw ASGI app serving the NV operations of every version under ``prefix``."""
+
+    def __init__(self, *, versions: tuple[str, ...], prefix: str, store: Store, verifier: AccessTokenVerifier,
+                 behaviour: Behaviour) -> None:
+        self._store = store
+        self._verifier = verifier
+        self._behaviour = behaviour
+        self.routes: dict[str, dict[str, VersionedOperation]] = {}
+        self.base_paths: dict[str, str] = {}
+        for version in versions:
+            profile = get_profile(version)
+            contract = Contract.for_version(version)
+            base = prefix + profile.base_path
+            self.base_paths[profile.version] = base
+            for operation in contract.operations.values():
+                versioned = VersionedOperation(
+                    profile, contract, operation, contract.request_body_pointer(operation.operation_id)
+                )
+                _check_codes(versioned)
+                self.routes.setdefault(base + operation.path, {})[operation.method] = versioned
+        self._handlers = {"phoneNumberVerify": self._verify, "phoneNumberShare": self._share}
+
+    def handles(self, path: str) -> bool:
+        """True for paths under one of the served base paths (unknown ones there get the API's 404)."""
+        return any(path == base or path.startswith(base + "/") for base in self.base_paths.values())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        by_method = self.routes.get(scope["path"])
+        correlator_raw = header(scope, b"x-correlator")
+        if by_method is None:
+            await self._error(send, ApiError(404, CODE_NOT_FOUND, "no such resource"), correlator_raw, None)
+            return
+        op = by_method.get(scope["method"])
+        if op is None:
+            allow = ", ".join(sorted(by_method)).encode()
+            any_op = next(iter(by_method.values()))
+            error = ApiError(405, CODE_METHOD_NOT_ALLOWED, f"method {scope['method']} is not allowed here")
+            await self._error(send, error, correlator_raw, any_op, [(b"allow", allow)])
+            return
+        try:
+            claims = await self._authorise(scope, receive, op, correlator_raw)
+            body = await self._body(scope, receive, op)
+            self._check_network_auth(claims)
+            self._consume(claims)
+            payload = self._handlers[op.operation.operation_id](claims, body)
+        except ApiError as error:
+            extra = [_WWW_AUTHENTICATE] if error.status == 401 and self._behaviour.www_authenticate_header else []
+            await self._error(send, error, correlator_raw, op, extra)
+            return
+        except ClientGone:
+            return
+        await send_json(send, 200, json.dumps(payload).encode(), self._correlator_header(correlator_raw, op))
+
+    # -- steps ----------------------------------------------------------------------------
+    async def _authorise(self, scope: Scope, receive: Receive, op: VersionedOperation,
+                         correlator_raw: bytes | None) -> dict[str, Any]:
+        if correlator_raw is not None and self._behaviour.validate_x_correlator \
+                and op.profile.invalid_x_correlator_is_400 and not self._correlator_valid(correlator_raw, op):
+            raise ApiError(400, CODE_INVALID_ARGUMENT, "the x-correlator header does not match its pattern")
+        authorization = header(scope, b"authorization")
+        if authorization is None:
+            raise ApiError(401, CODE_UNAUTHENTICATED, "an access token is required (Authorization: Bearer ...)")
+        scheme, _, token = authorization.decode("latin-1").strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(401, CODE_UNAUTHENTICATED, "the Authorization header must be 'Bearer <access token>'")
+        try:
+            claims = self._verifier.verify(token)
+        except InvalidAccessToken as exc:
+            raise ApiError(401, CODE_UNAUTHENTICATED, str(exc)) from None
+        if self._behaviour.check_scope:
+            granted = set(claims["scope"].split())
+            if not set(op.operation.scopes) <= granted:
+                raise ApiError(403, CODE_PERMISSION_DENIED,
+                               f"the access token lacks the scope {' '.join(op.operation.scopes)}")
+        return claims
+
+    async def _body(self, scope: Scope, receive: Receive, op: VersionedOperation) -> Any:
+        try:
+            raw = await read_body(scope, receive, self._behaviour.max_body_bytes)
+        except BodyTooLarge:
+            raise ApiError(400, CODE_INVALID_ARGUMENT,
+                           f"the request body exceeds {self._behaviour.max_body_bytes} bytes") from None
+        if op.body_pointer is None:
+            return None
+        if not raw.strip():
+            if not self._behaviour.validate_body:
+                return {}
+            raise ApiError(400, CODE_INVALID_ARGUMENT, "a JSON request body is required")
+        content_type = (header(scope, b"content-type") or b"application/json").split(b";")[0].strip().lower()
+        if self._behaviour.validate_body and content_type != b"application/json" and not content_type.endswith(b"+json"):
+            raise ApiError(400, CODE_INVALID_ARGUMENT, "the request body must be application/json")
+        try:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise ApiError(400, CODE_INVALID_ARGUMENT, "the request body is not valid JSON") from None
+        if self._behaviour.validate_body:
+            errors = op.contract.errors_at(op.body_pointer, body)
+            if errors:
+                raise ApiError(400, CODE_INVALID_ARGUMENT, "invalid request body: " + redact(errors[0])[:300])
+        return body
+
+    def _check_network_auth(self, claims: dict[str, Any]) -> None:
+        if self._behaviour.require_network_auth and not NETWORK_AMR.intersection(claims["amr"]):
+            raise ApiError(403, CODE_NOT_NETWORK,
+                           "the access token was not obtained by network-based or SIM-based authentication")
+
+    def _consume(self, claims: dict[str, Any]) -> None:
+        if self._behaviour.single_use and not self._store.consume_access_token(claims["jti"], claims["exp"]):
+            raise ApiError(401, CODE_UNAUTHENTICATED, "the access token has already been used")
+
+    # -- operations ---------------------------------------------------------------------
+    def _subscriber_number(self, claims: dict[str, Any]) -> str:
+        subscriber = self._store.subscriber_by_id(claims["sub"])
+        if subscriber is None:
+            raise ApiError(401, CODE_UNAUTHENTICATED, "the access token's subscriber is unknown")
+        return subscriber.phone_number
+
+    def _verify(self, claims: dict[str, Any], body: Any) -> dict[str, Any]:
+        number = self._subscriber_number(claims)
+        body = body if isinstance(body, dict) else {}
+        if isinstance(body.get("phoneNumber"), str):
+            return {"devicePhoneNumberVerified": body["phoneNumber"] == number}
+        given = body.get("hashedPhoneNumber")
+        expected = hashlib.sha256(number.encode()).hexdigest()
+        if not isinstance(given, str):
+            return {"devicePhoneNumberVerified": False}
+        if self._behaviour.hashed_case_insensitive:
+            given = given.lower()
+        return {"devicePhoneNumberVerified": given == expected}
+
+    def _share(self, claims: dict[str, Any], body: Any) -> dict[str, Any]:
+        return {"devicePhoneNumber": self._subscriber_number(claims)}
+
+    # -- responses ------------------------------------------------------------------------
+    def _correlator_valid(self, raw: bytes, op: VersionedOperation) -> bool:
+        try:
+            value = raw.decode("ascii")
+        except UnicodeDecodeError:
+            return False
+        return op.contract.x_correlator_is_valid(value)
+
+    def _correlator_header(self, raw: bytes | None, op: VersionedOperation | None) -> list[tuple[bytes, bytes]]:
+        """Echo a non-empty x-correlator that the version's pattern accepts (an invalid one would break the
+        response header's schema); with no operation (404) any printable value is echoed."""
+        if not raw or not self._behaviour.echo_x_correlator:
+            return []
+        if op is not None and not self._correlator_valid(raw, op):
+            return []
+        return [(b"x-correlator", raw)]
+
+    async def _error(self, send: Send, error: ApiError, correlator_raw: bytes | None,
+                     op: VersionedOperation | None, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+        headers = [*(extra or []), *self._correlator_header(correlator_raw, op)]
+        await send_json(send, error.status, camara_error_body(error.status, error.code, error.message), headers)

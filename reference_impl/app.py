@@ -1,0 +1,117 @@
+"""Composition root: ``create_app(settings)`` wires store, keys, API and authorization server into one ASGI app.
+
+The NV API is raw ASGI (its hot path is measured); the authorization server is a
+Starlette app. A dispatcher sends paths under the API's base paths to the API and
+everything else to Starlette, whose 404/405 answers use the CAMARA error shape too.
+A last-resort guard turns any unexpected exception into a CAMARA 500 body.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .api import CODE_METHOD_NOT_ALLOWED, CODE_NOT_FOUND, NumberVerificationApi
+from .asgi_util import Receive, Scope, Send, camara_error_body, send_json
+from .keys import ServerKeys, load_server_keys
+from .oauth import AuthorizationServer
+from .settings import SETTINGS_ENV, Settings
+from .store import Store
+from .tokens import AccessTokenIssuer, AccessTokenVerifier
+
+log = logging.getLogger("reference_impl")
+
+
+@dataclass
+class ReferenceApp:
+    """The ASGI app plus the parts a caller (kit writer, tests) may need."""
+
+    settings: Settings
+    store: Store
+    keys: ServerKeys
+    issuer: AccessTokenIssuer
+    api: NumberVerificationApi
+    auth: AuthorizationServer
+    asgi: object
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.asgi(scope, receive, send)  # type: ignore[operator]
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 500)
+    code = {404: CODE_NOT_FOUND, 405: CODE_METHOD_NOT_ALLOWED}.get(status, "INVALID_ARGUMENT" if status < 500 else "INTERNAL")
+    headers = dict(getattr(exc, "headers", None) or {})
+    correlator = request.headers.get("x-correlator")
+    if correlator:
+        headers["x-correlator"] = correlator
+    message = {404: "no such resource", 405: f"method {request.method} is not allowed here"}.get(status, "request refused")
+    return JSONResponse({"status": status, "code": code, "message": message}, status_code=status, headers=headers)
+
+
+class _Dispatcher:
+    def __init__(self, api: NumberVerificationApi, auth_app: Starlette) -> None:
+        self._api = api
+        self._auth_app = auth_app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._api.handles(scope["path"]):
+            await self._api(scope, receive, send)
+        else:
+            await self._auth_app(scope, receive, send)
+
+
+class _LastResortGuard:
+    """No client input may produce a traceback page: an unexpected error becomes a CAMARA 500 body."""
+
+    def __init__(self, app: object) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)  # type: ignore[operator]
+            return
+        started = False
+
+        async def tracking_send(message: dict) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self._app(scope, receive, tracking_send)  # type: ignore[operator]
+        except Exception:
+            log.exception("unexpected error while serving %s %s", scope.get("method"), scope.get("path"))
+            if not started:
+                await send_json(send, 500, camara_error_body(500, "INTERNAL", "internal error"))
+
+
+def create_app(settings: Settings) -> ReferenceApp:
+    store = Store(settings.db_path)
+    keys = load_server_keys(store)
+    audience = settings.api_root
+    issuer = AccessTokenIssuer(keys, settings.issuer, audience)
+    b = settings.behaviour
+    verifier = AccessTokenVerifier(keys, settings.issuer, audience, check_signature=b.check_signature,
+                                   check_expiry=b.check_expiry, check_audience=b.check_audience)
+    api = NumberVerificationApi(versions=settings.api_versions, prefix=settings.api_root_prefix, store=store,
+                                verifier=verifier, behaviour=b)
+    auth = AuthorizationServer(settings, store, issuer, keys.jwks())
+    auth_app = Starlette(routes=auth.routes(), exception_handlers={HTTPException: _http_exception})
+    asgi = _LastResortGuard(_Dispatcher(api, auth_app))
+    return ReferenceApp(settings, store, keys, issuer, api, auth, asgi)
+
+
+def app_from_environment() -> ReferenceApp:
+    """Factory for uvicorn workers (``--factory``): settings arrive as JSON in an environment variable."""
+    text = os.environ.get(SETTINGS_ENV)
+    if not text:
+        raise RuntimeError(f"{SETTINGS_ENV} is not set; start the server with `nv-conformance serve`")
+    return create_app(Settings.from_json(text))

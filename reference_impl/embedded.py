@@ -1,0 +1,102 @@
+"""The reference provider in a background thread of the current process, for tests and `nv-conformance run`.
+
+    with EmbeddedReference() as ref:
+        httpx.get(ref.api_root + "/number-verification/v2/...")
+        ref.kit["token_endpoint"]
+
+Uvicorn serves the app on a free 127.0.0.1 port; the database is a temporary file
+unless ``db_path`` is given (pass the same path and port again to "restart" the server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from .app import ReferenceApp, create_app
+from .behaviour import Behaviour
+from .kit import build_kit
+from .settings import Settings
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class EmbeddedReference:
+    def __init__(
+        self,
+        *,
+        db_path: str | Path | None = None,
+        v2_version: str = "v2.1.0",
+        api_root_prefix: str = "",
+        fault: str | None = None,
+        port: int | None = None,
+        behaviour: Behaviour | None = None,
+        **behaviour_changes: Any,
+    ) -> None:
+        self._tempdir: tempfile.TemporaryDirectory[str] | None = None
+        if db_path is None:
+            self._tempdir = tempfile.TemporaryDirectory(prefix="nv-reference-")
+            db_path = Path(self._tempdir.name) / "reference.sqlite3"
+        self.port = port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        base = behaviour or Behaviour()
+        self.settings = Settings(
+            db_path=Path(db_path), issuer=self.base_url, api_root_prefix=api_root_prefix, v2_version=v2_version,
+            behaviour=base.with_changes(**behaviour_changes) if behaviour_changes else base, fault=fault,
+        )
+        self.api_root = self.settings.api_root
+        self.app: ReferenceApp | None = None
+        self.kit: dict[str, Any] = {}
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> EmbeddedReference:
+        self.app = create_app(self.settings)
+        self.kit = build_kit(self.app)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
+                                access_log=False, lifespan="off", loop="asyncio", http="h11")
+        self._server = uvicorn.Server(config)
+        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
+        self._thread = threading.Thread(target=self._run, name=f"nv-reference:{self.port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError(f"the embedded reference provider could not start on port {self.port}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the embedded reference provider did not start within 10 s")
+            time.sleep(0.01)
+        return self
+
+    def _run(self) -> None:
+        assert self._server is not None
+        asyncio.run(self._server.serve())
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self.app is not None:
+            self.app.store.close()
+        self._server = self._thread = None
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+            self._tempdir = None
+
+    def __enter__(self) -> EmbeddedReference:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

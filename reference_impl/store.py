@@ -1,0 +1,313 @@
+"""Persistent state of the reference provider in SQLite.
+
+Several uvicorn workers share one database file: WAL mode lets readers run beside the
+writer, a busy timeout makes writers queue instead of failing, and every "use once"
+rule (access-token jti, assertion jti, authorization code, CIBA request) is a single
+atomic statement whose row count says who won. State survives restarts because it is
+all in the file.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .demo_data import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REDIRECT_URIS,
+    DEMO_SUBSCRIBERS,
+    demo_client_public_jwk,
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS subscribers (
+    id TEXT PRIMARY KEY, phone_number TEXT NOT NULL UNIQUE, device_ip TEXT UNIQUE, imsi TEXT UNIQUE);
+CREATE TABLE IF NOT EXISTS operator_tokens (
+    token TEXT PRIMARY KEY, subscriber_id TEXT NOT NULL REFERENCES subscribers(id), expires_at REAL);
+CREATE TABLE IF NOT EXISTS clients (
+    client_id TEXT PRIMARY KEY, client_secret TEXT, jwks TEXT NOT NULL, redirect_uris TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS used_access_tokens (jti TEXT PRIMARY KEY, expires_at REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS used_assertions (
+    client_id TEXT NOT NULL, jti TEXT NOT NULL, expires_at REAL NOT NULL, PRIMARY KEY (client_id, jti)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS auth_codes (
+    code TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, subscriber_id TEXT NOT NULL,
+    scope TEXT NOT NULL, purpose TEXT, nonce TEXT, code_challenge TEXT, expires_at REAL NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS ciba_requests (
+    auth_req_id TEXT PRIMARY KEY, client_id TEXT NOT NULL, subscriber_id TEXT NOT NULL, scope TEXT NOT NULL,
+    purpose TEXT, amr TEXT NOT NULL, ready_at REAL NOT NULL, expires_at REAL NOT NULL,
+    next_poll_at REAL NOT NULL, interval INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0);
+"""
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    id: str               # pseudonymous subscriber id: the `sub` of access tokens
+    phone_number: str
+    device_ip: str | None
+    imsi: str | None
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    client_secret: str | None
+    jwks: dict[str, Any]
+    redirect_uris: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CibaRequest:
+    auth_req_id: str
+    client_id: str
+    subscriber_id: str
+    scope: str
+    purpose: str | None
+    amr: str
+    ready_at: float
+    expires_at: float
+    next_poll_at: float
+    interval: int
+    done: bool
+
+
+@dataclass(frozen=True)
+class AuthCode:
+    client_id: str
+    redirect_uri: str
+    subscriber_id: str
+    scope: str
+    purpose: str | None
+    nonce: str | None
+    code_challenge: str | None
+    expires_at: float
+
+
+class Store:
+    """One SQLite file; one connection per thread (sqlite3 connections are not shared across threads)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._subscribers_by_id: dict[str, Subscriber] = {}
+        self._purge_counter = 0
+        conn = self._conn()
+        conn.executescript(_SCHEMA)
+        self._seed(conn)
+
+    # -- plumbing -----------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode: a committed row survives a process crash or restart
+            # (only a power loss may lose the last commits), at a fraction of FULL's cost.
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def _seed(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for sub in DEMO_SUBSCRIBERS:
+                conn.execute(
+                    "INSERT OR IGNORE INTO subscribers (id, phone_number, device_ip, imsi) VALUES (?, ?, ?, ?)",
+                    ("sub-" + secrets.token_hex(12), sub.phone_number, sub.device_ip, sub.imsi),
+                )
+                (sub_id,) = conn.execute(
+                    "SELECT id FROM subscribers WHERE phone_number = ?", (sub.phone_number,)
+                ).fetchone()
+                conn.execute(
+                    "INSERT OR IGNORE INTO operator_tokens (token, subscriber_id, expires_at) VALUES (?, ?, NULL)",
+                    (sub.operator_token, sub_id),
+                )
+            conn.execute(
+                "INSERT OR REPLACE INTO clients (client_id, client_secret, jwks, redirect_uris) VALUES (?, ?, ?, ?)",
+                (
+                    DEMO_CLIENT_ID,
+                    DEMO_CLIENT_SECRET,
+                    json.dumps({"keys": [demo_client_public_jwk()]}),
+                    json.dumps(list(DEMO_REDIRECT_URIS)),
+                ),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    # -- meta (server signing key) -----------------------------------------------------
+    def get_or_create_meta(self, key: str, make_value: Any) -> str:
+        """The stored value of ``key``; the first caller's ``make_value()`` wins a race between workers."""
+        conn = self._conn()
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        if row:
+            return row[0]
+        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, make_value()))
+        return conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
+
+    # -- subscribers ------------------------------------------------------------------
+    def _subscriber(self, where: str, value: str) -> Subscriber | None:
+        row = self._conn().execute(
+            f"SELECT id, phone_number, device_ip, imsi FROM subscribers WHERE {where} = ?", (value,)
+        ).fetchone()
+        return Subscriber(*row) if row else None
+
+    def subscriber_by_id(self, subscriber_id: str) -> Subscriber | None:
+        """Cached: subscribers are seeded data and the API asks on every call."""
+        found = self._subscribers_by_id.get(subscriber_id)
+        if found is None:
+            found = self._subscriber("id", subscriber_id)
+            if found is not None:
+                self._subscribers_by_id[subscriber_id] = found
+        return found
+
+    def subscriber_by_ip(self, ip: str) -> Subscriber | None:
+        return self._subscriber("device_ip", ip)
+
+    def subscriber_by_number(self, number: str) -> Subscriber | None:
+        return self._subscriber("phone_number", number)
+
+    def subscriber_by_imsi(self, imsi: str) -> Subscriber | None:
+        return self._subscriber("imsi", imsi)
+
+    def subscribers(self) -> list[Subscriber]:
+        rows = self._conn().execute(
+            "SELECT id, phone_number, device_ip, imsi FROM subscribers ORDER BY phone_number"
+        ).fetchall()
+        return [Subscriber(*r) for r in rows]
+
+    # -- operator tokens (TS.43) ----------------------------------------------------------
+    def subscriber_by_operator_token(self, token: str, now: float) -> Subscriber | None:
+        row = self._conn().execute(
+            "SELECT subscriber_id FROM operator_tokens WHERE token = ? AND (expires_at IS NULL OR expires_at > ?)",
+            (token, now),
+        ).fetchone()
+        return self.subscriber_by_id(row[0]) if row else None
+
+    def add_operator_token(self, token: str, subscriber_id: str, expires_at: float) -> None:
+        self._conn().execute(
+            "INSERT INTO operator_tokens (token, subscriber_id, expires_at) VALUES (?, ?, ?)",
+            (token, subscriber_id, expires_at),
+        )
+
+    def seeded_operator_token(self, subscriber_id: str) -> str | None:
+        row = self._conn().execute(
+            "SELECT token FROM operator_tokens WHERE subscriber_id = ? AND expires_at IS NULL ORDER BY token LIMIT 1",
+            (subscriber_id,),
+        ).fetchone()
+        return row[0] if row else None
+
+    # -- clients ----------------------------------------------------------------------------
+    def client(self, client_id: str) -> Client | None:
+        row = self._conn().execute(
+            "SELECT client_id, client_secret, jwks, redirect_uris FROM clients WHERE client_id = ?", (client_id,)
+        ).fetchone()
+        if not row:
+            return None
+        return Client(row[0], row[1], json.loads(row[2]), tuple(json.loads(row[3])))
+
+    # -- use-once records -----------------------------------------------------------------
+    def consume_access_token(self, jti: str, expires_at: float) -> bool:
+        """True for the first use of ``jti`` ever (across workers and restarts), False afterwards."""
+        conn = self._conn()
+        try:
+            conn.execute("INSERT INTO used_access_tokens (jti, expires_at) VALUES (?, ?)", (jti, expires_at))
+        except sqlite3.IntegrityError:
+            return False
+        self._purge_counter += 1
+        if self._purge_counter >= 5000:
+            self._purge_counter = 0
+            self.purge_expired(time.time())
+        return True
+
+    def consume_assertion_jti(self, client_id: str, jti: str, expires_at: float) -> bool:
+        try:
+            self._conn().execute(
+                "INSERT INTO used_assertions (client_id, jti, expires_at) VALUES (?, ?, ?)",
+                (client_id, jti, expires_at),
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def purge_expired(self, now: float) -> None:
+        """Forget use-once records whose tokens have expired anyway (an expired token is refused on exp)."""
+        conn = self._conn()
+        grace = now - 3600  # keep an hour of slack for clock skew
+        conn.execute("DELETE FROM used_access_tokens WHERE expires_at < ?", (grace,))
+        conn.execute("DELETE FROM used_assertions WHERE expires_at < ?", (grace,))
+        conn.execute("DELETE FROM auth_codes WHERE expires_at < ?", (grace,))
+        conn.execute("DELETE FROM ciba_requests WHERE expires_at < ?", (grace,))
+        conn.execute("DELETE FROM operator_tokens WHERE expires_at IS NOT NULL AND expires_at < ?", (grace,))
+
+    # -- authorization codes ---------------------------------------------------------------
+    def add_code(self, code: str, data: AuthCode) -> None:
+        self._conn().execute(
+            "INSERT INTO auth_codes (code, client_id, redirect_uri, subscriber_id, scope, purpose, nonce,"
+            " code_challenge, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (code, data.client_id, data.redirect_uri, data.subscriber_id, data.scope, data.purpose, data.nonce,
+             data.code_challenge, data.expires_at),
+        )
+
+    def take_code(self, code: str, single_use: bool = True) -> AuthCode | None:
+        """The code's data if it exists and (when single_use) was not taken before; marks it taken atomically."""
+        conn = self._conn()
+        if single_use:
+            cursor = conn.execute("UPDATE auth_codes SET used = 1 WHERE code = ? AND used = 0", (code,))
+            if cursor.rowcount != 1:
+                return None
+        row = conn.execute(
+            "SELECT client_id, redirect_uri, subscriber_id, scope, purpose, nonce, code_challenge, expires_at"
+            " FROM auth_codes WHERE code = ?",
+            (code,),
+        ).fetchone()
+        return AuthCode(*row) if row else None
+
+    # -- CIBA ---------------------------------------------------------------------------------
+    def add_ciba_request(self, req: CibaRequest) -> None:
+        self._conn().execute(
+            "INSERT INTO ciba_requests (auth_req_id, client_id, subscriber_id, scope, purpose, amr, ready_at,"
+            " expires_at, next_poll_at, interval, done) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            (req.auth_req_id, req.client_id, req.subscriber_id, req.scope, req.purpose, req.amr, req.ready_at,
+             req.expires_at, req.next_poll_at, req.interval),
+        )
+
+    def ciba_request(self, auth_req_id: str) -> CibaRequest | None:
+        row = self._conn().execute(
+            "SELECT auth_req_id, client_id, subscriber_id, scope, purpose, amr, ready_at, expires_at, next_poll_at,"
+            " interval, done FROM ciba_requests WHERE auth_req_id = ?",
+            (auth_req_id,),
+        ).fetchone()
+        if not row:
+            return None
+        return CibaRequest(*row[:10], done=bool(row[10]))
+
+    def update_ciba_poll(self, auth_req_id: str, next_poll_at: float, interval: int) -> None:
+        self._conn().execute(
+            "UPDATE ciba_requests SET next_poll_at = ?, interval = ? WHERE auth_req_id = ?",
+            (next_poll_at, interval, auth_req_id),
+        )
+
+    def finish_ciba_request(self, auth_req_id: str) -> bool:
+        """Atomically mark the request done; False when another poll already got its token."""
+        cursor = self._conn().execute(
+            "UPDATE ciba_requests SET done = 1 WHERE auth_req_id = ? AND done = 0", (auth_req_id,)
+        )
+        return cursor.rowcount == 1
