@@ -33,10 +33,14 @@ FRESH_METHODS = ("jwt-bearer", "ciba", "authorization-code")
 METHODS_FOR_KIND: dict[TokenKind, tuple[str, ...]] = {
     TokenKind.VALID: (*FRESH_METHODS, "static", "command", "reference"),
     TokenKind.OTHER_SCOPE: (*FRESH_METHODS, "static", "command", "reference"),
-    TokenKind.NON_NETWORK: (*FRESH_METHODS, "static", "command", "reference"),
+    TokenKind.NON_NETWORK: ("jwt-bearer", "ciba", "static", "command", "reference"),
     TokenKind.EXPIRED: ("static", "command", "reference"),
     TokenKind.INVALID: ("local", "static", "command", "reference"),
 }
+NETWORK_ONLY = (
+    "authorization-code with prompt=none always authenticates by the network; a non_network token needs "
+    "another method, e.g. jwt-bearer or ciba with a tel: subject"
+)
 OFF_NETWORK_METHODS = ("authorization-code", "ciba", "reference")
 TOP_LEVEL = frozenset({"defaults", "off_network", *(kind.value for kind in TokenKind)})
 
@@ -86,6 +90,11 @@ def build_token_provider(
             method = own.get("method") or _default_method_for(kind, default_method)
             if method is None:
                 reasons[kind] = _unconfigured_reason(kind)
+                continue
+            if kind is TokenKind.NON_NETWORK and method == "authorization-code":
+                if own.get("method"):
+                    raise ConfigError("tokens.non_network.method", NETWORK_ONLY)
+                reasons[kind] = NETWORK_ONLY + " (set tokens.non_network)"
                 continue
             if method not in METHODS_FOR_KIND[kind]:
                 raise ConfigError(f"tokens.{kind.value}.method", f"must be one of {', '.join(METHODS_FOR_KIND[kind])} for this kind")

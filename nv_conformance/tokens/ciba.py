@@ -4,8 +4,8 @@
    ``ipport:`` or ``tel:``), the scope (openid + purpose + API scope) and client authentication.
 2. Poll the token endpoint with the ``auth_req_id``: wait ``interval`` between polls, add 5 s on
    ``slow_down``, keep going on ``authorization_pending``, stop at ``poll_timeout`` or when the
-   request expires. The first poll is immediate: the interval governs the time *between* polls,
-   and network-based authentication usually needs no user, so the token is often ready at once.
+   request expires. The first poll also waits ``interval``: servers (the reference among them)
+   count the authentication request as the previous contact and answer an early poll with slow_down.
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ class CibaMethod(TokenMethod, OffNetworkCapable):
         self.poll_timeout = section.number("poll_timeout", 60, minimum=1, maximum=600)
         self.binding_message = section.string("binding_message")
         self.setting = section.prefix
-        self.sleep = time.sleep  # replaced in tests that prove the waiting rules without waiting
+        # Replaced together in tests that prove the waiting rules without waiting.
+        self.sleep = time.sleep
+        self.clock = time.monotonic
 
     def _start(self, scope: str) -> dict[str, Any] | OAuthFailure:
         endpoint = self.server.endpoint("backchannel_authentication_endpoint")
@@ -61,9 +63,15 @@ class CibaMethod(TokenMethod, OffNetworkCapable):
         endpoint = self.server.endpoint("token_endpoint")
         interval = _positive_int(started.get("interval"), DEFAULT_INTERVAL)
         lifetime = _positive_int(started.get("expires_in"), int(self.poll_timeout))
-        deadline = time.monotonic() + min(self.poll_timeout, lifetime)
-        last_error = "no answer"
+        deadline = self.clock() + min(self.poll_timeout, lifetime)
+        last_error = "none yet"
         while True:
+            if deadline - self.clock() < interval:
+                raise TokenError(
+                    f"{self.setting}: ciba: token endpoint {endpoint}: no token within {min(self.poll_timeout, lifetime):g} s "
+                    f"(last answer: {last_error}, poll interval {interval} s)"
+                )
+            self.sleep(interval)
             form = {"grant_type": GRANT_TYPE, "auth_req_id": auth_req_id}
             headers = self.auth.apply(form, self.server, endpoint)
             answer = self.server.post(endpoint, form, what="token endpoint", headers=headers)
@@ -73,14 +81,7 @@ class CibaMethod(TokenMethod, OffNetworkCapable):
                 interval += SLOW_DOWN_STEP
             elif answer.error != "authorization_pending":
                 return answer
-            last_error = answer.error
-            remaining = deadline - time.monotonic()
-            if remaining < interval:
-                raise TokenError(
-                    f"{self.setting}: ciba: token endpoint {endpoint}: no token within {min(self.poll_timeout, lifetime):g} s "
-                    f"(last answer HTTP {answer.status}, OAuth error {last_error}, poll interval {interval} s)"
-                )
-            self.sleep(interval)
+            last_error = f"HTTP {answer.status}, OAuth error {answer.error}"
 
     def fetch(self, kind: TokenKind, scope: str) -> IssuedToken:
         started = self._start(scope)
