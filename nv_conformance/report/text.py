@@ -1,0 +1,64 @@
+"""Turning result records into safe text: everything a report shows passes through here."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..redact import redact, redact_headers, redact_json
+from ..results import ExchangeRecord
+
+# XML 1.0 forbids most control characters; a target may send anything in a body.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+MAX_BODY_CHARS = 8000
+
+
+def safe(value: Any) -> str:
+    """Redacted text without characters that XML/HTML cannot carry."""
+    if value is None:
+        return ""
+    return _XML_ILLEGAL.sub("\ufffd", redact(value))
+
+
+def one_line(value: Any, limit: int = 200) -> str:
+    """A redacted single line, cut to ``limit`` characters (for progress lines and JUnit messages)."""
+    text = " ".join(safe(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def body_text(body: str | None) -> str:
+    if not body:
+        return ""
+    text = safe(body)
+    if len(text) > MAX_BODY_CHARS:
+        text = text[:MAX_BODY_CHARS] + f"\n… ({len(text) - MAX_BODY_CHARS} more characters cut)"
+    return text
+
+
+def exchange_request(exchange: ExchangeRecord) -> str:
+    """The request as an HTTP message (redacted again: records should already be, but a report must not rely on it)."""
+    lines = [f"{safe(exchange.method)} {safe(exchange.url)}"]
+    lines += [f"{safe(k)}: {safe(v)}" for k, v in redact_headers(exchange.request_headers or {}).items()]
+    body = body_text(exchange.request_body)
+    return "\n".join(lines) + (f"\n\n{body}" if body else "")
+
+
+def exchange_response(exchange: ExchangeRecord) -> str:
+    if exchange.status is None:
+        return "(no response)"
+    elapsed = f"  ({exchange.elapsed_ms:.0f} ms)" if exchange.elapsed_ms is not None else ""
+    lines = [f"HTTP {exchange.status}{elapsed}"]
+    lines += [f"{safe(k)}: {safe(v)}" for k, v in redact_headers(exchange.response_headers or {}).items()]
+    body = body_text(exchange.response_body)
+    return "\n".join(lines) + (f"\n\n{body}" if body else "")
+
+
+_SECRET_OPTION = re.compile(r"(?i)secret|password|passphrase|private_key|assertion|access_token|operator_token")
+
+
+def safe_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Declared options for a report: values of secret-looking settings hidden, the rest redacted."""
+    return {
+        str(key): "(redacted)" if _SECRET_OPTION.search(str(key)) and value not in (None, "", False) else redact_json(value)
+        for key, value in options.items()
+    }

@@ -1,0 +1,184 @@
+"""Reports: what CI, a reviewer and a script read after a run, and that nothing secret is in them."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from nv_conformance.report import HTML_FILE, JSON_FILE, JUNIT_FILE, write_reports
+from nv_conformance.report.provenance import kit_git_commit, run_command, scenario_command
+from nv_conformance.results import Outcome
+
+from .sample_runs import FORBIDDEN, clean_run, leaky_run
+
+VOID = {"meta", "br", "hr", "img", "input", "link", "col", "area", "base", "wbr", "source"}
+
+
+class StrictTreeChecker(HTMLParser):
+    """Fails on unbalanced tags; records scripts, external references and visible text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.text: list[str] = []
+        self.scripts = 0
+        self.external: list[str] = []
+        self.ids: set[str] = set()
+        self.links: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script":
+            self.scripts += 1
+        for name, value in attrs:
+            if name in ("src", "href") and value and not value.startswith("#"):
+                self.external.append(value)
+            if name == "href" and value and value.startswith("#"):
+                self.links.add(value[1:])
+            if name == "id" and value:
+                self.ids.add(value)
+            if name.startswith("on"):
+                self.errors.append(f"event handler attribute {name}")
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"unexpected </{tag}> (open: {self.stack[-3:]})")
+            return
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+@pytest.fixture
+def leaky_reports(tmp_path: Path) -> dict[str, Path]:
+    paths = write_reports(leaky_run(), tmp_path / "reports")
+    return {p.name: p for p in paths}
+
+
+def test_three_reports_are_written(leaky_reports: dict[str, Path]) -> None:
+    assert set(leaky_reports) == {JUNIT_FILE, JSON_FILE, HTML_FILE}
+    assert all(p.stat().st_size > 0 for p in leaky_reports.values())
+
+
+def test_no_secret_survives_in_any_report(leaky_reports: dict[str, Path]) -> None:
+    for path in leaky_reports.values():
+        raw = path.read_text(encoding="utf-8")
+        # also look through JSON/HTML/XML escaping
+        decoded = json.dumps(json.loads(raw)) if path.suffix == ".json" else raw
+        for secret in FORBIDDEN:
+            assert secret not in raw, f"{secret[:12]}… leaked into {path.name}"
+            assert secret not in decoded
+        assert "PRIVATE KEY-----\nMIG" not in raw
+        assert "BEGIN PRIVATE KEY" not in raw or "(private key redacted)" in raw
+
+
+def test_junit_is_valid_for_ci(leaky_reports: dict[str, Path]) -> None:
+    root = ET.parse(leaky_reports[JUNIT_FILE]).getroot()
+    assert root.tag == "testsuites"
+    cases = root.findall("./testsuite/testcase")
+    assert len(cases) == 5 + 1  # five scenarios + the undefined-steps case
+    assert root.get("tests") == "6" and root.get("failures") == "1" and root.get("errors") == "1"
+    assert root.get("skipped") == "3"
+    failures = root.findall(".//failure")
+    assert len(failures) == 1
+    assert "breaks the schema" in failures[0].get("message", "")
+    assert "HTTP 200" in (failures[0].text or "")  # the response that failed
+    assert "nv-conformance run" in (failures[0].text or "")
+    skipped = [s.get("message", "") for s in root.findall(".//skipped")]
+    assert any(m.startswith("defective:") for m in skipped)
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert suites["Number verification: verify"].get("tests") == "4"
+    props = {p.get("name"): p.get("value") for p in suites["Device phone number"].findall("./properties/property")}
+    assert props["verdict"] == "not conformant" and props["api_version"] == "vwip"
+    case = suites["Number verification: verify"].find("testcase")
+    assert case is not None and case.get("file") == "features/verify.feature" and case.get("line") == "12"
+    for case in cases:
+        float(case.get("time", "x"))
+
+
+def test_json_is_the_run_result(leaky_reports: dict[str, Path]) -> None:
+    data = json.loads(leaky_reports[JSON_FILE].read_text(encoding="utf-8"))
+    assert data["format"] == "nv-conformance-results/1"
+    assert data["verdict"] == "not conformant"
+    assert data["totals"] == {"passed": 1, "failed": 1, "skipped": 2, "defective": 1}
+    assert [s["outcome"] for s in data["scenarios"]] == ["passed", "failed", "skipped", "skipped", "defective"]
+    assert data["options"]["client_secret"] == "(redacted)"
+    assert data["scenarios"][1]["exchanges"][0]["request_headers"]["Authorization"] == "Bearer (redacted)"
+
+
+def test_html_statement_is_self_contained_and_well_formed(leaky_reports: dict[str, Path]) -> None:
+    text = leaky_reports[HTML_FILE].read_text(encoding="utf-8")
+    checker = StrictTreeChecker()
+    checker.feed(text)
+    checker.close()
+    assert checker.errors == []
+    assert checker.stack == []
+    assert checker.scripts == 0  # the scenario name's <script> was escaped, not executed
+    assert checker.external == []
+    assert checker.links <= checker.ids  # every "details" link lands on its failure
+    visible = "".join(checker.text)
+    assert "Verdict: not conformant" in visible
+    assert "https://api.example.com/number-verification/vwip" in visible
+    assert "vwip" in visible and "0.1.0" in visible
+    assert "0123456789abcdef0123456789abcdef01234567" in visible  # kit commit
+    assert "2026-11-26T12:00:00+00:00" in visible
+    assert "/etc/nv/target.yaml" in visible  # declared options
+    assert "<script>alert(1)</script>" in visible  # shown as text
+    assert "vwip POST /verify 200 response schema" in visible  # the clause each scenario checks
+    for outcome in ("passed", "failed", "skipped", "defective"):
+        assert outcome in visible
+    # the failure: the request and response, and commands that reproduce it
+    assert "POST https://api.example.com/number-verification/vwip/verify" in visible
+    assert "HTTP 200" in visible
+    assert "Authorization: Bearer (redacted)" in visible
+    assert "nv-conformance run --config /etc/nv/target.yaml --api-version vwip --tags @phone_number_verify_02" in visible
+    assert "curl -X POST" in visible
+    assert "Undefined steps" in visible
+
+
+@pytest.mark.parametrize(("skipped_mandatory", "verdict"), [(False, "conformant"), (True, "partial")])
+def test_verdicts_in_statement(tmp_path: Path, skipped_mandatory: bool, verdict: str) -> None:
+    run = clean_run(skipped_mandatory=skipped_mandatory)
+    assert run.exit_code == 0
+    paths = {p.name: p for p in write_reports(run, tmp_path)}
+    checker = StrictTreeChecker()
+    checker.feed(paths[HTML_FILE].read_text(encoding="utf-8"))
+    assert checker.errors == []
+    assert f"Verdict: {verdict}" in "".join(checker.text)
+    assert json.loads(paths[JSON_FILE].read_text())["verdict"] == verdict
+    root = ET.parse(paths[JUNIT_FILE]).getroot()
+    assert root.findall(".//failure") == []
+
+
+def test_git_commit_filled_when_missing(tmp_path: Path) -> None:
+    run = clean_run()
+    write_reports(run, tmp_path)
+    assert run.git_commit == kit_git_commit()
+    assert run.git_commit == "unknown" or len(run.git_commit.split("-")[0]) == 40
+
+
+def test_reproduce_commands() -> None:
+    run = leaky_run()
+    failed = next(s for s in run.scenarios if s.outcome == Outcome.FAILED)
+    assert scenario_command(run, failed) == (
+        "nv-conformance run --config /etc/nv/target.yaml --api-version vwip --tags @phone_number_verify_02"
+    )
+    assert run_command(run) == "nv-conformance run --config /etc/nv/target.yaml --api-version vwip --tags 'not @slow'"
+    embedded = clean_run()
+    assert run_command(embedded) == "nv-conformance run --api-version v2.1.0"
+
+
+def test_unwritable_report_dir_is_one_line_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    from nv_conformance.errors import KitError
+
+    with pytest.raises(KitError, match="cannot write reports"):
+        write_reports(clean_run(), blocker / "reports")
