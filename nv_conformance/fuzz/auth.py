@@ -1,0 +1,79 @@
+"""A fresh access token for every fuzzed request.
+
+CAMARA Number Verification tokens are single-use: schemathesis' default token caching would
+send one token many times, and because 401 is a documented response the rejections would look
+like passes. So the auth provider is registered with ``refresh_interval=None`` (no caching),
+every token comes from the kit's token layer, and the runner watches the share of 401s.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import TokenError
+from ..redact import redact
+from ..tokens.base import TokenKind, TokenProvider
+
+TokenFetcher = Callable[[str], str]  # scope -> access token
+MAX_CONSECUTIVE_TOKEN_ERRORS = 3
+
+
+@dataclass
+class TokenSource:
+    """Fetches one new valid token per call and counts what happened (never keeps the tokens)."""
+
+    fetch: TokenFetcher
+    on_broken: Callable[[str], None] = lambda message: None
+    issued: int = 0
+    errors: int = 0
+    last_error: str = ""
+    _consecutive_errors: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def from_provider(cls, provider: TokenProvider, **kwargs: Any) -> TokenSource:
+        return cls(fetch=lambda scope: provider.get(TokenKind.VALID, scope).access_token, **kwargs)
+
+    def fresh(self, scope: str) -> str:
+        try:
+            token = self.fetch(scope)
+        except Exception as exc:
+            message = redact(str(exc) or type(exc).__name__)
+            with self._lock:
+                self.errors += 1
+                self._consecutive_errors += 1
+                self.last_error = message
+                broken = self._consecutive_errors >= MAX_CONSECUTIVE_TOKEN_ERRORS
+            if broken:
+                self.on_broken(f"the token layer failed {MAX_CONSECUTIVE_TOKEN_ERRORS} times in a row: {message}")
+            raise TokenError(f"no token for scope {scope!r}: {message}") from None
+        with self._lock:
+            self.issued += 1
+            self._consecutive_errors = 0
+        return token
+
+
+def set_bearer(headers: dict[str, Any] | None, token: str) -> dict[str, Any]:
+    headers = dict(headers or {})
+    for name in [n for n in headers if n.lower() == "authorization"]:
+        del headers[name]
+    headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
+def fresh_token_auth_class(source: TokenSource, scope_for: Callable[[Any], str]) -> type:
+    """A schemathesis auth provider class bound to ``source`` (schemathesis instantiates it without arguments)."""
+
+    class FreshTokenAuth:
+        """schemathesis ``AuthProvider``: a new token per generated case, set as a Bearer header."""
+
+        def get(self, case: Any, context: Any) -> str:
+            return source.fresh(scope_for(context.operation))
+
+        def set(self, case: Any, data: str, context: Any) -> None:
+            case.headers = set_bearer(case.headers, data)
+
+    return FreshTokenAuth

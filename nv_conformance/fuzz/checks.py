@@ -1,0 +1,216 @@
+"""The CAMARA checks the fuzzer applies to every response, as plain functions.
+
+Each check takes the contract facts (:class:`CheckEnv`) and one :class:`FuzzExchange` and
+returns ``None`` when it does not apply, ``[]`` when it held, or the problems it found.
+They know nothing of schemathesis: ``schemathesis_glue`` registers them as custom checks.
+The contract and the version profile are the only sources of expectations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ..contract import Contract
+from ..profiles import VersionProfile
+from .exchange import FuzzExchange, has_json
+
+CheckResult = list[str] | None
+
+NO_TOKEN_PROBE = "no-token"
+JSON_MEDIA_TYPES = ("application/json",)
+MEDIA_TYPE_REJECTIONS = {400: "INVALID_ARGUMENT", 415: "UNSUPPORTED_MEDIA_TYPE"}
+
+
+@dataclass(frozen=True)
+class CheckEnv:
+    """What the checks compare against: the version's contract and profile."""
+
+    contract: Contract
+    profile: VersionProfile
+
+
+class RequestKind(StrEnum):
+    VALID = "valid"                  # the contract accepts the request
+    INVALID = "invalid"              # the contract rejects it and the version demands 400 INVALID_ARGUMENT
+    TOLERATED = "tolerated"          # breaks a pattern the version does not make a 400 (x-correlator before 0.6)
+    MEDIA_TYPE = "media-type"        # a body sent with a media type the operation does not accept
+    OTHER_METHOD = "other-method"    # a method the operation does not declare
+
+
+def classify_request(env: CheckEnv, ex: FuzzExchange) -> tuple[RequestKind, list[str]]:
+    """Is the request valid per the contract, and if not, what does the version demand? (kind, reasons)."""
+    if not ex.declared_method:
+        return RequestKind.OTHER_METHOD, [f"{ex.method} is not declared for {ex.operation_id}"]
+    must_reject: list[str] = []
+    tolerated: list[str] = []
+    correlator = ex.request_headers.get("x-correlator")
+    if correlator is not None and not env.contract.x_correlator_is_valid(correlator):
+        reason = "x-correlator breaks the contract's pattern"
+        (must_reject if env.profile.invalid_x_correlator_is_400 else tolerated).append(reason)
+    op = env.contract.operation(ex.operation_id)
+    if op.has_request_body:
+        if ex.request_body is not None and ex.request_media_type not in JSON_MEDIA_TYPES:
+            return RequestKind.MEDIA_TYPE, [f"body sent as {ex.request_media_type or 'no media type'}"]
+        if ex.request_body is None:
+            if op.request_body_required:
+                must_reject.append("the required request body is missing")
+        elif not has_json(ex.request_json):
+            must_reject.append("the request body is not JSON")
+        else:
+            pointer = env.contract.request_body_pointer(ex.operation_id)
+            if pointer:
+                must_reject.extend(f"request body {e}" for e in env.contract.errors_at(pointer, ex.request_json))
+    if must_reject:
+        return RequestKind.INVALID, must_reject
+    if tolerated:
+        return RequestKind.TOLERATED, tolerated
+    return RequestKind.VALID, []
+
+
+def _error_code(ex: FuzzExchange) -> str | None:
+    body = ex.response_json
+    return body.get("code") if isinstance(body, dict) else None
+
+
+# -- the checks ------------------------------------------------------------------------
+def no_server_error(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
+    if ex.status >= 500:
+        return [f"server error {ex.status}"]
+    return []
+
+
+def json_media_type(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
+    if ex.method == "HEAD" or ex.status in (204, 304) or not ex.response_body:
+        return None
+    if ex.response_media_type not in JSON_MEDIA_TYPES:
+        shown = ex.response_headers.get("content-type") or "no Content-Type"
+        return [f"{ex.status} response has media type {shown!r}, expected application/json"]
+    return []
+
+
+def error_body(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
+    """Every 4xx body is ``{status, code, message}``, ``status`` the HTTP status, ``code`` one the version allows."""
+    if not 400 <= ex.status < 500:
+        return None
+    body = ex.response_json
+    if not isinstance(body, dict):
+        return [f"{ex.status} body is not a JSON object"]
+    problems = []
+    for name, kind in (("status", int), ("code", str), ("message", str)):
+        value = body.get(name)
+        if name not in body:
+            problems.append(f"{ex.status} body lacks '{name}'")
+        elif not isinstance(value, kind) or isinstance(value, bool):
+            problems.append(f"{ex.status} body '{name}' is not a{'n integer' if kind is int else ' string'}")
+    if isinstance(body.get("status"), int) and body["status"] != ex.status:
+        problems.append(f"body status {body['status']} differs from the HTTP status {ex.status}")
+    code = body.get("code")
+    allowed = env.contract.allowed_error_codes(ex.operation_id, ex.status)
+    if isinstance(code, str) and allowed is not None and code not in allowed:
+        problems.append(f"code {code!r} is not allowed for {ex.status} (allowed: {', '.join(sorted(allowed))})")
+    return problems
+
+
+def x_correlator_echo(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
+    """A non-empty x-correlator the contract accepts must come back unchanged."""
+    sent = ex.request_headers.get("x-correlator")
+    if not sent or not env.contract.x_correlator_is_valid(sent):
+        return None
+    echoed = ex.response_headers.get("x-correlator")
+    if echoed != sent:
+        return ["x-correlator not echoed" if echoed is None else "x-correlator echoed with a different value"]
+    return []
+
+
+def success_schema(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
+    """A 2xx is documented for the operation and its body matches the contract's schema."""
+    if not 200 <= ex.status < 300:
+        return None
+    validator = env.contract.response_validator(ex.operation_id, ex.status)
+    if validator is None:
+        return [f"status {ex.status} is not documented for {ex.operation_id}"]
+    body = ex.response_json
+    if not has_json(body):
+        return [f"{ex.status} body is not JSON"]
+    pointer = env.contract.response_schema_pointer(ex.operation_id, ex.status)
+    return [f"{ex.status} body {e}" for e in env.contract.errors_at(pointer, body)]
+
+
+def negative_data_rejected(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
+    """A request the contract rejects gets 400 INVALID_ARGUMENT (a body of the wrong media type: 400 or 415)."""
+    if ex.probe:
+        return None
+    kind, reasons = classify_request(env, ex)
+    why = "; ".join(reasons[:3])
+    if kind is RequestKind.MEDIA_TYPE:
+        if ex.status not in MEDIA_TYPE_REJECTIONS:
+            return [f"{why}: got {ex.status}, expected 400 or 415"]
+        if _error_code(ex) != MEDIA_TYPE_REJECTIONS[ex.status]:
+            return [f"{why}: got {ex.status} with code {_error_code(ex)!r}, expected {MEDIA_TYPE_REJECTIONS[ex.status]}"]
+        return []
+    if kind is not RequestKind.INVALID:
+        return None
+    if ex.status != 400:
+        return [f"{why}: got {ex.status}, expected 400 INVALID_ARGUMENT"]
+    if _error_code(ex) != "INVALID_ARGUMENT":
+        return [f"{why}: got 400 with code {_error_code(ex)!r}, expected INVALID_ARGUMENT"]
+    return []
+
+
+def valid_data_accepted(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
+    """A request the contract accepts, with a valid token, is not answered 400."""
+    if ex.probe or ex.authorization is None:
+        return None
+    kind, _ = classify_request(env, ex)
+    if kind is not RequestKind.VALID:
+        return None
+    if ex.status == 400:
+        return [f"a request the contract accepts got 400 {_error_code(ex) or ''}".rstrip()]
+    return []
+
+
+def missing_token_rejected(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
+    """The same request without any token gets 401 (schemathesis' ignored_auth skips openIdConnect)."""
+    if ex.probe != NO_TOKEN_PROBE:
+        return None
+    if ex.status != 401:
+        return [f"a request without a token got {ex.status}, expected 401"]
+    return []
+
+
+@dataclass(frozen=True)
+class CamaraCheck:
+    name: str
+    function: Callable[[CheckEnv, FuzzExchange], CheckResult]
+    description: str
+    clause: str
+
+
+CAMARA_CHECKS: tuple[CamaraCheck, ...] = (
+    CamaraCheck("no_server_error", no_server_error, "no 5xx response", "CAMARA API design guide: no server errors"),
+    CamaraCheck("json_media_type", json_media_type, "responses are application/json",
+                "contract: every response content is application/json"),
+    CamaraCheck("error_body", error_body, "4xx bodies are {status, code, message} with an allowed code",
+                "Commonalities ErrorInfo; contract error code enums"),
+    CamaraCheck("x_correlator_echo", x_correlator_echo, "a request x-correlator is echoed",
+                "Commonalities: x-correlator echoed in the response"),
+    CamaraCheck("success_schema", success_schema, "2xx responses are documented and match the schema",
+                "contract: response schemas"),
+    CamaraCheck("negative_data_rejected", negative_data_rejected,
+                "requests the contract rejects get 400 INVALID_ARGUMENT, never 2xx",
+                "contract request schemas; Commonalities 0.6 invalid x-correlator -> 400"),
+    CamaraCheck("valid_data_accepted", valid_data_accepted, "requests the contract accepts are not answered 400",
+                "contract request schemas"),
+    CamaraCheck("missing_token_rejected", missing_token_rejected, "a request without any token gets 401",
+                "CAMARA security: openIdConnect access token required"),
+)
+CHECKS_BY_NAME = {c.name: c for c in CAMARA_CHECKS}
+
+
+def run_all(env: CheckEnv, ex: FuzzExchange) -> dict[str, CheckResult]:
+    """Every CAMARA check's result for one exchange (a 429 is rate limiting, not a verdict: nothing applies)."""
+    if ex.status == 429:
+        return {}
+    return {check.name: check.function(env, ex) for check in CAMARA_CHECKS}

@@ -1,0 +1,120 @@
+"""Collects check verdicts during a fuzz run: counts per (check, operation), one example per finding.
+
+Failures are deduplicated by (check, operation); of the failing requests the shortest reproduction
+is kept (hypothesis shrinks failing cases, so the last ones tend to be the simplest).
+Everything stored is redacted: the token becomes ``$ACCESS_TOKEN``, phone numbers are masked.
+"""
+
+from __future__ import annotations
+
+import shlex
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..redact import redact, redact_headers
+from ..results import ExchangeRecord
+from .exchange import FuzzExchange
+
+TOKEN_PLACEHOLDER = "$ACCESS_TOKEN"
+_SKIP_CURL_HEADERS = {
+    "content-length", "host", "connection", "accept-encoding", "user-agent", "accept", "x-schemathesis-testcaseid",
+}
+MAX_BODY_SHOWN = 4000
+
+
+def curl_command(ex: FuzzExchange) -> str:
+    """A curl command that repeats the request; the token is the ``$ACCESS_TOKEN`` shell placeholder."""
+    parts = ["curl", "-sS", "-i", "-X", ex.method, shlex.quote(redact(ex.url))]
+    for name, value in ex.request_headers.items():
+        if name in _SKIP_CURL_HEADERS:
+            continue
+        if name == "authorization":
+            scheme = value.split(" ", 1)[0] if " " in value else "Bearer"
+            parts += ["-H", f'"Authorization: {scheme} {TOKEN_PLACEHOLDER}"']
+        else:
+            parts += ["-H", shlex.quote(f"{_header_case(name)}: {redact(value)}")]
+    if ex.request_body is not None:
+        body = ex.request_body.decode("utf-8", errors="backslashreplace")
+        parts += ["--data-binary", shlex.quote(redact(body))]
+    return " ".join(parts)
+
+
+def _header_case(name: str) -> str:
+    return name if name.startswith("x-") else "-".join(p.capitalize() for p in name.split("-"))
+
+
+def exchange_record(ex: FuzzExchange) -> ExchangeRecord:
+    """The exchange as the report model stores it (redacted, with the reproducing command)."""
+    headers = redact_headers(ex.request_headers)
+    if "authorization" in headers:
+        headers["authorization"] = f"Bearer {TOKEN_PLACEHOLDER}"
+    body = ex.request_body.decode("utf-8", errors="backslashreplace") if ex.request_body is not None else None
+    response_body = ex.response_body.decode("utf-8", errors="backslashreplace")
+    return ExchangeRecord(
+        method=ex.method,
+        url=redact(ex.url),
+        request_headers=headers,
+        request_body=redact(body[:MAX_BODY_SHOWN]) if body is not None else None,
+        status=ex.status,
+        response_headers=redact_headers(ex.response_headers),
+        response_body=redact(response_body[:MAX_BODY_SHOWN]),
+        elapsed_ms=round(ex.elapsed_s * 1000, 1),
+        reproduce=curl_command(ex),
+    )
+
+
+@dataclass
+class Finding:
+    """One (check, operation) that failed: how often, and the simplest request that shows it."""
+
+    check: str
+    operation_id: str
+    problem: str
+    example: ExchangeRecord
+    occurrences: int = 1
+
+
+@dataclass
+class FindingsCollector:
+    """Thread-safe tally of check results; the runner feeds it, the report reads it."""
+
+    applied: Counter[tuple[str, str]] = field(default_factory=Counter)
+    failed: Counter[tuple[str, str]] = field(default_factory=Counter)
+    findings: dict[tuple[str, str], Finding] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, check: str, ex: FuzzExchange, problems: list[str] | None) -> bool:
+        """Count one result; True when it is a new (check, operation) finding."""
+        if problems is None:
+            return False
+        key = (check, ex.operation_id)
+        with self._lock:
+            self.applied[key] += 1
+            if not problems:
+                return False
+            self.failed[key] += 1
+            current = self.findings.get(key)
+            if current is not None:
+                current.occurrences += 1
+                if len(curl_command(ex)) >= len(current.example.reproduce):
+                    return False
+        record = exchange_record(ex)
+        with self._lock:
+            current = self.findings.get(key)
+            if current is None:
+                self.findings[key] = Finding(check, ex.operation_id, redact("; ".join(problems)), record)
+                return True
+            if len(record.reproduce) < len(current.example.reproduce):
+                current.problem = redact("; ".join(problems))
+                current.example = record
+        return False
+
+    @property
+    def finding_count(self) -> int:
+        with self._lock:
+            return len(self.findings)
+
+    def sorted_findings(self) -> list[Finding]:
+        with self._lock:
+            return sorted(self.findings.values(), key=lambda f: (f.check, f.operation_id))

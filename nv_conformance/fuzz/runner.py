@@ -1,0 +1,489 @@
+"""Runs schemathesis (v4 engine) against one target with the kit's token layer and CAMARA checks.
+
+Design:
+- the contract's two Number Verification operations only, from the same document the checker uses;
+- phases examples, coverage (systematic negative data) and fuzzing (positive and negative modes),
+  under a fixed default seed; stateful testing is off (the API has no links);
+- one schemathesis custom check (``nv_camara``) turns each response into a ``FuzzExchange`` and runs
+  the plain CAMARA checks of :mod:`.checks`; it never raises, so schemathesis neither shrinks nor
+  stops an operation early: the kit's collector decides and deduplicates;
+- a fresh token per generated case (``@schema.auth(refresh_interval=None)``), pacing and 429
+  backoff in a requests adapter, and a hard stop (``--duration``, ``--max-failures``, a broken
+  token layer) through the engine's stop event.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from ..contract import Contract
+from ..errors import ConfigError, TargetError, TokenError
+from ..http import GuardedClient, HttpSettings
+from ..profiles import VersionProfile
+from ..redact import redact
+from .auth import TokenSource, fresh_token_auth_class
+from .checks import NO_TOKEN_PROBE, CheckEnv, RequestKind, classify_request, run_all
+from .exchange import FuzzExchange
+from .findings import FindingsCollector
+from .pacing import PacedAdapter, Pacer
+
+DEFAULT_SEED = 20251126
+DEFAULT_MAX_EXAMPLES = 100
+DEFAULT_DURATION_S = 60.0
+NV_OPERATIONS = ("phoneNumberVerify", "phoneNumberShare")
+NO_TOKEN_PROBES_PER_OPERATION = 3
+BROKEN_TOKEN_RATIO = 0.5         # more 401s than this among authenticated requests: the run failed
+EARLY_STOP_MIN_RESPONSES = 40    # ... and from this many on, a run that is nearly all 401 stops early
+EARLY_STOP_RATIO = 0.9
+
+
+@dataclass(frozen=True)
+class FuzzOptions:
+    seed: int = DEFAULT_SEED
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    duration_s: float = DEFAULT_DURATION_S
+    rate: float | None = None          # requests per second, None = as fast as the target answers
+    max_failures: int | None = None    # distinct (check, operation) findings before stopping
+    no_token_probes: int = NO_TOKEN_PROBES_PER_OPERATION
+    progress_interval_s: float = 5.0
+
+    def validate(self) -> None:
+        if self.max_examples < 1:
+            raise ConfigError("--max-examples", "must be at least 1")
+        if not 0 < self.duration_s <= 24 * 3600:
+            raise ConfigError("--duration", "must be between 0 and 86400 seconds")
+        if self.rate is not None and self.rate <= 0:
+            raise ConfigError("--rate", "must be a positive number of requests per second")
+        if self.max_failures is not None and self.max_failures < 1:
+            raise ConfigError("--max-failures", "must be at least 1")
+
+
+@dataclass(frozen=True)
+class FuzzTarget:
+    """Where to send requests and how to authenticate them."""
+
+    api_base_url: str       # api root + base path, e.g. http://127.0.0.1:9091/number-verification/vwip
+    contract: Contract
+    profile: VersionProfile
+    fetch_token: Callable[[str], str]
+    http: HttpSettings = HttpSettings()
+    label: str = ""
+
+
+@dataclass
+class FuzzStats:
+    """Counters of one run; the report's fuzz section is made from them."""
+
+    cases: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    phases: Counter[str] = field(default_factory=Counter)
+    request_kinds: Counter[str] = field(default_factory=Counter)
+    authenticated: int = 0
+    authenticated_401: int = 0
+    server_errors: int = 0
+    rate_limited: int = 0
+    no_token_probes: int = 0
+    probe_errors: int = 0
+    errors: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    stop_reason: str = ""
+
+    @property
+    def ratio_401(self) -> float:
+        return self.authenticated_401 / self.authenticated if self.authenticated else 0.0
+
+    @property
+    def cases_per_s(self) -> float:
+        return self.cases / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+@dataclass
+class FuzzOutcome:
+    options: FuzzOptions
+    target_label: str
+    api_version: str
+    contract_source: str
+    started_at: str
+    finished_at: str
+    stats: FuzzStats
+    findings: FindingsCollector
+    operations: tuple[str, ...]
+    tokens_issued: int
+    token_errors: int
+    run_problems: list[str]  # run-level failures (token layer broken, nothing tested)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.run_problems) or self.findings.finding_count > 0
+
+
+# -- per-run state, found by the schemathesis check and hook through the schema ------------
+_ACTIVE: dict[int, _RunState] = {}
+_ACTIVE_LOCK = threading.Lock()
+
+
+class _RunState:
+    def __init__(self, target: FuzzTarget, options: FuzzOptions, deadline: float) -> None:
+        self.target = target
+        self.options = options
+        self.env = CheckEnv(target.contract, target.profile)
+        self.collector = FindingsCollector()
+        self.stats = FuzzStats()
+        self.lock = threading.Lock()
+        self.stop_event: threading.Event | None = None
+        self.started = time.monotonic()
+        self.deadline = deadline
+        self.pacer = Pacer(options.rate, deadline)
+        self.tokens = TokenSource(fetch=target.fetch_token, on_broken=self.stop)
+        self.probe_client = GuardedClient(target.http)
+        self.probes_left = {op: options.no_token_probes for op in NV_OPERATIONS}
+        self.mounted_sessions: set[int] = set()
+        self.operation_ids = {
+            (op.method, op.path): op.operation_id for op in target.contract.operations.values()
+        }
+
+    # -- control ----------------------------------------------------------------------
+    def stop(self, reason: str) -> None:
+        with self.lock:
+            if not self.stats.stop_reason:
+                self.stats.stop_reason = redact(reason)
+        if self.stop_event is not None:
+            self.stop_event.set()
+
+    def scope_for(self, operation: Any) -> str:
+        op_id = self.operation_id(operation)
+        return " ".join(self.target.contract.operation(op_id).scopes)
+
+    def operation_id(self, operation: Any) -> str:
+        return self.operation_ids[(operation.method.upper(), operation.path)]
+
+    def refresh_authorization(self, request: Any) -> None:
+        """Put a new token on a request about to be re-sent (after a 429)."""
+        op_id = self._operation_for_url(request.url)
+        if op_id is None:
+            return
+        token = self.tokens.fresh(" ".join(self.target.contract.operation(op_id).scopes))
+        for name in [n for n in request.headers if n.lower() == "authorization"]:
+            del request.headers[name]
+        request.headers["Authorization"] = f"Bearer {token}"
+
+    def _operation_for_url(self, url: str) -> str | None:
+        for (_method, path), op_id in self.operation_ids.items():
+            if url.split("?")[0].endswith(path):
+                return op_id
+        return None
+
+    def note_rate_limited(self, delay: float | None) -> None:
+        with self.lock:
+            self.stats.rate_limited += 1
+
+    # -- per response -----------------------------------------------------------------
+    def judge(self, response: Any, case: Any) -> None:
+        operation = case.operation
+        op_id = self.operation_id(operation)
+        request = response.request
+        ex = FuzzExchange.build(
+            operation_id=op_id,
+            operation_method=operation.method,
+            method=request.method or case.method,
+            url=request.url,
+            request_headers=request.headers,
+            request_body=request.body,
+            status=response.status_code,
+            response_headers=response.headers,
+            response_body=response.content,
+            elapsed_s=response.elapsed,
+        )
+        kind, _ = classify_request(self.env, ex)
+        self._count(ex, kind, case)
+        self._record(ex)
+        if (
+            kind is RequestKind.VALID
+            and ex.authorization is not None
+            and ex.status != 429
+            and self._take_probe(op_id)
+        ):
+            self._probe_without_token(ex)
+        self._maybe_stop()
+
+    def _count(self, ex: FuzzExchange, kind: RequestKind, case: Any) -> None:
+        phase = getattr(getattr(getattr(case, "meta", None), "phase", None), "name", None)
+        with self.lock:
+            s = self.stats
+            s.cases += 1
+            s.statuses[ex.status] += 1
+            s.request_kinds[kind.value] += 1
+            s.phases[str(getattr(phase, "value", phase) or "unknown")] += 1
+            if ex.status >= 500:
+                s.server_errors += 1
+            if ex.authorization is not None and ex.declared_method:
+                s.authenticated += 1
+                if ex.status == 401:
+                    s.authenticated_401 += 1
+
+    def _record(self, ex: FuzzExchange) -> None:
+        for name, problems in run_all(self.env, ex).items():
+            self.collector.record(name, ex, problems)
+
+    def _take_probe(self, op_id: str) -> bool:
+        with self.lock:
+            if self.probes_left.get(op_id, 0) <= 0:
+                return False
+            self.probes_left[op_id] -= 1
+            return True
+
+    def _probe_without_token(self, ex: FuzzExchange) -> None:
+        """Send the same valid request with no Authorization header at all: it must get 401."""
+        headers = {k: v for k, v in ex.request_headers.items() if k not in ("authorization", "content-length", "host")}
+        self.pacer.wait()
+        try:
+            result = self.probe_client.request(ex.method, ex.url, headers=headers, content=ex.request_body)
+        except TargetError as exc:
+            with self.lock:
+                self.stats.probe_errors += 1
+                self.stats.errors.append(redact(f"no-token probe: {exc}"))
+            return
+        with self.lock:
+            self.stats.no_token_probes += 1
+        probe = FuzzExchange.build(
+            operation_id=ex.operation_id,
+            operation_method=ex.operation_method,
+            method=ex.method,
+            url=ex.url,
+            request_headers=result.request_headers,
+            request_body=result.request_body,
+            status=result.status,
+            response_headers=result.headers.multi_items(),
+            response_body=result.body,
+            elapsed_s=result.elapsed,
+            probe=NO_TOKEN_PROBE,
+        )
+        self._record(probe)
+
+    def _maybe_stop(self) -> None:
+        s = self.stats
+        limit = self.options.max_failures
+        if limit is not None and self.collector.finding_count >= limit:
+            self.stop(f"--max-failures {limit} reached")
+        elif s.authenticated >= EARLY_STOP_MIN_RESPONSES and s.ratio_401 >= EARLY_STOP_RATIO:
+            self.stop(f"{s.authenticated_401} of {s.authenticated} authenticated requests got 401: token layer broken")
+        elif time.monotonic() >= self.deadline:
+            self.stop("--duration reached")
+
+    def close(self) -> None:
+        self.probe_client.close()
+
+
+def _state_for(case: Any) -> _RunState | None:
+    operation = getattr(case, "operation", None)
+    schema = getattr(operation, "schema", None)
+    return _ACTIVE.get(id(schema)) if schema is not None else None
+
+
+# -- schemathesis registration (global registries; everything filters on the run's schema) --
+_REGISTERED = False
+
+
+def _register_with_schemathesis() -> None:
+    global _REGISTERED
+    if _REGISTERED:
+        return
+    import schemathesis
+
+    @schemathesis.check
+    def nv_camara(ctx: Any, response: Any, case: Any) -> bool | None:
+        """The kit's CAMARA checks; verdicts go to the kit's collector, never back to schemathesis."""
+        state = _state_for(case)
+        if state is not None:
+            state.judge(response, case)
+        return None
+
+    @schemathesis.hook
+    def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+        """Pace and 429-retry through the session the engine sends with."""
+        state = _state_for(case)
+        session = kwargs.get("session")
+        if state is None or session is None or id(session) in state.mounted_sessions:
+            return
+        adapter = PacedAdapter(
+            state.pacer, refresh_authorization=state.refresh_authorization, on_rate_limited=state.note_rate_limited
+        )
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        state.mounted_sessions.add(id(session))
+
+    _REGISTERED = True
+
+
+def _schemathesis_config(options: FuzzOptions, target: FuzzTarget) -> Any:
+    import schemathesis
+
+    verify = target.http.verify()
+    return schemathesis.Config.from_dict(
+        {
+            "seed": options.seed,
+            "max-time": max(1, math.ceil(options.duration_s)),
+            "request-timeout": target.http.read_timeout,
+            "tls-verify": verify,
+            "workers": 1,
+            "checks": {"enabled": False, "nv_camara": {"enabled": True}},
+            "generation": {"mode": "all", "max-examples": options.max_examples, "database": "none"},
+            "phases": {"stateful": {"enabled": False}},
+            "warnings": False,
+        }
+    )
+
+
+def run_fuzz(target: FuzzTarget, options: FuzzOptions, *, progress: TextIO | None = None) -> FuzzOutcome:
+    """Fuzz the target until the examples run out, ``duration_s`` passes, or a stop condition fires."""
+    import schemathesis
+    from schemathesis.engine import events, from_schema
+
+    options.validate()
+    _register_with_schemathesis()
+    missing = [op for op in NV_OPERATIONS if op not in target.contract.operations]
+    if missing:
+        raise ConfigError("spec", f"the contract lacks the operation(s) {', '.join(missing)}")
+
+    started_at = _now_iso()
+    deadline = time.monotonic() + options.duration_s
+    state = _RunState(target, options, deadline)
+    config = _schemathesis_config(options, target)
+    try:
+        schema = schemathesis.openapi.from_dict(copy.deepcopy(target.contract.document), config=config)
+        schema = schema.include(operation_id=list(NV_OPERATIONS))
+        schema.config.update(base_url=target.api_base_url)
+    except Exception as exc:  # schemathesis' own loader/config errors
+        state.close()
+        raise ConfigError("spec", f"schemathesis cannot load the contract: {redact(exc)}") from None
+    schema.auth(refresh_interval=None)(fresh_token_auth_class(state.tokens, state.scope_for))
+
+    ticker = _ProgressTicker(state, progress, options.progress_interval_s)
+    with _ACTIVE_LOCK:
+        _ACTIVE[id(schema)] = state
+    try:
+        stream = from_schema(schema).execute()
+        state.stop_event = stream.stop_event
+        timer = threading.Timer(max(0.0, deadline - time.monotonic()), state.stop, args=("--duration reached",))
+        timer.daemon = True
+        timer.start()
+        ticker.start()
+        for event in stream:
+            if isinstance(event, events.NonFatalError):
+                _note_engine_error(state, event)
+            elif isinstance(event, events.FatalError):
+                state.stats.errors.append(redact(f"schemathesis: {event.exception}"))
+            elif isinstance(event, events.EngineFinished) and not state.stats.stop_reason:
+                state.stats.stop_reason = _stop_reason_text(event.stop_reason)
+        timer.cancel()
+    finally:
+        ticker.stop()
+        with _ACTIVE_LOCK:
+            _ACTIVE.pop(id(schema), None)
+        state.close()
+
+    state.stats.elapsed_s = time.monotonic() - state.started
+    if state.tokens.issued == 0 and state.tokens.errors:
+        raise TokenError(f"fuzz: no token could be obtained: {state.tokens.last_error}")
+    outcome = FuzzOutcome(
+        options=options,
+        target_label=target.label or target.api_base_url,
+        api_version=target.profile.version,
+        contract_source=target.contract.source,
+        started_at=started_at,
+        finished_at=_now_iso(),
+        stats=state.stats,
+        findings=state.collector,
+        operations=NV_OPERATIONS,
+        tokens_issued=state.tokens.issued,
+        token_errors=state.tokens.errors,
+        run_problems=_run_problems(state),
+    )
+    ticker.final(outcome)
+    return outcome
+
+
+def _run_problems(state: _RunState) -> list[str]:
+    s = state.stats
+    problems = []
+    if s.authenticated == 0:
+        problems.append("no authenticated request was answered: nothing was tested")
+    elif s.ratio_401 > BROKEN_TOKEN_RATIO:
+        problems.append(
+            f"{s.authenticated_401} of {s.authenticated} authenticated requests ({s.ratio_401:.0%}) got 401: "
+            "the fresh tokens were rejected, so the run proves nothing (token layer broken)"
+        )
+    if state.tokens.errors:
+        problems.append(f"{state.tokens.errors} token request(s) failed; last: {state.tokens.last_error}")
+    return problems
+
+
+def _note_engine_error(state: _RunState, event: Any) -> None:
+    info = getattr(event, "info", None)
+    text = f"{getattr(info, 'title', 'error')}: {getattr(info, 'message', '')}".strip()
+    with state.lock:
+        if len(state.stats.errors) < 20:
+            state.stats.errors.append(redact(text.splitlines()[0][:300] if text else "schemathesis error"))
+
+
+def _stop_reason_text(reason: Any) -> str:
+    value = getattr(reason, "value", str(reason))
+    return {"completed": "all examples run", "max_time": "--duration reached"}.get(value, value)
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class _ProgressTicker:
+    """Prints one progress line every few seconds while the engine runs (the engine's events are too coarse)."""
+
+    def __init__(self, state: _RunState, stream: TextIO | None, interval: float) -> None:
+        self.state = state
+        self.stream = stream
+        self.interval = interval
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="nv-fuzz-progress", daemon=True)
+
+    def start(self) -> None:
+        if self.stream is not None:
+            self._print(f"fuzz: {self.state.target.label or self.state.target.api_base_url} "
+                        f"(API {self.state.target.profile.version}), seed {self.state.options.seed}, "
+                        f"up to {self.state.options.duration_s:g} s")
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
+
+    def _loop(self) -> None:
+        while not self._done.wait(self.interval):
+            self._print(self.line())
+
+    def line(self) -> str:
+        s = self.state.stats
+        elapsed = max(time.monotonic() - self.state.started, 1e-9)
+        return (f"fuzz: {elapsed:5.1f} s  {s.cases} cases ({s.cases / elapsed:.1f}/s)  "
+                f"findings {self.state.collector.finding_count}  5xx {s.server_errors}  "
+                f"401 {s.authenticated_401}/{s.authenticated}  429 {s.rate_limited}")
+
+    def final(self, outcome: FuzzOutcome) -> None:
+        if self.stream is None:
+            return
+        s = outcome.stats
+        self._print(f"fuzz: done in {s.elapsed_s:.1f} s ({s.stop_reason or 'finished'}): {s.cases} cases, "
+                    f"{s.cases_per_s:.1f} cases/s, {outcome.findings.finding_count} finding(s), "
+                    f"5xx {s.server_errors}, 401 ratio {s.ratio_401:.1%}")
+
+    def _print(self, line: str) -> None:
+        assert self.stream is not None
+        print(redact(line), file=self.stream, flush=True)
