@@ -38,7 +38,10 @@ class ProgressPrinter:
     """Receives run events from the behave hooks and prints them."""
 
     def __init__(self, stream: TextIO | None = None, *, colour: bool | None = None, reason_width: int = 160) -> None:
-        self.stream = stream if stream is not None else sys.stdout
+        """``stream=None`` writes to the real terminal (see below); pass a stream to redirect."""
+        # Default: the process's real stdout. behave captures ``sys.stdout`` while hooks run, and progress
+        # printed into that capture buffer would only show up after a failure.
+        self.stream = stream if stream is not None else (sys.__stdout__ or sys.stdout)
         if colour is None:
             colour = bool(getattr(self.stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
         self.colour = colour
