@@ -158,13 +158,15 @@ class AuthorizationServer:
 
     # -- helpers ------------------------------------------------------------------------------
     async def _form(self, request: Request) -> dict[str, str]:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != "application/x-www-form-urlencoded":
-            raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded")
         try:
             raw = await read_body(request.scope, request.receive, self.behaviour.max_body_bytes)
         except BodyTooLarge:
             raise OAuthError("invalid_request", f"the body exceeds {self.behaviour.max_body_bytes} bytes") from None
+        if not raw:
+            return {}
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/x-www-form-urlencoded":
+            raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded")
         try:
             parsed = parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except (UnicodeDecodeError, ValueError):
