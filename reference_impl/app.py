@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -94,6 +94,10 @@ class _LastResortGuard:
 
 
 def create_app(settings: Settings) -> ReferenceApp:
+    if settings.fault:  # a deliberately faulty variant (reference_impl/faults.py): flag overrides + middleware
+        from .faults import behaviour_for
+
+        settings = replace(settings, behaviour=behaviour_for(settings.fault, settings.behaviour))
     store = Store(settings.db_path)
     keys = load_server_keys(store)
     audience = settings.api_root
@@ -105,7 +109,12 @@ def create_app(settings: Settings) -> ReferenceApp:
                                 verifier=verifier, behaviour=b)
     auth = AuthorizationServer(settings, store, issuer, keys.jwks())
     auth_app = Starlette(routes=auth.routes(), exception_handlers={HTTPException: _http_exception})
-    asgi = _LastResortGuard(_Dispatcher(api, auth_app))
+    dispatcher = _Dispatcher(api, auth_app)
+    if settings.fault:
+        from .faults import wrap_app
+
+        dispatcher = wrap_app(settings.fault, dispatcher)
+    asgi = _LastResortGuard(dispatcher)
     return ReferenceApp(settings, store, keys, issuer, api, auth, asgi)
 
 
