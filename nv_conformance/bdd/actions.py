@@ -1,0 +1,513 @@
+"""What each step sentence does, as plain functions of the scenario state.
+
+Step functions in ``steps/`` only parse their sentence and call one function here; sentences
+that mean the same call the same function. Everything here is importable and unit-tested
+without behave.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from .. import checks, values
+from ..contract import Contract, ContractError, PointerNotFoundError, normalise_pointer
+from ..exchange import (
+    AuthSpec,
+    DefectiveDefinition,
+    NotApplicable,
+    Sent,
+    SkipScenario,
+    obtain_token,
+    scope_for,
+)
+from ..results import CheckRecord
+from ..tokens.base import TokenKind, off_network_unsupported_reason
+from .session import ScenarioState
+
+# -- test data ----------------------------------------------------------------------------------
+
+def subscriber_number(state: ScenarioState) -> str:
+    """The number the kit's valid tokens identify (``test_data.phone_number``)."""
+    number = state.session.test_data.phone_number
+    if not number:
+        raise SkipScenario("the target config gives no test_data.phone_number (the number the valid tokens identify)")
+    return number
+
+
+def other_number(state: ScenarioState) -> str:
+    """A valid number that is not the subscriber's (``test_data.other_phone_number``)."""
+    number = state.session.test_data.other_phone_number
+    if not number:
+        raise SkipScenario("the target config gives no test_data.other_phone_number "
+                           "(a valid number different from the one the token identifies)")
+    return number
+
+
+def phone_value(state: ScenarioState, which: str, *, hashed: bool = False, upper: bool = False) -> str:
+    """``which`` is ``subscriber`` or ``other``; optionally the SHA-256 hex of the number."""
+    number = subscriber_number(state) if which == "subscriber" else other_number(state)
+    if not hashed:
+        return number
+    digest = values.sha256_hex(number)
+    return digest.upper() if upper else digest
+
+
+def require_subscriber(state: ScenarioState) -> None:
+    """Descriptive set-up: the target must have told us which number its tokens identify."""
+    subscriber_number(state)
+
+
+# -- where the request goes ---------------------------------------------------------------------
+
+def use_environment(state: ScenarioState, name: str) -> None:
+    """``an environment at "apiRoot"``: the API root always comes from the target config."""
+
+
+def use_resource(state: ScenarioState, path: str) -> None:
+    """``the resource "/number-verification/v2" as base url``.
+
+    The feature's base path is used as written, unless the target config pins ``base_path``
+    (a CSP that serves the API elsewhere): then the config wins.
+    """
+    session = state.session
+    if session.base_path_explicit:
+        return
+    state.conversation.draft.base_url = session.api_root.rstrip("/") + "/" + path.strip().strip("/")
+
+
+def use_version_base_path(state: ScenarioState) -> None:
+    """Our own features: the base path of the API version under test (from the target/profile)."""
+    state.conversation.draft.base_url = None
+
+
+def set_path_parameter(state: ScenarioState, name: str, value: str) -> None:
+    state.conversation.draft.path_params[name] = value
+
+
+def set_query_parameter(state: ScenarioState, name: str, value: str) -> None:
+    state.conversation.draft.query[name] = value
+
+
+# -- headers -------------------------------------------------------------------------------------
+
+def set_header(state: ScenarioState, name: str, value: str) -> None:
+    state.conversation.draft.set_header(name, value)
+
+
+def set_headers(state: ScenarioState, rows: Iterable[tuple[str, str]]) -> None:
+    for name, value in rows:
+        set_header(state, name, value)
+
+
+def remove_header(state: ScenarioState, name: str) -> None:
+    state.conversation.draft.remove_header(name)
+
+
+def _schema_pointer(state: ScenarioState, pointer: str) -> str:
+    """``pointer`` checked against the contract in use; a pointer naming nothing is a test defect."""
+    try:
+        state.session.contract.resolve(pointer)
+    except PointerNotFoundError:
+        raise DefectiveDefinition(
+            f'the schema pointer "{pointer}" names nothing in the contract in use ({_contract_name(state.session.contract)})'
+        ) from None
+    return pointer
+
+
+def _contract_name(contract: Contract) -> str:
+    return f"{contract.source}, version {contract.version}"
+
+
+def set_header_compliant(state: ScenarioState, name: str, pointer: str) -> None:
+    """A fresh value that the schema at ``pointer`` accepts (a UUID fits every x-correlator pattern)."""
+    _schema_pointer(state, pointer)
+    for value in (str(uuid.uuid4()), uuid.uuid4().hex, "nv-conformance"):
+        if not state.session.contract.errors_at(pointer, value):
+            set_header(state, name, value)
+            return
+    raise DefectiveDefinition(f'the kit cannot make a value that complies with the schema at "{pointer}"')
+
+
+_NONCOMPLIANT_TEXT = ("not valid: spaces & #hash!", "x" * 300, "\u00e4\u00f6\u00fc-invalid", "")
+
+
+def set_header_noncompliant(state: ScenarioState, name: str, pointer: str) -> None:
+    """A value the schema at ``pointer`` rejects; NotApplicable when it rejects no string (any value allowed)."""
+    _schema_pointer(state, pointer)
+    for value in _NONCOMPLIANT_TEXT:
+        if value.isascii() and state.session.contract.errors_at(pointer, value):
+            set_header(state, name, value)
+            return
+    raise NotApplicable(f'the schema at "{pointer}" accepts any header text, so no value can break it')
+
+
+# -- tokens in the request ------------------------------------------------------------------------
+
+def use_token(state: ScenarioState, kind: TokenKind, scheme: str = "Bearer") -> None:
+    """The Authorization header will carry a fresh token of ``kind`` (fetched at send time)."""
+    state.conversation.draft.auth = AuthSpec(mode="token", kind=kind, scheme=scheme)
+
+
+def use_tampered_token(state: ScenarioState) -> None:
+    state.conversation.draft.auth = AuthSpec(mode="tampered")
+
+
+# -- body ----------------------------------------------------------------------------------------
+
+def body_default_compliant(state: ScenarioState) -> None:
+    """A body compliant with the operation's schema, used unless the scenario sets the body itself."""
+    state.conversation.draft.body.set_default(lambda: {"phoneNumber": subscriber_number(state)})
+
+
+def body_valid(state: ScenarioState) -> None:
+    """``the request body is set to a valid request body``: the subscriber's own number."""
+    state.conversation.draft.body.set_json({"phoneNumber": subscriber_number(state)})
+
+
+def body_text(state: ScenarioState, text: str) -> None:
+    """The body is exactly ``text`` (a docstring or a quoted value), valid JSON or not."""
+    state.conversation.draft.body.set_raw(text)
+
+
+def body_absent(state: ScenarioState) -> None:
+    state.conversation.draft.body.set_absent()
+
+
+def set_body_property(state: ScenarioState, path: str, value: Any) -> None:
+    body = state.conversation.draft.body
+    try:
+        body.set_json(values.set_path(body.editable(), path, value))
+    except values.PathError as exc:
+        raise DefectiveDefinition(str(exc)) from None
+    state.last_body_path = path
+
+
+def set_body_property_literal(state: ScenarioState, path: str, text: str) -> None:
+    """``... is set to "x"`` / ``... is set to: 123``: JSON literal when bare, text when quoted."""
+    set_body_property(state, path, values.parse_literal(text))
+
+
+def set_body_property_number(state: ScenarioState, path: str, which: str, *, hashed: bool = False,
+                             upper: bool = False, pointer: str | None = None) -> None:
+    """A phone number (plain or hashed) from the test data; with ``pointer``, the form that schema accepts."""
+    if pointer is None:
+        set_body_property(state, path, phone_value(state, which, hashed=hashed, upper=upper))
+        return
+    _schema_pointer(state, pointer)
+    candidates = [phone_value(state, which, hashed=hashed, upper=upper)]
+    if not hashed:
+        candidates.append(phone_value(state, which, hashed=True))
+    for candidate in candidates:
+        if not state.session.contract.errors_at(pointer, candidate):
+            set_body_property(state, path, candidate)
+            return
+    raise DefectiveDefinition(f'no form of the test phone number complies with the schema at "{pointer}"')
+
+
+def body_property_complies(state: ScenarioState, path: str | None, pointer: str) -> None:
+    """Set-up precondition: the value already in the body (``path``, or the last one set) fits ``pointer``."""
+    _schema_pointer(state, pointer)
+    path = path or getattr(state, "last_body_path", None)
+    if not path:
+        raise DefectiveDefinition("'the same phone number' refers to no request body property set before")
+    value = values.first(state.conversation.draft.body.current(), path)
+    errors = ["absent"] if values.is_missing(value) else state.session.contract.errors_at(pointer, value)
+    if errors:
+        raise DefectiveDefinition(f'the request body property "{path}" does not comply with "{pointer}" as the '
+                                  f"scenario assumes: {'; '.join(errors)}")
+
+
+_NONCOMPLIANT_VALUES: tuple[Any, ...] = ("12345678", "+0123456789", "+12345678901234567890", "+44 7700 900123",
+                                         "not-a-number", "", 12345678, True, None)
+
+
+def set_body_property_noncompliant(state: ScenarioState, path: str, pointer: str) -> None:
+    """A value the schema at ``pointer`` rejects (the first of a fixed list, so runs are repeatable)."""
+    _schema_pointer(state, pointer)
+    for candidate in _NONCOMPLIANT_VALUES:
+        if state.session.contract.errors_at(pointer, candidate):
+            set_body_property(state, path, candidate)
+            return
+    raise DefectiveDefinition(f'the kit found no value that breaks the schema at "{pointer}"')
+
+
+def remove_body_properties(state: ScenarioState, paths: Iterable[str]) -> None:
+    """``the request body does not contain ...``: make it so."""
+    body = state.conversation.draft.body
+    current = body.current()
+    if not isinstance(current, dict | list):
+        return
+    body.set_json(current)
+    for path in paths:
+        try:
+            values.delete_path(current, path)
+        except values.PathError as exc:
+            raise DefectiveDefinition(str(exc)) from None
+
+
+def body_property_subscriber_in_body(state: ScenarioState) -> None:
+    """``a valid phone number identified by the token and provided in the request body``."""
+    state.conversation.draft.body.set_json({"phoneNumber": subscriber_number(state)})
+
+
+# -- sending -------------------------------------------------------------------------------------
+
+def request_sent(state: ScenarioState, operation_id: str) -> None:
+    state.conversation.request_sent(operation_id)
+
+
+def resend_with_same_token(state: ScenarioState) -> None:
+    state.conversation.resend_with_same_token()
+
+
+def _sent(state: ScenarioState) -> Sent:
+    return state.conversation.response()
+
+
+# -- clauses -------------------------------------------------------------------------------------
+
+def response_clause(contract: Contract, operation_id: str, status: int) -> str:
+    """Where the contract documents ``status`` for the operation, e.g. ``contract:#/components/responses/Generic401``."""
+    op = contract.operation(operation_id)
+    responses = contract.resolve(op.pointer).get("responses") or {}
+    key = str(status) if str(status) in responses else f"{str(status)[0]}XX"
+    node = responses.get(key)
+    if node is None:
+        return f"contract:#{op.pointer}/responses (status {status} not documented)"
+    if isinstance(node, dict) and "$ref" in node:
+        return f"contract:#{normalise_pointer(node['$ref'])}"
+    return f"contract:#{op.pointer}/responses/{key}"
+
+
+def _header_clause(state: ScenarioState, name: str) -> str:
+    if name.lower() == "x-correlator":
+        return f"Commonalities {state.session.profile.commonalities} x-correlator"
+    return "CAMARA API Testing Guidelines: response header"
+
+
+# -- response assertions -------------------------------------------------------------------------
+
+def expect_status(state: ScenarioState, status: int) -> CheckRecord | None:
+    sent = _sent(state)
+    clause = response_clause(state.session.contract, sent.operation_id, status)
+    return state.check(checks.status_code(sent.result, status, clause))
+
+
+def expect_header(state: ScenarioState, name: str, value: str) -> CheckRecord | None:
+    sent = _sent(state)
+    clause = response_clause(state.session.contract, sent.operation_id, sent.result.status)
+    return state.check(checks.header_is(sent.result, name, value, clause))
+
+
+def expect_header_exists(state: ScenarioState, name: str, present: bool = True) -> CheckRecord | None:
+    sent = _sent(state)
+    got = sent.result.headers.get(name)
+    ok = (got is not None) == present
+    record = CheckRecord(description=f'response header "{name}" {"exists" if present else "does not exist"}',
+                         clause=_header_clause(state, name), passed=ok,
+                         detail="present" if got is not None else "absent")
+    return state.check(record)
+
+
+def expect_header_echo(state: ScenarioState, response_name: str, request_name: str) -> CheckRecord | None:
+    sent = _sent(state)
+    return state.check(checks.header_echoes(sent.result, response_name, request_name,
+                                            _header_clause(state, response_name)))
+
+
+def expect_schema_at(state: ScenarioState, pointer: str) -> CheckRecord | None:
+    sent = _sent(state)
+    _schema_pointer(state, pointer)
+    state.check(checks.body_is_json(sent.result, f"contract:#{normalise_pointer(pointer)}"))
+    return state.check(checks.complies_with_schema(state.session.contract, pointer, sent.result.json,
+                                                   "response body", f"contract:#{normalise_pointer(pointer)}"))
+
+
+def expect_schema_for_operation(state: ScenarioState) -> CheckRecord | None:
+    sent = _sent(state)
+    record = state.check(checks.response_complies(state.session.contract, sent.operation_id, sent.result))
+    state.check(checks.error_code_allowed(state.session.contract, sent.operation_id, sent.result))
+    return record
+
+
+def _body(state: ScenarioState) -> tuple[Sent, Any]:
+    sent = _sent(state)
+    state.check(checks.body_is_json(sent.result, _property_clause(state, sent)))
+    return sent, sent.result.json
+
+
+def _property_clause(state: ScenarioState, sent: Sent) -> str:
+    pointer = None
+    try:
+        pointer = state.session.contract.response_schema_pointer(sent.operation_id, sent.result.status)
+    except ContractError:
+        pass
+    return state.clause(f"contract:#{pointer}" if pointer else "feature file assertion")
+
+
+def expect_property_exists(state: ScenarioState, path: str) -> CheckRecord | None:
+    sent, body = _body(state)
+    return state.check(checks.property_exists(body, path, _property_clause(state, sent)))
+
+
+def expect_property_absent(state: ScenarioState, path: str) -> CheckRecord | None:
+    sent, body = _body(state)
+    return state.check(checks.property_absent(body, path, _property_clause(state, sent)))
+
+
+def expect_property_value(state: ScenarioState, path: str, text: str) -> CheckRecord | None:
+    """``is "x"`` / ``is 401`` / ``== true``: quoted values also match the same value unquoted."""
+    sent, body = _body(state)
+    raw, quoted = values.unquote(text)
+    expected = raw if quoted else values.parse_literal(raw)
+    record = checks.property_equals(body, path, expected, _property_clause(state, sent), quoted=quoted)
+    if not record.passed and _is_wording_check(path, quoted):
+        actual = values.first(body, path)
+        if isinstance(actual, str) and actual.strip():
+            raise DefectiveDefinition(
+                f'the scenario asserts the exact wording of "{path}" ({text}); CAMARA leaves the wording of the '
+                "message to the implementation (only its presence is required), so this assertion cannot decide conformance")
+    return state.check(record)
+
+
+def _is_wording_check(path: str, quoted: bool) -> bool:
+    return quoted and values.segments(path)[-1:] == ["message"]
+
+
+def expect_property_text(state: ScenarioState, path: str) -> CheckRecord | None:
+    sent, body = _body(state)
+    return state.check(checks.property_is_text(body, path, _property_clause(state, sent)))
+
+
+def expect_property_is_number(state: ScenarioState, path: str, which: str, *, hashed: bool = False) -> CheckRecord | None:
+    """``the response property "$.devicePhoneNumber" is equal to the phone number associated with the access token``."""
+    sent, body = _body(state)
+    expected = phone_value(state, which, hashed=hashed)
+    label = "the phone number the access token identifies" if which == "subscriber" else "the other test number"
+    return state.check(checks.property_equals(body, path, expected, state.clause("user story: share the token's number"),
+                                              expected_label=label))
+
+
+def expect_property_only_if(state: ScenarioState, path: str, other: str, other_value: str | None = None) -> CheckRecord | None:
+    """``... only exists if property "{other}" exists`` (or ``is "{value}"``)."""
+    sent, body = _body(state)
+    present = values.exists(body, path)
+    if other_value is None:
+        condition = values.exists(body, other)
+        wording = f'property "{other}" exists'
+    else:
+        raw, quoted = values.unquote(other_value)
+        found = values.first(body, other)
+        condition = not values.is_missing(found) and values.same_value(
+            found, raw if quoted else values.parse_literal(raw), expected_was_quoted=quoted)
+        wording = f'property "{other}" is {other_value}'
+    ok = condition or not present
+    record = CheckRecord(description=f'response property "{path}" only exists if {wording}',
+                         clause=_property_clause(state, sent), passed=ok,
+                         detail=f"{path} {'present' if present else 'absent'}; condition {'holds' if condition else 'does not hold'}")
+    return state.check(record)
+
+
+# -- profile and contract gates ------------------------------------------------------------------
+
+def require_invalid_x_correlator_400(state: ScenarioState) -> None:
+    profile = state.session.profile
+    if not profile.invalid_x_correlator_is_400:
+        raise NotApplicable(f"API {profile.version} (Commonalities {profile.commonalities}) does not require 400 "
+                            "for an invalid x-correlator")
+    state.clauses.append(profile.clause("x_correlator", f"Commonalities {profile.commonalities} x-correlator"))
+
+
+def require_token_policy(state: ScenarioState, rule: str) -> None:
+    """``rule``: ``single_use``, ``refresh_tokens`` or ``max_lifetime``; NotApplicable unless the version makes it mandatory."""
+    profile = state.session.profile
+    policy = profile.token_policy
+    if not policy.mandatory:
+        raise NotApplicable(f"API {profile.version} does not make the Number Verification token policy mandatory")
+    if rule == "single_use" and not policy.single_use:
+        raise NotApplicable(f"API {profile.version} does not require single-use tokens")
+    if rule == "refresh_tokens" and policy.refresh_tokens:
+        raise NotApplicable(f"API {profile.version} allows refresh tokens")
+    clause = profile.clause(rule)
+    if clause:
+        state.clauses.append(clause)
+
+
+def require_contract_pattern(state: ScenarioState, operation_id: str, path: str) -> None:
+    """NotApplicable unless the contract gives the request body property at ``path`` a pattern."""
+    contract = state.session.contract
+    try:
+        pointer = contract.request_body_pointer(operation_id)
+    except ContractError as exc:
+        raise DefectiveDefinition(str(exc)) from None
+    if pointer is None:
+        raise NotApplicable(f"{operation_id} has no request body in the contract in use")
+    schema = _deref(contract, contract.resolve(pointer))
+    for part in values.segments(path):
+        schema = _deref(contract, (schema.get("properties") or {}).get(str(part)) or {})
+    if not schema.get("pattern"):
+        raise NotApplicable(f'the contract in use ({contract.version}) gives "{path}" no pattern')
+
+
+def _deref(contract: Contract, node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        node = contract.resolve(node["$ref"])
+    return node if isinstance(node, dict) else {}
+
+
+# -- token policy and off-network --------------------------------------------------------------------
+
+def obtain_valid_token(state: ScenarioState, operation_id: str) -> None:
+    session = state.session
+    if session.tokens is None:
+        raise SkipScenario("no token provider is configured for this target")
+    try:
+        scope = scope_for(session.contract, operation_id, TokenKind.VALID)
+    except ContractError as exc:
+        raise DefectiveDefinition(str(exc)) from None
+    state.issued = obtain_token(session.tokens, TokenKind.VALID, scope)
+
+
+def _issued(state: ScenarioState):
+    if state.issued is None:
+        raise DefectiveDefinition("no access token was obtained earlier in the scenario")
+    return state.issued
+
+
+def expect_no_refresh_token(state: ScenarioState) -> CheckRecord | None:
+    return state.check(checks.no_refresh_token(_issued(state), state.clause("token policy: no refresh tokens")))
+
+
+def expect_lifetime_at_most(state: ScenarioState, seconds: int) -> CheckRecord | None:
+    return state.check(checks.lifetime_at_most(_issued(state), seconds, state.clause("token policy: lifetime")))
+
+
+def require_off_network(state: ScenarioState) -> None:
+    tokens = state.session.tokens
+    if tokens is None:
+        raise SkipScenario("no token provider is configured for this target")
+    reason = off_network_unsupported_reason(tokens)
+    if reason:
+        raise SkipScenario(reason)
+
+
+def request_off_network_token(state: ScenarioState, operation_id: str) -> None:
+    require_off_network(state)
+    scope = scope_for(state.session.contract, operation_id, TokenKind.VALID)
+    state.off_network = state.session.tokens.try_off_network(scope)
+
+
+def expect_no_token_off_network(state: ScenarioState) -> CheckRecord | None:
+    if state.off_network is None:
+        raise DefectiveDefinition("no token was requested from an off-network connection earlier in the scenario")
+    clause = state.clause("CAMARA Security and Interoperability Profile: network-based authentication")
+    return state.check(checks.no_token_off_network(state.off_network, clause))
+
+
+def expect_off_network_error(state: ScenarioState) -> CheckRecord | None:
+    if state.off_network is None:
+        raise DefectiveDefinition("no token was requested from an off-network connection earlier in the scenario")
+    clause = state.clause("RFC 6749 section 5.2 / OIDC error response")
+    return state.check(checks.off_network_error_given(state.off_network, clause))

@@ -1,0 +1,64 @@
+"""How step functions are registered: regex sentences, and engine signals turned into behave outcomes.
+
+An engine function signals "skip" (an input is missing, or the rule does not apply to this
+version) or "defective" (the test definition is broken) by raising; the wrapper here turns that
+into ``scenario.skip(reason)`` and remembers why, so the scenario is reported as skipped or
+defective with the reason instead of crashing. A transport failure (connection refused,
+timeout) fails the step with one clear line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from behave import step as behave_step
+from behave import use_step_matcher
+
+from ..contract import PointerNotFoundError
+from ..errors import KitError
+from ..exchange import DefectiveDefinition, NotApplicable, SkipScenario
+from ..redact import redact
+from .session import ScenarioState, state_of
+
+Step = Callable[..., Any]
+
+
+def sentence(pattern: str) -> Callable[[Step], Step]:
+    """Register ``pattern`` (a regular expression matched against the whole step text) for Given/When/Then."""
+
+    def decorate(func: Step) -> Step:
+        @functools.wraps(func)
+        def run(context: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(context, *args, **kwargs)
+            except NotApplicable as exc:
+                _skip(context, str(exc), applicable=False)
+            except SkipScenario as exc:
+                _skip(context, str(exc), applicable=True)
+            except (DefectiveDefinition, PointerNotFoundError) as exc:
+                state = state_of(context)
+                state.defect = redact(str(exc))
+                context.scenario.skip(f"defective test definition: {state.defect}")
+            except KitError as exc:
+                raise AssertionError(redact(str(exc))) from None
+            return None
+
+        use_step_matcher("re")
+        behave_step(pattern)(run)
+        return run
+
+    return decorate
+
+
+def _skip(context: Any, reason: str, *, applicable: bool) -> None:
+    state = state_of(context)
+    state.skip_reason = redact(reason)
+    state.not_applicable = not applicable
+    context.scenario.skip(state.skip_reason)
+
+
+def nv(context: Any) -> ScenarioState:
+    """The scenario state a step works on."""
+    return state_of(context)

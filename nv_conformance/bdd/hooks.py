@@ -1,0 +1,254 @@
+"""behave hooks: open the session, give each scenario fresh state, turn behave's outcome into results.
+
+Wiring (docs/interfaces.md "Run wiring"): userdata ``config`` (absent = embedded reference),
+``api_version``, ``spec``, ``report_dir``, ``progress`` (on/off), ``features``, ``tags``.
+One :class:`~nv_conformance.results.ScenarioResult` per scenario goes to ``session.run``;
+the finished run is left in :data:`nv_conformance.bdd.session.LAST_RUN`.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ..errors import KitError
+from ..http import GuardedClient
+from ..profiles import get_profile
+from ..redact import redact
+from ..results import Outcome, RunResult, ScenarioResult
+from . import session as session_module
+from .session import ScenarioState, Session, TestData, new_run, now_iso
+
+_FAILED_STATUSES = {"failed", "error", "hook_error", "cleanup_error", "undefined", "pending"}
+
+
+# -- building the session ------------------------------------------------------------------------
+
+def open_session(userdata: Any) -> Session:
+    """Target, contract, profile, client and tokens for this run (starting the embedded reference if asked)."""
+    from ..config import load_config
+
+    config = load_config(userdata.get("config") or None, api_version=userdata.get("api_version") or None,
+                         spec=userdata.get("spec") or None)
+    reference = None
+    if config.embedded:
+        from reference_impl.embedded import EmbeddedReference
+
+        v2 = "v2.0.0" if config.api_version == "v2.0.0" else "v2.1.0"
+        reference = EmbeddedReference(v2_version=v2)
+        reference.__enter__()
+        try:
+            config = config.with_kit(reference.kit)
+        except BaseException:
+            reference.__exit__(None, None, None)
+            raise
+    try:
+        from ..tokens import build_token_provider
+
+        client = GuardedClient(config.http)
+        tokens = build_token_provider(dict(config.tokens), http=config.http,
+                                      kit=dict(config.kit) if config.kit else None)
+        options = dict(config.declared_options())
+        for key in ("features", "tags"):
+            if userdata.get(key):
+                options[key] = userdata.get(key).split("\n") if key == "tags" else userdata.get(key)
+        run = new_run(config.target_label, config.api_version, options)
+        session = Session(
+            base_url=config.api_base_url, api_root=config.api_root, api_version=config.api_version,
+            contract=config.contract(), profile=get_profile(config.api_version), client=client, tokens=tokens,
+            run=run, test_data=TestData(config.test_data.phone_number, config.test_data.other_phone_number),
+            base_path_explicit=bool(getattr(config, "base_path_explicit", False)), config=config,
+            reference=reference, report_dir=userdata.get("report_dir") or None,
+        )
+    except BaseException:
+        if reference is not None:
+            reference.__exit__(None, None, None)
+        raise
+    max_seconds = getattr(getattr(config, "run", None), "max_seconds", None)
+    if max_seconds:
+        session.deadline = time.monotonic() + float(max_seconds)
+    return session
+
+
+def _progress_printer(userdata: Any) -> Any:
+    if str(userdata.get("progress", "on")).lower() in ("off", "false", "no", "0"):
+        return None
+    try:
+        from ..report.progress import ProgressPrinter
+    except ImportError:
+        return None
+    return ProgressPrinter()
+
+
+# -- hooks ----------------------------------------------------------------------------------------
+
+def before_all(context: Any) -> None:
+    userdata = context.config.userdata
+    try:
+        session = open_session(userdata)
+    except KitError as exc:
+        print(f"nv-conformance: {redact(exc)}", file=sys.__stderr__ or sys.stderr)
+        raise
+    context.nv_session = session
+    session.printer = _progress_printer(userdata)
+    if session.printer is not None:
+        total = None
+        try:
+            from ..report.progress import planned_scenarios
+
+            total = planned_scenarios(context._runner.features, context.config)
+        except (ImportError, AttributeError):
+            pass
+        session.printer.run_started(session.run, total=total)
+
+
+def before_feature(context: Any, feature: Any) -> None:
+    pass
+
+
+def before_scenario(context: Any, scenario: Any) -> None:
+    session: Session | None = getattr(context, "nv_session", None)
+    if session is None:
+        return
+    state = ScenarioState(session)
+    state.clauses = scenario_clauses(scenario)
+    context.nv = state
+    session.current = state
+    if session.deadline is not None and time.monotonic() > session.deadline:
+        state.skip_reason = "run.max_seconds reached: scenario not started"
+        scenario.skip(state.skip_reason)
+
+
+def after_step(context: Any, step: Any) -> None:
+    pass
+
+
+def after_scenario(context: Any, scenario: Any) -> None:
+    session: Session | None = getattr(context, "nv_session", None)
+    state: ScenarioState | None = getattr(context, "nv", None)
+    if session is None or state is None:
+        return
+    undefined = _undefined_steps(context, scenario)
+    for text in undefined:
+        if text not in session.run.undefined_steps:
+            session.run.undefined_steps.append(text)
+    outcome, reason = _outcome(scenario, state, undefined)
+    result = ScenarioResult(
+        feature=str(scenario.feature.name) if scenario.feature else "",
+        name=str(scenario.name),
+        tags=[str(t) for t in scenario.effective_tags],
+        outcome=outcome,
+        clauses=list(dict.fromkeys(state.clauses)),
+        reason=redact(reason),
+        mandatory=not (state.not_applicable or "optional" in scenario.effective_tags),
+        duration_s=round(time.monotonic() - state.started, 3),
+        checks=list(state.checks),
+        exchanges=[sent.record for sent in state.conversation.sent],
+        location=f"{scenario.filename}:{scenario.line}",
+    )
+    session.run.scenarios.append(result)
+    session.current = None
+    if session.printer is not None:
+        session.printer.scenario_finished(result)
+
+
+def after_all(context: Any) -> None:
+    session: Session | None = getattr(context, "nv_session", None)
+    if session is None:
+        return
+    run: RunResult = session.run
+    run.finished_at = now_iso()
+    session_module.LAST_RUN = run
+    try:
+        paths: list[Path] = []
+        if session.report_dir:
+            from ..report import write_reports
+
+            paths = write_reports(run, Path(session.report_dir))
+        if session.printer is not None:
+            session.printer.run_finished(run, paths)
+    finally:
+        session.close()
+
+
+# -- outcome -------------------------------------------------------------------------------------
+
+def _status(obj: Any) -> str:
+    status = getattr(obj, "status", "")
+    return getattr(status, "name", str(status))
+
+
+def _outcome(scenario: Any, state: ScenarioState, undefined: list[str]) -> tuple[Outcome, str]:
+    failed_step = next((s for s in scenario.all_steps if _status(s) in _FAILED_STATUSES - {"undefined"}), None)
+    if failed_step is not None:
+        return Outcome.FAILED, f"{failed_step.keyword} {failed_step.name}: {_error_line(failed_step)}"
+    if undefined:
+        return Outcome.DEFECTIVE, "no step definition matches: " + "; ".join(undefined)
+    if state.defect:
+        return Outcome.DEFECTIVE, state.defect
+    if state.skip_reason or _status(scenario) == "skipped":
+        return Outcome.SKIPPED, state.skip_reason or getattr(scenario, "skip_reason", None) or "skipped"
+    if not state.checks:
+        return Outcome.DEFECTIVE, "the scenario asserts nothing (no Then step checked a response or token)"
+    return Outcome.PASSED, ""
+
+
+def _error_line(step: Any) -> str:
+    message = str(getattr(step, "error_message", "") or "").strip()
+    if not message:
+        return "failed"
+    lines = [line for line in message.splitlines() if line.strip()]
+    if "Traceback" in lines[0]:
+        return lines[-1].strip()
+    if lines[0].startswith("Assertion Failed:"):
+        lines[0] = lines[0][len("Assertion Failed:"):].strip()
+    return " ".join(line.strip() for line in lines)
+
+
+def _undefined_steps(context: Any, scenario: Any) -> list[str]:
+    """Steps no definition matches, including those behave skipped without looking (after a skip)."""
+    runner = getattr(context, "_runner", None)
+    registry = getattr(runner, "step_registry", None)
+    found = []
+    for step in scenario.all_steps:
+        if _status(step) in ("undefined", "untested_undefined"):
+            found.append(f"{step.keyword} {step.name}")
+        elif registry is not None and _status(step) in ("skipped", "untested") and registry.find_match(step) is None:
+            found.append(f"{step.keyword} {step.name}")
+    return found
+
+
+# -- clauses from comments and tags --------------------------------------------------------------
+
+def scenario_clauses(scenario: Any) -> list[str]:
+    """``@clause:<text>`` tags and ``# clause: <text>`` comment lines just above the scenario."""
+    clauses = [t.split(":", 1)[1] for t in scenario.effective_tags if t.lower().startswith("clause:")]
+    filename, line = getattr(scenario, "filename", None), getattr(scenario, "line", None)
+    if filename and line:
+        lines = _file_lines(str(filename))
+        index = int(line) - 2
+        above: list[str] = []
+        while 0 <= index < len(lines):
+            text = lines[index].strip()
+            if text.startswith("@"):
+                index -= 1
+                continue
+            if not text.startswith("#"):
+                break
+            body = text.lstrip("#").strip()
+            if body.lower().startswith("clause:"):
+                above.append(body.split(":", 1)[1].strip())
+            index -= 1
+        clauses.extend(reversed(above))
+    return clauses
+
+
+@cache
+def _file_lines(filename: str) -> list[str]:
+    try:
+        return Path(filename).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []

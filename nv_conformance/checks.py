@@ -1,0 +1,206 @@
+"""Checks: plain functions that look at one thing and return a verdict record citing its clause.
+
+Each function only judges; recording the verdict and failing the scenario is the caller's job
+(:func:`enforce`). Every message says what was expected, what came back, and is redacted.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from . import values
+from .contract import Contract
+from .http import HttpResult
+from .redact import redact
+from .results import CheckRecord
+from .tokens.base import IssuedToken, OffNetworkOutcome
+
+
+def enforce(record: CheckRecord) -> CheckRecord:
+    """Raise AssertionError with the record's message when the check failed."""
+    if not record.passed:
+        raise AssertionError(f"{record.description}: {record.detail} [clause: {record.clause}]")
+    return record
+
+
+def _record(description: str, clause: str, passed: bool, detail: str) -> CheckRecord:
+    return CheckRecord(description=redact(description), clause=clause, passed=passed, detail=redact(detail))
+
+
+def _body_snippet(result: HttpResult) -> str:
+    text = result.text.strip()
+    return (text[:300] + "…") if len(text) > 300 else (text or "(empty body)")
+
+
+# -- status and headers --------------------------------------------------------------------------
+
+def status_code(result: HttpResult, expected: int, clause: str) -> CheckRecord:
+    ok = result.status == expected
+    detail = f"expected {expected}, got {result.status}"
+    if not ok:
+        detail += f"; body: {_body_snippet(result)}"
+    return _record(f"response status code is {expected}", clause, ok, detail)
+
+
+def header_is(result: HttpResult, name: str, expected: str, clause: str) -> CheckRecord:
+    """Header ``name`` (any case) equals ``expected``; media types are compared without parameters."""
+    actual = result.headers.get(name)
+    if name.lower() == "content-type" or "/" in expected:
+        ok = actual is not None and values.media_type(actual) == values.media_type(expected)
+        how = " (media type, parameters ignored)"
+    else:
+        ok = actual == expected
+        how = ""
+    shown = "(absent)" if actual is None else repr(actual)
+    return _record(f'response header "{name}" is "{expected}"', clause, ok, f"expected {expected!r}{how}, got {shown}")
+
+
+def header_echoes(result: HttpResult, response_name: str, request_name: str, clause: str) -> CheckRecord:
+    """The response header carries the value the request header had (absent in both also holds)."""
+    sent = next((v for n, v in result.request_headers.items() if n.lower() == request_name.lower()), None)
+    got = result.headers.get(response_name)
+    if not sent:
+        # Without a (non-empty) request value the response may carry any valid value or none.
+        ok, detail = True, f"request carried no {request_name}; response value {got!r} is allowed"
+    else:
+        ok = got == sent
+        detail = f"expected {sent!r} (from the request), got {'(absent)' if got is None else repr(got)}"
+    return _record(f'response header "{response_name}" has the value of request header "{request_name}"',
+                   clause, ok, detail)
+
+
+def header_absent_or_valid(result: HttpResult, name: str, contract: Contract, clause: str) -> CheckRecord:
+    value = result.headers.get(name)
+    ok = value is None or contract.x_correlator_is_valid(value)
+    return _record(f'response header "{name}" is absent or matches the contract pattern', clause, ok,
+                   f"got {'(absent)' if value is None else repr(value)}")
+
+
+# -- schemas -------------------------------------------------------------------------------------
+
+def complies_with_schema(contract: Contract, pointer: str, instance: Any, what: str, clause: str) -> CheckRecord:
+    """``instance`` validates against the schema at ``pointer``; PointerNotFoundError propagates (a test defect)."""
+    errors = contract.errors_at(pointer, instance)
+    detail = "valid" if not errors else "; ".join(errors[:5]) + (f" (+{len(errors) - 5} more)" if len(errors) > 5 else "")
+    return _record(f"{what} complies with the schema at #{pointer.lstrip('#')}", clause, not errors, detail)
+
+
+def body_is_json(result: HttpResult, clause: str) -> CheckRecord:
+    ok = result.json is not None or result.body.strip() == b"null"
+    return _record("response body is JSON", clause, ok, "parsed" if ok else f"got {_body_snippet(result)}")
+
+
+def response_complies(contract: Contract, operation_id: str, result: HttpResult) -> CheckRecord:
+    """The body validates against the contract's schema for this operation and status code."""
+    pointer = contract.response_schema_pointer(operation_id, result.status)
+    clause = f"contract:#{pointer}" if pointer else f"contract:#{contract.operation(operation_id).pointer}/responses"
+    if pointer is None:
+        return _record(f"response status {result.status} is documented for {operation_id}", clause, False,
+                       f"the contract documents {contract.documented_statuses(operation_id)} only")
+    if result.json is None and result.body.strip() != b"null":
+        return _record("response body is JSON", clause, False, f"got {_body_snippet(result)}")
+    return complies_with_schema(contract, pointer, result.json, "response body", clause)
+
+
+def error_code_allowed(contract: Contract, operation_id: str, result: HttpResult) -> CheckRecord | None:
+    """The ``code`` is one the contract allows for this status; None when the contract lists none."""
+    allowed = contract.allowed_error_codes(operation_id, result.status)
+    if not allowed:
+        return None
+    body = result.json if isinstance(result.json, Mapping) else {}
+    code = body.get("code")
+    pointer = contract.response_schema_pointer(operation_id, result.status)
+    return _record(f"error code is one the contract allows for {result.status}", f"contract:#{pointer}",
+                   code in allowed, f"allowed {sorted(allowed)}, got {code!r}")
+
+
+# -- properties ----------------------------------------------------------------------------------
+
+def property_exists(body: Any, path: str, clause: str) -> CheckRecord:
+    found = values.exists(body, path)
+    return _record(f'response property "{path}" exists', clause, found,
+                   "present" if found else f"absent; body: {values.show(body)[:300]}")
+
+
+def property_absent(body: Any, path: str, clause: str) -> CheckRecord:
+    found = values.first(body, path)
+    ok = values.is_missing(found)
+    return _record(f'response property "{path}" does not exist', clause, ok,
+                   "absent" if ok else f"present with value {values.show(found)}")
+
+
+def property_equals(body: Any, path: str, expected: Any, clause: str, *, quoted: bool = False,
+                    expected_label: str | None = None) -> CheckRecord:
+    actual = values.first(body, path)
+    ok = not values.is_missing(actual) and values.same_value(actual, expected, expected_was_quoted=quoted)
+    label = expected_label or values.show(expected)
+    return _record(f'response property "{path}" is {label}', clause, ok,
+                   f"expected {values.show(expected)}, got {values.show(actual)}")
+
+
+def property_is_text(body: Any, path: str, clause: str) -> CheckRecord:
+    """A user-friendly text: a non-empty string (its wording is free, so nothing more is asked)."""
+    actual = values.first(body, path)
+    ok = isinstance(actual, str) and bool(actual.strip())
+    return _record(f'response property "{path}" contains a user friendly text', clause, ok,
+                   "non-empty text" if ok else f"expected a non-empty string, got {values.show(actual)}")
+
+
+def error_body(result: HttpResult, status: int, code: str | None, clause: str) -> list[CheckRecord]:
+    """The CAMARA error body: ``$.status`` = status, ``$.code`` = code (when given), ``$.message`` present."""
+    body = result.json
+    records = [property_equals(body, "$.status", status, clause)]
+    if code is not None:
+        records.append(property_equals(body, "$.code", code, clause))
+    records.append(property_is_text(body, "$.message", clause))
+    return records
+
+
+# -- tokens --------------------------------------------------------------------------------------
+
+def no_refresh_token(issued: IssuedToken, clause: str) -> CheckRecord:
+    return _record("no refresh token is issued with the access token", clause, not issued.refresh_token_issued,
+                   "token response had no refresh_token" if not issued.refresh_token_issued
+                   else "token response carried a refresh_token")
+
+
+def token_lifetime(issued: IssuedToken) -> tuple[int | None, str]:
+    """Seconds the token lives, from ``expires_in`` or else the JWT's ``exp - iat`` (not verified)."""
+    if issued.expires_in is not None:
+        return int(issued.expires_in), "expires_in"
+    parts = issued.access_token.split(".")
+    if len(parts) == 3:
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+            if isinstance(claims.get("exp"), int | float) and isinstance(claims.get("iat"), int | float):
+                return int(claims["exp"] - claims["iat"]), "JWT exp - iat"
+        except ValueError:
+            pass
+    return None, "neither expires_in nor JWT exp/iat"
+
+
+def lifetime_at_most(issued: IssuedToken, max_seconds: int, clause: str) -> CheckRecord:
+    lifetime, source = token_lifetime(issued)
+    ok = lifetime is not None and 0 < lifetime <= max_seconds
+    shown = f"{lifetime} s ({source})" if lifetime is not None else f"unknown ({source})"
+    return _record(f"access token lifetime is at most {max_seconds} s", clause, ok,
+                   f"expected <= {max_seconds} s, got {shown}")
+
+
+def no_token_off_network(outcome: OffNetworkOutcome, clause: str) -> CheckRecord:
+    ok = not outcome.token_issued
+    detail = (f"no token; OAuth error {outcome.error!r}" if ok
+              else "an access token was issued to a connection the network cannot identify")
+    if outcome.detail:
+        detail += f" ({outcome.detail})"
+    return _record("no network-based access token is issued off the mobile network", clause, ok, detail)
+
+
+def off_network_error_given(outcome: OffNetworkOutcome, clause: str) -> CheckRecord:
+    ok = bool(outcome.error)
+    return _record("the refusal carries an OAuth error code", clause, ok,
+                   f"error {outcome.error!r}" if ok else "no OAuth error code in the refusal")
+

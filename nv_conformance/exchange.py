@@ -1,0 +1,342 @@
+"""One scenario's HTTP conversation: the request being set up, lazy sending, redacted records.
+
+"When the request ... is sent" only records the intent; the request goes out when the first
+response assertion needs it. So set-up sentences written after the When step (older CAMARA
+files do that) still apply, and several When/Then blocks can follow each other. Tokens are
+fetched per send, by *kind*, because CAMARA Number Verification tokens are single-use.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from .contract import Contract, ContractError
+from .errors import TokenError
+from .http import GuardedClient, HttpResult
+from .redact import redact, redact_headers
+from .results import ExchangeRecord
+from .tokens.base import IssuedToken, TokenKind, TokenProvider, unsupported_reason
+
+
+class SkipScenario(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """The target did not provide an input this scenario needs (the message says which)."""
+
+
+class NotApplicable(SkipScenario):
+    """The scenario checks a rule the version (profile) or contract under test does not have.
+
+    Skipped and *not mandatory*: it cannot make a run "partial".
+    """
+
+
+class DefectiveDefinition(Exception):  # noqa: N818
+    """The test definition itself is broken, so no verdict is possible (the message says how)."""
+
+
+# -- the request being set up --------------------------------------------------------------------
+
+@dataclass
+class AuthSpec:
+    """What goes into the Authorization header, decided at send time.
+
+    mode: ``token`` (a fresh token of ``kind``), ``removed``, ``literal`` (a value from the feature),
+    ``tampered`` (a valid token whose signature bytes were altered), ``reuse`` (the token of the
+    previous send, to test single use).
+    """
+
+    mode: str = "removed"
+    kind: TokenKind | None = None
+    literal: str = ""
+    scheme: str = "Bearer"
+
+    def describe(self) -> str:
+        if self.mode == "token" and self.kind is not None:
+            extra = "" if self.scheme == "Bearer" else f" with scheme {self.scheme}"
+            return f"<{self.kind.value} access token{extra}>"
+        return {"removed": "(no Authorization header)", "literal": "<literal value from the feature>",
+                "tampered": "<valid access token with altered signature>",
+                "reuse": "<the access token already used by the previous request>"}.get(self.mode, self.mode)
+
+
+class Body:
+    """The request body: ``default`` (a compliant stand-in), ``json``, ``raw`` (exact text), ``absent``."""
+
+    def __init__(self) -> None:
+        self.state = "absent"
+        self.value: Any = None
+        self.raw: str = ""
+        self._default: Callable[[], Any] | None = None
+
+    def set_default(self, factory: Callable[[], Any]) -> None:
+        """A compliant body built at send time (so a scenario that never sends it needs no test data)."""
+        self.state, self.value, self._default = "default", None, factory
+
+    def set_json(self, value: Any) -> None:
+        self.state, self.value = "json", value
+
+    def set_raw(self, text: str) -> None:
+        """Exactly ``text`` is sent (invalid JSON included); property edits start from its JSON value."""
+        self.state, self.raw = "raw", text
+        try:
+            self.value = json.loads(text)
+        except ValueError:
+            self.value = None
+
+    def set_absent(self) -> None:
+        self.state, self.value, self.raw = "absent", None, ""
+
+    def editable(self) -> Any:
+        """The JSON value to edit property by property.
+
+        A default body is a stand-in used only when the scenario says nothing else about the
+        body, so the scenario's first property sentence starts from an empty object: otherwise
+        "set the hashedPhoneNumber" on top of a default phoneNumber body would send both.
+        """
+        if self.state == "raw" and isinstance(self.value, dict | list):
+            self.state = "json"
+        elif self.state != "json" or not isinstance(self.value, dict | list):
+            self.state, self.value = "json", {}
+        return self.value
+
+    def current(self) -> Any:
+        """The JSON value that would be sent now (the default resolved), None when there is none."""
+        if self.state == "default" and self._default is not None:
+            return self._default()
+        return self.value
+
+    def content(self) -> bytes | None:
+        if self.state == "absent":
+            return None
+        if self.state == "raw":
+            return self.raw.encode("utf-8")
+        return json.dumps(self.current()).encode("utf-8")
+
+
+@dataclass
+class RequestDraft:
+    """The request as the scenario has set it up so far."""
+
+    operation_id: str | None = None
+    base_url: str | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    query: dict[str, str] = field(default_factory=dict)
+    path_params: dict[str, str] = field(default_factory=dict)
+    auth: AuthSpec = field(default_factory=AuthSpec)
+    body: Body = field(default_factory=Body)
+
+    def set_header(self, name: str, value: str) -> None:
+        if name.lower() == "authorization":
+            self.auth = AuthSpec(mode="literal", literal=value)
+            return
+        self.remove_header(name)
+        self.headers.append((name, value))
+
+    def remove_header(self, name: str) -> None:
+        if name.lower() == "authorization":
+            self.auth = AuthSpec(mode="removed")
+            return
+        self.headers = [(n, v) for n, v in self.headers if n.lower() != name.lower()]
+
+    def header(self, name: str) -> str | None:
+        if name.lower() == "authorization":
+            return None
+        return next((v for n, v in self.headers if n.lower() == name.lower()), None)
+
+
+# -- tokens -------------------------------------------------------------------------------------
+
+def scope_for(contract: Contract, operation_id: str, kind: TokenKind) -> str:
+    """The scope a token of ``kind`` must carry for ``operation_id``.
+
+    ``other_scope`` carries a scope of another operation and none of this one's.
+    """
+    op = contract.operation(operation_id)
+    if kind != TokenKind.OTHER_SCOPE:
+        return " ".join(op.scopes)
+    for other in contract.operations.values():
+        others = [s for s in other.scopes if s not in op.scopes]
+        if other.operation_id != operation_id and others:
+            return " ".join(others)
+    raise DefectiveDefinition(f"the contract has no operation with a scope other than {operation_id}'s")
+
+
+def obtain_token(tokens: TokenProvider, kind: TokenKind, scope: str) -> IssuedToken:
+    """A fresh token of ``kind``; SkipScenario when the target provides no way to get one."""
+    if not tokens.supports(kind):
+        raise SkipScenario(unsupported_reason(tokens, kind))
+    try:
+        return tokens.get(kind, scope)
+    except TokenError as exc:
+        raise AssertionError(f"could not obtain a {kind.value} access token: {redact(exc)}") from None
+
+
+def tamper_signature(token: str) -> str:
+    """``token`` (a JWS) with one byte of its signature flipped: well-formed, but the signature is wrong."""
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[2]:
+        raise SkipScenario("the target's valid tokens are not signed JWTs, so there is no signature to alter")
+    padded = parts[2] + "=" * (-len(parts[2]) % 4)
+    try:
+        signature = bytearray(base64.urlsafe_b64decode(padded))
+    except ValueError:
+        raise SkipScenario("the target's valid tokens have a signature that is not base64url") from None
+    signature[len(signature) // 2] ^= 0x01
+    parts[2] = base64.urlsafe_b64encode(bytes(signature)).decode("ascii").rstrip("=")
+    return ".".join(parts)
+
+
+# -- the conversation ---------------------------------------------------------------------------
+
+@dataclass
+class Sent:
+    """One request that went out and what came back (the token itself is kept only in memory)."""
+
+    result: HttpResult
+    record: ExchangeRecord
+    operation_id: str
+    token: str | None = field(default=None, repr=False)
+
+
+class Conversation:
+    """The request being set up plus everything already sent in this scenario."""
+
+    def __init__(self, *, client: GuardedClient, contract: Contract, tokens: TokenProvider | None, base_url: str) -> None:
+        self.client = client
+        self.contract = contract
+        self.tokens = tokens
+        self.default_base_url = base_url.rstrip("/")
+        self.draft = RequestDraft()
+        self.pending = False
+        self.sent: list[Sent] = []
+
+    # -- sending ---------------------------------------------------------------------------------
+    def request_sent(self, operation_id: str) -> None:
+        """The When step: remember the intent; a request still pending from an earlier When goes first."""
+        if self.pending:
+            self._send()
+        try:
+            self.contract.operation(operation_id)
+        except ContractError as exc:
+            raise DefectiveDefinition(str(exc)) from None
+        self.draft.operation_id = operation_id
+        self.pending = True
+
+    def resend_with_same_token(self) -> None:
+        """Send the last request again with the very token it used (single-use tokens must now fail)."""
+        if self.pending:
+            self._send()
+        if not self.sent or self.sent[-1].token is None:
+            raise DefectiveDefinition("'sent again with the same access token' needs an earlier request that carried a token")
+        self.draft.auth = AuthSpec(mode="reuse")
+        self.pending = True
+
+    def response(self) -> Sent:
+        """The response the assertions are about, sending the pending request first."""
+        if self.pending:
+            self._send()
+        if not self.sent:
+            raise DefectiveDefinition(
+                "the scenario has no When step: no request is ever sent, so there is no response to check"
+            )
+        return self.sent[-1]
+
+    def _send(self) -> Sent:
+        self.pending = False
+        draft = self.draft
+        assert draft.operation_id is not None
+        op = self.contract.operation(draft.operation_id)
+        path = op.path
+        for name, value in draft.path_params.items():
+            path = path.replace("{" + name + "}", quote(value, safe=""))
+        url = (draft.base_url or self.default_base_url).rstrip("/") + path
+        headers = list(draft.headers)
+        token = self._authorization(draft, op.operation_id)
+        if token is not None:
+            headers.append(("Authorization", token[0]))
+        content = draft.body.content()
+        result = self.client.request(op.method, url, headers=headers, content=content, params=draft.query or None)
+        record = exchange_record(result, draft.auth.describe())
+        sent = Sent(result=result, record=record, operation_id=op.operation_id, token=token[1] if token else None)
+        self.sent.append(sent)
+        return sent
+
+    def _authorization(self, draft: RequestDraft, operation_id: str) -> tuple[str, str | None] | None:
+        """(header value, raw token) for this send, or None for no header."""
+        auth = draft.auth
+        if auth.mode == "removed":
+            return None
+        if auth.mode == "literal":
+            return auth.literal, None
+        if auth.mode == "reuse":
+            previous = next((s.token for s in reversed(self.sent) if s.token), None)
+            return f"Bearer {previous}", previous
+        if self.tokens is None:
+            raise SkipScenario("no token provider is configured for this target")
+        kind = TokenKind.VALID if auth.mode == "tampered" else (auth.kind or TokenKind.VALID)
+        issued = obtain_token(self.tokens, kind, scope_for(self.contract, operation_id, kind))
+        raw = tamper_signature(issued.access_token) if auth.mode == "tampered" else issued.access_token
+        return f"{auth.scheme} {raw}", raw
+
+
+# -- records ------------------------------------------------------------------------------------
+
+_SKIPPED_HEADERS = frozenset({"host", "content-length", "accept-encoding", "connection", "user-agent", "accept"})
+
+
+def curl_command(method: str, url: str, headers: list[tuple[str, str]] | dict[str, str], body: bytes | None,
+                 token_note: str) -> str:
+    """A curl command that repeats the request; the token is ``$ACCESS_TOKEN``, everything is redacted.
+
+    Phone numbers in the body are masked too, so the command reproduces the request's shape; the
+    reader puts the number back from the test data.
+    """
+    items = headers.items() if isinstance(headers, dict) else headers
+    parts = ["curl", "-sS", "-i", "-X", method, shlex.quote(redact(url))]
+    uses_token = False
+    for name, value in items:
+        if name.lower() in _SKIPPED_HEADERS:
+            continue
+        if name.lower() == "authorization":
+            scheme = value.split(" ", 1)[0] if " " in value.strip() else "Bearer"
+            parts += ["-H", f'"{name}: {scheme} $ACCESS_TOKEN"']
+            uses_token = True
+            continue
+        parts += ["-H", shlex.quote(f"{name}: {redact(value)}")]
+    if body is not None:
+        parts += ["--data-raw", shlex.quote(redact(body.decode("utf-8", errors="replace")))]
+    command = " ".join(parts)
+    if uses_token:
+        command += f"   # ACCESS_TOKEN: {token_note}"
+    return command
+
+
+def exchange_record(result: HttpResult, auth_description: str) -> ExchangeRecord:
+    """The redacted, reproducible record of one exchange."""
+    request_headers = redact_headers(result.request_headers)
+    return ExchangeRecord(
+        method=result.method,
+        url=redact(result.url),
+        request_headers=request_headers,
+        request_body=redact(result.request_body.decode("utf-8", errors="replace")) if result.request_body else None,
+        status=result.status,
+        response_headers=redact_headers(dict(result.headers)),
+        response_body=redact(result.text) if result.body else None,
+        elapsed_ms=round(result.elapsed * 1000, 1),
+        reproduce=curl_command(result.method, result.url, result.request_headers, result.request_body,
+                               auth_description.strip("<>")),
+    )
+
+
+def response_json(sent: Sent) -> Any:
+    """The response body as JSON; AssertionError (a finding) when it is not JSON."""
+    body = sent.result.json
+    if body is None and sent.result.body.strip() not in (b"null",):
+        snippet = redact(sent.result.text[:200]) or "(empty body)"
+        raise AssertionError(f"the response body is not JSON: {snippet}")
+    return body

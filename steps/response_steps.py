@@ -1,0 +1,77 @@
+"""Response validation sentences of the CAMARA API Testing Guidelines.
+
+Status codes quoted or not; header names case-insensitive; media types compared without
+parameters; JSONPath through python-jsonpath. Each sentence calls one engine function.
+"""
+
+from nv_conformance import values
+from nv_conformance.bdd import actions
+from nv_conformance.bdd.glue import nv, sentence
+
+PROPERTY = r'the response property "(?P<path>[^"]+)"'
+VALUE = r'(?P<value>"[^"]*"|[^"\s]+)'
+
+
+@sentence(r'the response status code is (?P<status>"?\d{3}"?)')
+def status_code(context, status):
+    actions.expect_status(nv(context), values.parse_int(status))
+
+
+@sentence(r'the response header "(?P<name>[^"]+)" is "(?P<value>[^"]*)"')
+def header_is(context, name, value):
+    actions.expect_header(nv(context), name, value)
+
+
+@sentence(r'the response header "(?P<name>[^"]+)" has (?:the )?same value as (?:in )?the request header "(?P<request_name>[^"]+)"')
+def header_echo(context, name, request_name):
+    actions.expect_header_echo(nv(context), name, request_name)
+
+
+@sentence(r'the response header "(?P<name>[^"]+)" exists')
+def header_exists(context, name):
+    actions.expect_header_exists(nv(context), name, True)
+
+
+@sentence(r'the response header "(?P<name>[^"]+)" does not exist')
+def header_absent(context, name):
+    actions.expect_header_exists(nv(context), name, False)
+
+
+@sentence(r'the response body complies with the OAS schema at "(?P<pointer>[^"]+)"')
+def body_schema_at(context, pointer):
+    actions.expect_schema_at(nv(context), pointer)
+
+
+@sentence(r"the response body complies with the OAS schema for this operation and status code")
+def body_schema_for_operation(context):
+    actions.expect_schema_for_operation(nv(context))
+
+
+@sentence(PROPERTY + r" exists")
+def property_exists(context, path):
+    actions.expect_property_exists(nv(context), path)
+
+
+@sentence(PROPERTY + r" does not exist")
+def property_absent(context, path):
+    actions.expect_property_absent(nv(context), path)
+
+
+@sentence(PROPERTY + r" contains a user[ -]friendly text")
+def property_text(context, path):
+    actions.expect_property_text(nv(context), path)
+
+
+@sentence(PROPERTY + r" (?:is equal to|is|==|equals) " + VALUE)
+def property_value(context, path, value):
+    actions.expect_property_value(nv(context), path, value)
+
+
+@sentence(PROPERTY + r' only exists if (?:the )?(?:response )?property "(?P<other>[^"]+)" exists')
+def property_only_if_exists(context, path, other):
+    actions.expect_property_only_if(nv(context), path, other)
+
+
+@sentence(PROPERTY + r' only exists if (?:the )?(?:response )?property "(?P<other>[^"]+)" is ' + VALUE)
+def property_only_if_value(context, path, other, value):
+    actions.expect_property_only_if(nv(context), path, other, value)
