@@ -41,6 +41,7 @@ NETWORK_ONLY = (
     "authorization-code with prompt=none always authenticates by the network; a non_network token needs "
     "another method, e.g. jwt-bearer or ciba with a tel: subject"
 )
+NON_NETWORK_SUBJECT = "a non_network token needs a tel:+E164 subject; operatortoken:/ipport: are SIM/network-based"
 OFF_NETWORK_METHODS = ("authorization-code", "ciba", "reference")
 TOP_LEVEL = frozenset({"defaults", "off_network", *(kind.value for kind in TokenKind)})
 
@@ -98,6 +99,14 @@ def build_token_provider(
                 continue
             if method not in METHODS_FOR_KIND[kind]:
                 raise ConfigError(f"tokens.{kind.value}.method", f"must be one of {', '.join(METHODS_FOR_KIND[kind])} for this kind")
+            if kind is TokenKind.NON_NETWORK and method in ("jwt-bearer", "ciba"):
+                hint = "subject" if method == "jwt-bearer" else "login_hint"
+                inherited = own.get(hint) or defaults.get(hint) or (tester_kit.fill(method, kind).get(hint) if tester_kit else None)
+                if inherited is not None and not str(inherited).startswith("tel:"):
+                    if own.get(hint):
+                        raise ConfigError(f"tokens.non_network.{hint}", NON_NETWORK_SUBJECT)
+                    reasons[kind] = f"tokens.non_network.{hint} is not set ({NON_NETWORK_SUBJECT})"
+                    continue
             methods[kind] = _build(kind.value, method, defaults, own, settings_by_method, context, tester_kit, kind)
         off_network, off_reason = _build_off_network(config, defaults, default_method, settings_by_method, context, tester_kit)
     except BaseException:

@@ -10,6 +10,7 @@ import json
 import os
 import time
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,9 @@ def _import_private_key(material: Any, setting: str) -> jwk.ECKey | jwk.RSAKey:
         if key_type not in ("EC", "RSA"):
             raise ConfigError(setting, "key type must be EC (P-256) or RSA")
         try:
-            key = jwk.import_key(material, key_type)  # type: ignore[arg-type]
+            with warnings.catch_warnings():  # joserfc warns on small RSA keys; _check_alg_fits refuses them
+                warnings.simplefilter("ignore")
+                key = jwk.import_key(material, key_type)  # type: ignore[arg-type]
         except Exception:  # noqa: BLE001 - joserfc/cryptography raise many types for unreadable keys
             continue
         if not key.is_private:
