@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,12 @@ from joserfc import jwk
 from nv_conformance.errors import ConfigError
 from nv_conformance.http import HttpSettings
 from nv_conformance.redact import redact
-from nv_conformance.tokens import TokenKind, build_token_provider, off_network_unsupported_reason, unsupported_reason
+from nv_conformance.tokens import (
+    TokenKind,
+    build_token_provider,
+    off_network_unsupported_reason,
+    unsupported_reason,
+)
 
 ISSUER = "https://auth.example.com"
 
@@ -109,8 +115,6 @@ def test_key_problems(tmp_path: Path, ec_pem: Path, monkeypatch: pytest.MonkeyPa
 def test_rsa_keys_from_a_jwk_file(tmp_path: Path, alg: str) -> None:
     key = jwk.RSAKey.generate_key(2048)
     path = tmp_path / "client.jwk.json"
-    import json
-
     path.write_text(json.dumps(key.as_dict(private=True)))
     config = jwt_bearer(path)
     config["defaults"]["signing_alg"] = alg
