@@ -75,3 +75,8 @@ def property_only_if_exists(context, path, other):
 @sentence(PROPERTY + r' only exists if (?:the )?(?:response )?property "(?P<other>[^"]+)" is ' + VALUE)
 def property_only_if_value(context, path, other, value):
     actions.expect_property_only_if(nv(context), path, other, value)
+
+
+@sentence(PROPERTY + r" is (?:one of the codes|a code) the contract allows for this (?:status|status code)")
+def property_code_allowed(context, path):
+    actions.expect_code_allowed(nv(context), path)

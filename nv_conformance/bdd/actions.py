@@ -511,3 +511,18 @@ def expect_off_network_error(state: ScenarioState) -> CheckRecord | None:
         raise DefectiveDefinition("no token was requested from an off-network connection earlier in the scenario")
     clause = state.clause("RFC 6749 section 5.2 / OIDC error response")
     return state.check(checks.off_network_error_given(state.off_network, clause))
+
+
+def expect_code_allowed(state: ScenarioState, path: str) -> CheckRecord | None:
+    """``$.code`` is one of the codes the contract lists for this operation and status."""
+    sent, body = _body(state)
+    contract = state.session.contract
+    allowed = contract.allowed_error_codes(sent.operation_id, sent.result.status)
+    if not allowed:
+        raise DefectiveDefinition(f"the contract lists no error codes for {sent.operation_id} status {sent.result.status}")
+    actual = values.first(body, path)
+    pointer = contract.response_schema_pointer(sent.operation_id, sent.result.status)
+    record = CheckRecord(description=f'response property "{path}" is a code the contract allows for {sent.result.status}',
+                         clause=f"contract:#{pointer}", passed=actual in allowed,
+                         detail=f"allowed {sorted(allowed)}, got {values.show(actual)}")
+    return state.check(record)
