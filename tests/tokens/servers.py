@@ -10,6 +10,7 @@ import contextlib
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,7 +37,8 @@ class Reply:
     status: int = 200
     body: bytes | str | dict | list = b""
     headers: dict[str, str] = field(default_factory=dict)
-    stream_bytes: int = 0  # send this many filler bytes after the headers, without a Content-Length
+    stream_bytes: int = 0  # send this many filler bytes after the headers (no Content-Length unless given in headers)
+    drip_seconds: float = 0.0  # pause between 1-byte writes: a body that never completes
 
 
 def json_reply(value: Any, status: int = 200, **headers: str) -> Reply:
@@ -75,6 +77,14 @@ class FakeServer:
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():
                         self.send_header(name, value)
+                    if reply.drip_seconds:
+                        self.send_header("content-length", "1000000")
+                        self.end_headers()
+                        for _ in range(int(30 / reply.drip_seconds)):
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                            time.sleep(reply.drip_seconds)
+                        return
                     if reply.stream_bytes:
                         self.send_header("connection", "close")
                         self.end_headers()
@@ -95,7 +105,7 @@ class FakeServer:
         self.httpd = ThreadingHTTPServer((host, 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://{host}:{self.httpd.server_port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     def hits(self, path: str) -> list[Request]:
         return [r for r in self.requests if r.path == path]
