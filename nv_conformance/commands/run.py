@@ -47,6 +47,8 @@ def main(args: argparse.Namespace) -> int:
     config_path = _existing_path(args.config, "--config") if args.config else None
     spec = _existing_path(args.spec, "--spec") if args.spec else None
     target = load_config(config_path, api_version=args.api_version, spec=spec)
+    if not target.embedded:
+        _check_tokens_section(target)
     features = _features_path(args.features)
     report_dir = None if args.no_reports else Path(args.report_dir).expanduser().resolve()
 
@@ -142,6 +144,13 @@ def _behave_configuration(configuration_class, command: list[str]):
         raise ConfigError("--tags", _first_line(exc)) from None
     finally:
         sys.stderr = stderr
+
+
+def _check_tokens_section(target) -> None:
+    """The token layer validates its own section without network access: do it now, before behave starts."""
+    from ..tokens import build_token_provider
+
+    build_token_provider(dict(target.tokens), http=target.http, kit=dict(target.kit) if target.kit else None).close()
 
 
 def _existing_path(value: str, option: str) -> Path:

@@ -16,7 +16,7 @@ from typing import Any
 from .. import __version__
 from ..results import ExchangeRecord, Outcome, RunResult, ScenarioResult, Verdict
 from .provenance import run_command, scenario_command
-from .text import exchange_request, exchange_response, safe, safe_options
+from .text import clauses_of, exchange_request, exchange_response, safe, safe_options
 
 VERDICT_TEXT = {
     Verdict.CONFORMANT: "Every mandatory scenario ran and passed.",
@@ -119,8 +119,10 @@ def _duration(run: RunResult) -> str:
     return f"{(end - start).total_seconds():.1f} s"
 
 
-def _table(rows: list[tuple[str, Any]], css: str = "facts") -> str:
-    body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
+def _table(rows: list[tuple[str, Any]], css: str = "facts", *, redacted: bool = False) -> str:
+    """``redacted=True``: the values were already made safe (only escaped here)."""
+    value = (lambda v: html.escape(str(v), quote=True)) if redacted else e
+    body = "".join(f"<tr><th>{e(k)}</th><td>{value(v)}</td></tr>" for k, v in rows)
     return f'<table class="{css}">{body}</table>'
 
 
@@ -143,7 +145,7 @@ def _options(run: RunResult) -> str:
     if not run.options:
         return "<h2>Declared options</h2><p class=\"muted\">None recorded.</p>"
     rows = [(k, _format_option(v)) for k, v in safe_options(run.options).items()]
-    return "<h2>Declared options</h2>" + _table(rows)
+    return "<h2>Declared options</h2>" + _table(rows, redacted=True)
 
 
 def _format_option(value: Any) -> str:
@@ -189,7 +191,7 @@ def _scenarios(run: RunResult) -> str:
         parts.append("<table><tr><th>Scenario</th><th>Clause checked</th><th>Mandatory</th><th>Outcome</th>"
                      '<th class="num">Time</th><th>Note</th></tr>')
         for s in scenarios:
-            clauses = "<br>".join(e(c) for c in s.clauses) or '<span class="muted">not declared</span>'
+            clauses = "<br>".join(e(c) for c in clauses_of(s)) or '<span class="muted">not declared</span>'
             name = f"<code>{e(s.scenario_id)}</code><br>{e(s.name)}" if s.scenario_id != s.name else e(s.name)
             note = e(s.reason)
             if s.outcome == Outcome.FAILED:
@@ -217,7 +219,7 @@ def _failure(run: RunResult, s: ScenarioResult) -> str:
     title = f"<code>{e(s.scenario_id)}</code> {e(s.name)}" if s.scenario_id != s.name else e(s.name)
     parts = [f'<article class="failure" id="{_anchor(s, index)}"><h3>{title}</h3>',
              _table([("Feature", s.feature), ("Location", s.location or "unknown"),
-                     ("Clause(s)", "; ".join(s.clauses) or "not declared"), ("Reason", s.reason or "failed")])]
+                     ("Clause(s)", "; ".join(clauses_of(s)) or "not declared"), ("Reason", s.reason or "failed")])]
     if s.checks:
         rows = "".join(
             f'<tr class="row-{"passed" if c.passed else "failed"}"><td>{e(c.description)}</td><td>{e(c.clause)}</td>'

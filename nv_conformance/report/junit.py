@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..results import Outcome, RunResult, ScenarioResult
 from .provenance import scenario_command
-from .text import exchange_request, exchange_response, one_line, safe
+from .text import clauses_of, exchange_request, exchange_response, one_line, safe
 
 
 def write_junit(run: RunResult, path: Path) -> Path:
@@ -92,8 +92,8 @@ def _case(run: RunResult, scenario: ScenarioResult) -> ET.Element:
 
 def _failure_detail(run: RunResult, scenario: ScenarioResult) -> str:
     parts = [safe(scenario.reason)]
-    if scenario.clauses:
-        parts.append("Clauses: " + "; ".join(safe(c) for c in scenario.clauses))
+    if clauses_of(scenario):
+        parts.append("Clauses: " + "; ".join(safe(c) for c in clauses_of(scenario)))
     failed_checks = [c for c in scenario.checks if not c.passed]
     for check in failed_checks:
         parts.append(f"FAILED CHECK: {safe(check.description)} [{safe(check.clause)}] {safe(check.detail)}".rstrip())

@@ -92,9 +92,9 @@ def summary_table(run: RunResult) -> list[str]:
     """Plain-text table: one row per feature with passed/failed/skipped/defective counts."""
     rows: dict[str, dict[Outcome, int]] = defaultdict(lambda: dict.fromkeys(Outcome, 0))
     for scenario in run.scenarios:
-        rows[one_line(scenario.feature, 60)][scenario.outcome] += 1
+        rows[scenario.feature][scenario.outcome] += 1
     header = ["Feature", *(o.value for o in Outcome), "total"]
-    body = [[name, *(str(counts[o]) for o in Outcome), str(sum(counts.values()))] for name, counts in rows.items()]
+    body = [[_shorten(name), *(str(counts[o]) for o in Outcome), str(sum(counts.values()))] for name, counts in rows.items()]
     footer = ["All features", *(str(run.count(o)) for o in Outcome), str(len(run.scenarios))]
     widths = [max(len(row[i]) for row in [header, *body, footer]) for i in range(len(header))]
 
@@ -103,3 +103,12 @@ def summary_table(run: RunResult) -> list[str]:
 
     rule = "-" * len(fmt(header))
     return [fmt(header), rule, *(fmt(r) for r in body), rule, fmt(footer)]
+
+
+def _shorten(name: str, limit: int = 72) -> str:
+    """Feature names often share a long prefix ("CAMARA ... - Operation x"): keep both ends."""
+    text = one_line(name, 1000)
+    if len(text) <= limit:
+        return text
+    head = limit // 2 - 1
+    return text[:head] + "…" + text[-(limit - head - 1):]

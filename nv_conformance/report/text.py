@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..redact import redact, redact_headers, redact_json
-from ..results import ExchangeRecord
+from ..results import ExchangeRecord, ScenarioResult
 
 # XML 1.0 forbids most control characters; a target may send anything in a body.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -56,9 +56,24 @@ def exchange_response(exchange: ExchangeRecord) -> str:
 _SECRET_OPTION = re.compile(r"(?i)secret|password|passphrase|private_key|assertion|access_token|operator_token")
 
 
+_MASKED_PHONE = re.compile(r"^\+?\d{1,11}\*{4}$")  # what redact.mask_phone produced
+
+
 def safe_options(options: dict[str, Any]) -> dict[str, Any]:
     """Declared options for a report: values of secret-looking settings hidden, the rest redacted."""
-    return {
-        str(key): "(redacted)" if _SECRET_OPTION.search(str(key)) and value not in (None, "", False) else redact_json(value)
-        for key, value in options.items()
-    }
+    safe_options: dict[str, Any] = {}
+    for key, value in options.items():
+        if _SECRET_OPTION.search(str(key)) and value not in (None, "", False):
+            safe_options[str(key)] = "(redacted)"
+        elif isinstance(value, str) and _MASKED_PHONE.match(value):
+            safe_options[str(key)] = value  # already masked; masking again would hide which number it was
+        else:
+            safe_options[str(key)] = redact_json(value)
+    return safe_options
+
+
+def clauses_of(scenario: ScenarioResult) -> list[str]:
+    """The clauses a scenario checks: declared on the scenario, else those its checks cite."""
+    if scenario.clauses:
+        return list(scenario.clauses)
+    return list(dict.fromkeys(c.clause for c in scenario.checks if c.clause))

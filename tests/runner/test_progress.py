@@ -94,3 +94,14 @@ def test_planned_scenarios_applies_the_filters() -> None:
         SimpleNamespace(should_run=lambda config: False, walk_scenarios=lambda: [item(True)]),
     ]
     assert planned_scenarios(features, config=object()) == 2
+
+
+def test_features_sharing_a_long_prefix_keep_separate_rows() -> None:
+    run = clean_run()
+    prefix = "CAMARA Number Verification API, vwip - Operation phoneNumber"
+    run.scenarios[0].feature = prefix + "Share - a long tail of words here"
+    run.scenarios[1].feature = prefix + "Verify - a long tail of words here"
+    table = summary_table(run)
+    names = [line for line in table if line.startswith("CAMARA")]
+    assert len(names) == 2 and names[0] != names[1]
+    assert all(len(line.split("  ")[0]) <= 72 for line in names)

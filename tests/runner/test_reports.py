@@ -182,3 +182,12 @@ def test_unwritable_report_dir_is_one_line_error(tmp_path: Path) -> None:
 
     with pytest.raises(KitError, match="cannot write reports"):
         write_reports(clean_run(), blocker / "reports")
+
+
+def test_clause_falls_back_to_the_checks_and_masked_numbers_stay_readable(tmp_path: Path) -> None:
+    run = clean_run()
+    run.scenarios[0].clauses = []  # e.g. CAMARA's own feature files declare none
+    run.options = {"test_data.phone_number": "+44770090****"}
+    text = {p.name: p for p in write_reports(run, tmp_path)}[HTML_FILE].read_text(encoding="utf-8")
+    assert "vwip POST /verify responses" in text  # cited by the scenario's checks
+    assert "+44770090****" in text
