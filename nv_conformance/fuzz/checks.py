@@ -51,7 +51,7 @@ def classify_request(env: CheckEnv, ex: FuzzExchange) -> tuple[RequestKind, list
         (must_reject if env.profile.invalid_x_correlator_is_400 else tolerated).append(reason)
     op = env.contract.operation(ex.operation_id)
     if op.has_request_body:
-        if ex.request_body is not None and ex.request_media_type not in JSON_MEDIA_TYPES:
+        if ex.request_body is not None and not _is_json_media_type(ex.request_media_type):
             return RequestKind.MEDIA_TYPE, [f"body sent as {ex.request_media_type or 'no media type'}"]
         if ex.request_body is None:
             if op.request_body_required:
@@ -67,6 +67,15 @@ def classify_request(env: CheckEnv, ex: FuzzExchange) -> tuple[RequestKind, list
     if tolerated:
         return RequestKind.TOLERATED, tolerated
     return RequestKind.VALID, []
+
+
+def _is_json_media_type(media_type: str) -> bool:
+    """application/json or a +json type; no Content-Type at all is read as JSON too (the body is JSON)."""
+    return not media_type or media_type in JSON_MEDIA_TYPES or media_type.endswith("+json")
+
+
+def _printable_ascii(value: str) -> bool:
+    return all(" " <= ch <= "~" for ch in value)
 
 
 def _error_code(ex: FuzzExchange) -> str | None:
@@ -114,9 +123,13 @@ def error_body(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
 
 
 def x_correlator_echo(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
-    """A non-empty x-correlator the contract accepts must come back unchanged."""
+    """A non-empty x-correlator the contract accepts must come back unchanged.
+
+    Only printable ASCII values are judged: HTTP gives no portable meaning to other octets in a
+    header, so whether a server may echo them is not a conformance question.
+    """
     sent = ex.request_headers.get("x-correlator")
-    if not sent or not env.contract.x_correlator_is_valid(sent):
+    if not sent or not _printable_ascii(sent) or not env.contract.x_correlator_is_valid(sent):
         return None
     echoed = ex.response_headers.get("x-correlator")
     if echoed != sent:

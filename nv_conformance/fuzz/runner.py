@@ -33,6 +33,7 @@ from .auth import TokenSource, fresh_token_auth_class
 from .checks import NO_TOKEN_PROBE, CheckEnv, RequestKind, classify_request, run_all
 from .exchange import FuzzExchange
 from .findings import FindingsCollector
+from .mutations import MUTATION_SHARE, MUTATIONS, mutate
 from .pacing import PacedAdapter, Pacer
 
 DEFAULT_SEED = 20251126
@@ -53,6 +54,7 @@ class FuzzOptions:
     rate: float | None = None          # requests per second, None = as fast as the target answers
     max_failures: int | None = None    # distinct (check, operation) findings before stopping
     no_token_probes: int = NO_TOKEN_PROBES_PER_OPERATION
+    mutations: bool = True             # CAMARA near-miss bodies (mutations.py) besides schemathesis' own data
     progress_interval_s: float = 5.0
 
     def validate(self) -> None:
@@ -146,6 +148,7 @@ class _RunState:
         self.probe_client = GuardedClient(target.http)
         self.probes_left = {op: options.no_token_probes for op in NV_OPERATIONS}
         self.mounted_sessions: set[int] = set()
+        self.mutations = options.mutations
         self.operation_ids = {
             (op.method, op.path): op.operation_id for op in target.contract.operations.values()
         }
@@ -319,6 +322,19 @@ def _register_with_schemathesis() -> None:
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         state.mounted_sessions.add(id(session))
+
+    @schemathesis.hook
+    def flatmap_body(context: Any, body: Any) -> Any:
+        """Replace a share of the verify bodies by CAMARA near-misses (see mutations.py)."""
+        from hypothesis import strategies as st
+
+        operation = getattr(context, "operation", None)
+        state = _ACTIVE.get(id(getattr(operation, "schema", None)))
+        if state is None or not state.mutations or state.operation_id(operation) != "phoneNumberVerify":
+            return st.just(body)
+        return st.tuples(st.integers(0, MUTATION_SHARE - 1), st.integers(0, len(MUTATIONS) - 1)).map(
+            lambda choice: mutate(body, choice[1]) if choice[0] == 0 else body
+        )
 
     _REGISTERED = True
 
