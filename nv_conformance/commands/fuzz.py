@@ -1,0 +1,89 @@
+"""``nv-conformance fuzz``: schemathesis against the embedded reference (default) or a live target.
+
+Safe for live URLs by default: only the two Number Verification operations, a fixed seed,
+a bounded number of examples and a hard time limit, an optional request rate with backoff on 429.
+Writes the same reports as ``run`` (JUnit, JSON, HTML) plus ``fuzz.json``; exit code 0 only
+when no check failed and the run really tested something (fresh tokens were accepted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..config import load_config
+from ..errors import ConfigError
+from ..fuzz.report import to_run_result, write_fuzz_reports
+from ..fuzz.runner import DEFAULT_DURATION_S, DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, FuzzOptions, run_fuzz
+from ..fuzz.target import open_target
+from ..redact import redact
+
+DEFAULT_REPORT_DIR = "reports/fuzz"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="TARGET.yaml",
+                        help="target config, same format as `run` (default: the embedded reference provider)")
+    parser.add_argument("--api-version", metavar="VERSION",
+                        help="API version to fuzz: v1.0.0, v2.0.0, v2.1.0 or vwip (overrides the config)")
+    parser.add_argument("--spec", metavar="FILE",
+                        help="fuzz and check with this OpenAPI file instead of the kit's contract for the version")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"generation seed (default {DEFAULT_SEED})")
+    parser.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES,
+                        help=f"examples per operation and phase (default {DEFAULT_MAX_EXAMPLES})")
+    parser.add_argument("--duration", type=float, default=DEFAULT_DURATION_S, metavar="SECONDS",
+                        help=f"hard time limit of the run (default {DEFAULT_DURATION_S:g})")
+    parser.add_argument("--rate", type=float, default=None, metavar="PER_SECOND",
+                        help="at most this many requests per second (default: unlimited); 429s are waited out")
+    parser.add_argument("--max-failures", type=int, default=None, metavar="N",
+                        help="stop after N distinct findings (check x operation)")
+    parser.add_argument("--report-dir", metavar="DIR", default=DEFAULT_REPORT_DIR,
+                        help=f"where junit.xml, results.json, statement.html and fuzz.json go (default {DEFAULT_REPORT_DIR}/)")
+    parser.add_argument("--no-reports", action="store_true", help="write no report files")
+    parser.add_argument("--no-mutations", action="store_true",
+                        help="only schemathesis' own data, without the kit's CAMARA near-miss phone numbers")
+    parser.add_argument("--fault", metavar="NAME",
+                        help="fuzz a deliberately faulty variant of the embedded reference (see reference_impl/faults.py)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines; only the summary")
+
+
+def main(args: argparse.Namespace) -> int:
+    options = FuzzOptions(
+        seed=args.seed, max_examples=args.max_examples, duration_s=args.duration, rate=args.rate,
+        max_failures=args.max_failures, mutations=not args.no_mutations,
+    )
+    options.validate()
+    config_path = _existing(args.config, "--config")
+    spec = _existing(args.spec, "--spec")
+    config = load_config(config_path, api_version=args.api_version, spec=spec)
+    report_dir = None if args.no_reports else Path(args.report_dir).expanduser().resolve()
+    progress = None if args.quiet else sys.stderr
+
+    with open_target(config, fault=args.fault) as (target, completed):
+        outcome = run_fuzz(target, options, progress=progress)
+        declared = completed.declared_options()
+    run = to_run_result(outcome, declared)
+    paths = write_fuzz_reports(outcome, run, report_dir) if report_dir else []
+
+    s = outcome.stats
+    print(f"fuzz verdict: {run.verdict.value}: {s.cases} cases in {s.elapsed_s:.1f} s ({s.cases_per_s:.1f}/s), "
+          f"seed {options.seed}, {len(outcome.findings.findings)} finding(s), 5xx {s.server_errors}, "
+          f"401 ratio {s.ratio_401:.1%}")
+    for problem in outcome.run_problems:
+        print(redact(f"  RUN FAILED: {problem}"))
+    for finding in outcome.findings.sorted_findings():
+        print(redact(f"  FAIL {finding.check} [{finding.operation_id}] {finding.problem} (x{finding.occurrences})"))
+        print(f"       {finding.example.reproduce}")
+    if paths:
+        print("reports: " + ", ".join(str(p) for p in paths))
+    return run.exit_code
+
+
+def _existing(value: str | None, option: str) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise ConfigError(option, f"no such file: {value}")
+    return path.resolve()
