@@ -191,3 +191,12 @@ def test_clause_falls_back_to_the_checks_and_masked_numbers_stay_readable(tmp_pa
     text = {p.name: p for p in write_reports(run, tmp_path)}[HTML_FILE].read_text(encoding="utf-8")
     assert "vwip POST /verify responses" in text  # cited by the scenario's checks
     assert "+44770090****" in text
+
+
+def test_redaction_twice_keeps_masked_numbers_distinguishable() -> None:
+    from nv_conformance.redact import redact
+
+    once = redact('{"devicePhoneNumber": "+447700900123", "other": "+447700900124"}')
+    assert redact(once) == once
+    assert "+44770090****" in once
+    assert redact("+447700900123*") != "+447700900123*"  # a real number next to a star is still masked
