@@ -203,8 +203,9 @@ def _error_line(step: Any) -> str:
     lines = [line for line in message.splitlines() if line.strip()]
     if "Traceback" in lines[0]:
         return lines[-1].strip()
-    if lines[0].startswith("Assertion Failed:"):
-        lines[0] = lines[0][len("Assertion Failed:"):].strip()
+    for prefix in ("ASSERT FAILED:", "Assertion Failed:"):
+        if lines[0].startswith(prefix):
+            lines[0] = lines[0][len(prefix):].strip()
     return " ".join(line.strip() for line in lines)
 
 

@@ -1,0 +1,128 @@
+"""Engine functions behind the sentences: test data, gates, defects and assertions."""
+
+import httpx
+import pytest
+
+from nv_conformance.bdd import actions
+from nv_conformance.bdd.session import TestData
+from nv_conformance.contract import Contract
+from nv_conformance.exchange import DefectiveDefinition, NotApplicable, SkipScenario
+from nv_conformance.tokens.base import OffNetworkOutcome
+
+from .conftest import SUBSCRIBER, FakeTokens, make_state
+
+
+def error(status, code, message="explained"):
+    return lambda request: httpx.Response(status, json={"status": status, "code": code, "message": message})
+
+
+def test_missing_test_data_skips_with_the_setting_name():
+    state, _ = make_state(test_data=TestData(SUBSCRIBER, None))
+    actions.require_subscriber(state)
+    with pytest.raises(SkipScenario, match="test_data.other_phone_number"):
+        actions.set_body_property_number(state, "$.phoneNumber", "other")
+
+
+def test_a_schema_pointer_missing_from_the_contract_is_a_defect():
+    official_like = Contract({"paths": {}, "components": {"schemas": {"XCorrelator": {"type": "string"}}}})
+    state, _ = make_state(contract=official_like)
+    with pytest.raises(DefectiveDefinition, match='"#/components/schemas/PhoneNumber" names nothing'):
+        actions.set_body_property_noncompliant(state, "$.phoneNumber", "#/components/schemas/PhoneNumber")
+
+
+def test_noncompliant_value_really_breaks_the_schema():
+    state, _ = make_state()
+    actions.set_body_property_noncompliant(state, "$.phoneNumber", "#/components/schemas/PhoneNumber")
+    value = state.conversation.draft.body.current()["phoneNumber"]
+    assert state.session.contract.errors_at("#/components/schemas/PhoneNumber", value)
+
+
+def test_valid_number_compliant_with_a_hashed_schema_is_hashed():
+    state, _ = make_state()
+    actions.set_body_property_number(state, "$.hashedPhoneNumber", "subscriber",
+                                     pointer="#/components/schemas/HashedPhoneNumber")
+    value = state.conversation.draft.body.current()["hashedPhoneNumber"]
+    assert len(value) == 64
+    actions.body_property_complies(state, None, "#/components/schemas/HashedPhoneNumber")
+
+
+def test_x_correlator_values_follow_the_contract_pattern():
+    state, _ = make_state(version="v2.0.0")
+    actions.set_header_compliant(state, "x-correlator", "#/components/schemas/XCorrelator")
+    good = state.conversation.draft.header("X-Correlator")
+    assert not state.session.contract.errors_at("#/components/schemas/XCorrelator", good)
+    actions.set_header_noncompliant(state, "x-correlator", "#/components/schemas/XCorrelator")
+    bad = state.conversation.draft.header("x-correlator")
+    assert state.session.contract.errors_at("#/components/schemas/XCorrelator", bad)
+
+
+def test_version_gates_come_from_the_profile_and_contract():
+    v2, _ = make_state(version="v2.0.0")
+    with pytest.raises(NotApplicable, match="does not require 400"):
+        actions.require_invalid_x_correlator_400(v2)
+    with pytest.raises(NotApplicable, match="token policy"):
+        actions.require_token_policy(v2, "single_use")
+    with pytest.raises(NotApplicable, match="no pattern"):
+        actions.require_contract_pattern(v2, "phoneNumberVerify", "$.hashedPhoneNumber")
+    wip, _ = make_state(version="vwip")
+    actions.require_invalid_x_correlator_400(wip)
+    actions.require_token_policy(wip, "single_use")
+    actions.require_contract_pattern(wip, "phoneNumberVerify", "$.hashedPhoneNumber")
+    assert any("x-correlator" in c for c in wip.clauses)
+
+
+def test_error_assertions_pass_and_fail_with_clear_messages():
+    state, _ = make_state(respond=error(401, "UNAUTHORIZED"))
+    actions.request_sent(state, "phoneNumberShare")
+    actions.expect_status(state, 401)
+    actions.expect_property_value(state, "$.status", "401")
+    actions.expect_property_value(state, "$.status", '"401"')  # quoted numbers are forgiven
+    actions.expect_property_text(state, "$.message")
+    with pytest.raises(AssertionError, match=r"expected \"UNAUTHENTICATED\", got \"UNAUTHORIZED\""):
+        actions.expect_property_value(state, "$.code", '"UNAUTHENTICATED"')
+    with pytest.raises(AssertionError, match="allowed \\['UNAUTHENTICATED'\\]"):
+        actions.expect_code_allowed(state, "$.code")
+    assert state.checks[0].clause == "contract:#/components/responses/Generic401"
+    assert [c.passed for c in state.checks].count(False) == 2
+
+
+def test_message_wording_assertions_are_defects_not_failures():
+    state, _ = make_state(respond=error(403, "PERMISSION_DENIED", "Not allowed here."))
+    actions.request_sent(state, "phoneNumberShare")
+    with pytest.raises(DefectiveDefinition, match="wording"):
+        actions.expect_property_value(state, "$.message", '"Client does not have sufficient permissions."')
+    actions.expect_property_value(state, "$.message", '"Not allowed here."')  # equal wording passes
+
+
+def test_response_property_number_compares_with_the_subscriber():
+    state, _ = make_state(respond=lambda r: httpx.Response(200, json={"devicePhoneNumber": "+447700900009"}))
+    actions.request_sent(state, "phoneNumberShare")
+    with pytest.raises(AssertionError) as failure:
+        actions.expect_property_is_number(state, "$.devicePhoneNumber", "subscriber")
+    assert "+447700900009" not in str(failure.value)  # redacted
+    assert "the phone number the access token identifies" in str(failure.value)
+
+
+def test_schema_assertions_and_status_mismatch():
+    state, _ = make_state(respond=lambda r: httpx.Response(500, text="boom"))
+    actions.request_sent(state, "phoneNumberShare")
+    with pytest.raises(AssertionError, match="expected 200, got 500"):
+        actions.expect_status(state, 200)
+    with pytest.raises(AssertionError, match="not JSON|documents"):
+        actions.expect_schema_for_operation(state)
+
+
+def test_token_policy_and_off_network_actions():
+    tokens = FakeTokens(expires_in=3600, refresh=True, off_network=OffNetworkOutcome(True, None))
+    state, _ = make_state(tokens=tokens)
+    actions.obtain_valid_token(state, "phoneNumberVerify")
+    with pytest.raises(AssertionError, match="refresh_token"):
+        actions.expect_no_refresh_token(state)
+    with pytest.raises(AssertionError, match="3600 s"):
+        actions.expect_lifetime_at_most(state, 300)
+    actions.request_off_network_token(state, "phoneNumberVerify")
+    with pytest.raises(AssertionError, match="issued to a connection"):
+        actions.expect_no_token_off_network(state)
+    no_sim, _ = make_state(tokens=FakeTokens())
+    with pytest.raises(SkipScenario):
+        actions.require_off_network(no_sim)

@@ -1,0 +1,157 @@
+"""The conversation: lazy sending, tokens per send, tampering, reuse, redacted records."""
+
+import base64
+import json
+
+import httpx
+import pytest
+
+from nv_conformance.bdd import actions
+from nv_conformance.exchange import DefectiveDefinition, SkipScenario, scope_for, tamper_signature
+from nv_conformance.tokens.base import TokenKind
+
+from .conftest import BASE, SUBSCRIBER, FakeTokens, fake_jwt, make_state
+
+
+def test_set_up_written_after_the_when_step_still_applies():
+    state, recorder = make_state()
+    actions.use_token(state, TokenKind.VALID)
+    actions.request_sent(state, "phoneNumberShare")
+    assert recorder.requests == []  # nothing sent yet
+    actions.set_header(state, "X-Correlator", "late-value")
+    actions.expect_status(state, 200)
+    assert len(recorder.requests) == 1
+    request = recorder.requests[0]
+    assert request.headers["x-correlator"] == "late-value"
+    assert str(request.url) == BASE + "/device-phone-number"
+    assert request.method == "GET"
+    assert request.headers["authorization"].startswith("Bearer eyJ")
+
+
+def test_a_scenario_without_when_step_is_a_defective_definition():
+    state, recorder = make_state()
+    with pytest.raises(DefectiveDefinition, match="no When step"):
+        actions.expect_status(state, 400)
+    assert recorder.requests == []
+
+
+def test_an_unknown_operation_is_a_defective_definition():
+    state, _ = make_state()
+    with pytest.raises(DefectiveDefinition, match="not in the contract"):
+        actions.request_sent(state, "phoneNumberDelete")
+
+
+def test_several_when_then_blocks_each_send_with_a_fresh_token():
+    tokens = FakeTokens()
+    state, recorder = make_state(tokens=tokens)
+    actions.use_token(state, TokenKind.VALID)
+    for _ in range(2):
+        actions.request_sent(state, "phoneNumberShare")
+        actions.expect_status(state, 200)
+    assert len(recorder.requests) == 2
+    assert recorder.requests[0].headers["authorization"] != recorder.requests[1].headers["authorization"]
+    assert [k for k, _ in tokens.requests] == [TokenKind.VALID, TokenKind.VALID]
+    assert len(state.conversation.sent) == 2
+
+
+def test_resend_with_same_token_reuses_the_exact_token():
+    state, recorder = make_state()
+    actions.use_token(state, TokenKind.VALID)
+    actions.request_sent(state, "phoneNumberShare")
+    actions.expect_status(state, 200)
+    actions.resend_with_same_token(state)
+    actions.expect_status(state, 200)
+    assert recorder.requests[0].headers["authorization"] == recorder.requests[1].headers["authorization"]
+
+
+def test_other_scope_token_carries_the_other_operations_scope():
+    tokens = FakeTokens()
+    state, _ = make_state(tokens=tokens)
+    actions.use_token(state, TokenKind.OTHER_SCOPE)
+    actions.request_sent(state, "phoneNumberShare")
+    actions.expect_status(state, 200)
+    assert tokens.requests == [(TokenKind.OTHER_SCOPE, "number-verification:verify")]
+    assert scope_for(state.session.contract, "phoneNumberVerify", TokenKind.VALID) == "number-verification:verify"
+
+
+def test_an_unsupported_token_kind_skips_with_the_providers_reason():
+    state, recorder = make_state(tokens=FakeTokens(supported={TokenKind.VALID}))
+    actions.use_token(state, TokenKind.EXPIRED)
+    actions.request_sent(state, "phoneNumberShare")
+    with pytest.raises(SkipScenario, match="tokens.expired: not configured"):
+        actions.expect_status(state, 401)
+    assert recorder.requests == []
+
+
+def test_tampered_signature_changes_only_the_signature():
+    token = fake_jwt({"sub": "x"}, signature=bytes(range(32)))
+    tampered = tamper_signature(token)
+    head, payload, sig = token.split(".")
+    t_head, t_payload, t_sig = tampered.split(".")
+    assert (t_head, t_payload) == (head, payload) and t_sig != sig
+    decode = lambda s: base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))  # noqa: E731
+    assert len(decode(t_sig)) == 32 and decode(t_sig) != decode(sig)
+    with pytest.raises(SkipScenario, match="not signed JWTs"):
+        tamper_signature("opaque-token")
+
+
+def test_default_body_is_replaced_by_the_first_property_sentence():
+    state, recorder = make_state(respond=lambda r: httpx.Response(200, json={"devicePhoneNumberVerified": True}))
+    actions.body_default_compliant(state)
+    actions.set_body_property_number(state, "$.hashedPhoneNumber", "subscriber", hashed=True, upper=True)
+    actions.request_sent(state, "phoneNumberVerify")
+    actions.expect_status(state, 200)
+    body = json.loads(recorder.requests[0].content)
+    assert list(body) == ["hashedPhoneNumber"]
+    assert body["hashedPhoneNumber"].isupper() and len(body["hashedPhoneNumber"]) == 64
+
+
+def test_default_body_is_sent_when_the_scenario_says_nothing_else():
+    state, recorder = make_state(respond=lambda r: httpx.Response(200, json={"devicePhoneNumberVerified": True}))
+    actions.body_default_compliant(state)
+    actions.request_sent(state, "phoneNumberVerify")
+    actions.expect_status(state, 200)
+    assert json.loads(recorder.requests[0].content) == {"phoneNumber": SUBSCRIBER}
+
+
+def test_raw_body_is_sent_byte_for_byte_and_absent_body_sends_nothing():
+    state, recorder = make_state(respond=lambda r: httpx.Response(400, json={}))
+    actions.body_text(state, '{"phoneNumber": ')
+    actions.request_sent(state, "phoneNumberVerify")
+    actions.expect_status(state, 400)
+    assert recorder.requests[0].content == b'{"phoneNumber": '
+    actions.body_absent(state)
+    actions.request_sent(state, "phoneNumberVerify")
+    actions.expect_status(state, 400)
+    assert recorder.requests[1].content == b""
+
+
+def test_records_are_redacted_and_reproducible_with_a_token_placeholder():
+    state, recorder = make_state()
+    actions.use_token(state, TokenKind.VALID)
+    actions.set_header(state, "x-correlator", "abc")
+    actions.request_sent(state, "phoneNumberShare")
+    actions.expect_status(state, 200)
+    record = state.conversation.sent[0].record
+    real_token = recorder.requests[0].headers["authorization"].split(" ", 1)[1]
+    dumped = json.dumps(record.__dict__)
+    assert real_token not in dumped
+    assert SUBSCRIBER not in dumped
+    assert record.request_headers["authorization"] == "Bearer (redacted)"
+    assert '-H "authorization: Bearer $ACCESS_TOKEN"' in record.reproduce
+    assert "# ACCESS_TOKEN: valid access token" in record.reproduce
+    assert record.reproduce.startswith("curl -sS -i -X GET http://nv.test/number-verification/vwip/device-phone-number ")
+
+
+def test_resource_sentence_sets_the_base_url_unless_the_config_pins_it():
+    state, recorder = make_state()
+    actions.use_resource(state, "/number-verification/v2")
+    actions.request_sent(state, "phoneNumberShare")
+    actions.expect_status(state, 200)
+    assert str(recorder.requests[0].url) == "http://nv.test/number-verification/v2/device-phone-number"
+    pinned, recorder2 = make_state()
+    pinned.session.base_path_explicit = True
+    actions.use_resource(pinned, "/number-verification/v2")
+    actions.request_sent(pinned, "phoneNumberShare")
+    actions.expect_status(pinned, 200)
+    assert str(recorder2.requests[0].url) == BASE + "/device-phone-number"
