@@ -36,6 +36,7 @@ from .asgi_util import (
 from .behaviour import Behaviour
 from .store import Store
 from .tokens import NETWORK_AMR, AccessTokenVerifier, InvalidAccessToken
+from .validation import BodyValidator
 
 CODE_INVALID_ARGUMENT = "INVALID_ARGUMENT"
 CODE_UNAUTHENTICATED = "UNAUTHENTICATED"
@@ -59,7 +60,7 @@ class VersionedOperation:
     profile: VersionProfile
     contract: Contract
     operation: Operation
-    body_pointer: str | None
+    body_validator: BodyValidator | None
 
 
 def _check_codes(op: VersionedOperation) -> None:
@@ -91,8 +92,9 @@ class NumberVerificationApi:
             base = prefix + profile.base_path
             self.base_paths[profile.version] = base
             for operation in contract.operations.values():
+                pointer = contract.request_body_pointer(operation.operation_id)
                 versioned = VersionedOperation(
-                    profile, contract, operation, contract.request_body_pointer(operation.operation_id)
+                    profile, contract, operation, BodyValidator(contract, pointer) if pointer else None
                 )
                 _check_codes(versioned)
                 self.routes.setdefault(base + operation.path, {})[operation.method] = versioned
@@ -159,7 +161,7 @@ class NumberVerificationApi:
         except BodyTooLarge:
             raise ApiError(400, CODE_INVALID_ARGUMENT,
                            f"the request body exceeds {self._behaviour.max_body_bytes} bytes") from None
-        if op.body_pointer is None:
+        if op.body_validator is None:
             return None
         if not raw.strip():
             if not self._behaviour.validate_body:
@@ -173,7 +175,7 @@ class NumberVerificationApi:
         except (ValueError, RecursionError):
             raise ApiError(400, CODE_INVALID_ARGUMENT, "the request body is not valid JSON") from None
         if self._behaviour.validate_body:
-            errors = op.contract.errors_at(op.body_pointer, body)
+            errors = op.body_validator.errors(body)
             if errors:
                 raise ApiError(400, CODE_INVALID_ARGUMENT, "invalid request body: " + redact(errors[0])[:300])
         return body
