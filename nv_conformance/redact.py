@@ -29,13 +29,17 @@ SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie",
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
+_secrets_by_length: tuple[str, ...] = ()  # longest first; rebuilt only when a secret is added
 
 
 def register_secret(value: str | None) -> None:
     """Mask ``value`` wherever it appears from now on (values shorter than 6 characters are ignored)."""
+    global _secrets_by_length
     if value and len(value) >= 6:
         with _lock:
-            _secrets.add(value)
+            if value not in _secrets:
+                _secrets.add(value)
+                _secrets_by_length = tuple(sorted(_secrets, key=len, reverse=True))
 
 
 def mask_phone(number: str) -> str:
@@ -57,11 +61,9 @@ def _phone(match: re.Match[str]) -> str:
 def redact(text: Any) -> str:
     """``text`` as a string with every secret and phone number masked."""
     out = text if isinstance(text, str) else str(text)
-    if not out:
+    if len(out) < 6:  # shorter than any secret, phone number or token pattern
         return out
-    with _lock:
-        secrets = sorted(_secrets, key=len, reverse=True)
-    for secret in secrets:
+    for secret in _secrets_by_length:  # a run registers hundreds (every signed JWT); reports redact thousands of strings
         if secret in out:
             out = out.replace(secret, "(redacted)")
     out = _PEM.sub("(private key redacted)", out)
