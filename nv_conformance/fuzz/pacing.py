@@ -1,6 +1,6 @@
 """Keeps a fuzz run polite to a live target: at most ``rate`` requests/s, and waits out 429s.
 
-A 429 is retried after its ``Retry-After`` (seconds or HTTP date; exponential backoff when
+Pacing happens before each send (schemathesis' ``before_call`` hook); a 429 is retried after its ``Retry-After`` (seconds or HTTP date; exponential backoff when
 absent) with a *fresh* token, because CAMARA tokens are single-use. No wait ever runs past the
 run's deadline: then the 429 is returned as it is and the checks leave it unjudged.
 """
@@ -11,8 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
-
-from requests.adapters import HTTPAdapter
+from typing import Any
 
 MAX_429_RETRIES = 4
 FIRST_BACKOFF_S = 1.0
@@ -60,35 +59,40 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-class PacedAdapter(HTTPAdapter):
-    """A requests adapter that paces sends and retries 429s with a fresh Authorization header."""
+class Retry429:
+    """A requests response hook (``hooks={"response": [Retry429(...)]}``) that waits out 429s.
+
+    requests lets a response hook return a replacement response; like requests' own digest auth,
+    the retry is sent on the same connection adapter with the original send arguments.
+    """
 
     def __init__(
         self,
         pacer: Pacer,
         *,
-        refresh_authorization: Callable[[object], None],
+        refresh_authorization: Callable[[Any], None],
         on_rate_limited: Callable[[float | None], None],
     ) -> None:
-        super().__init__()
         self.pacer = pacer
         self.refresh_authorization = refresh_authorization
         self.on_rate_limited = on_rate_limited
 
-    def send(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]  # requests' own signature
+    def __call__(self, response: Any, *args: Any, **kwargs: Any) -> Any:
         backoff = FIRST_BACKOFF_S
-        for attempt in range(MAX_429_RETRIES + 1):
-            self.pacer.wait()
-            response = super().send(request, *args, **kwargs)
+        for _attempt in range(MAX_429_RETRIES):
             if response.status_code != 429:
                 return response
             delay = retry_after_seconds(response.headers.get("retry-after"))
             self.on_rate_limited(delay)
             wait = delay if delay is not None else backoff
             backoff *= 2
-            if attempt == MAX_429_RETRIES or not self.pacer.sleep_within_deadline(wait):
+            if not self.pacer.sleep_within_deadline(wait):
                 return response
+            retry = response.request.copy()
+            if any(name.lower() == "authorization" for name in retry.headers):
+                self.refresh_authorization(retry)  # tokens are single-use: never resend one
+            _ = response.content  # read and release the connection before reusing the adapter
             response.close()
-            if "authorization" in {name.lower() for name in request.headers}:
-                self.refresh_authorization(request)
-        return response  # pragma: no cover - the loop always returns
+            self.pacer.wait()
+            response = response.connection.send(retry, **kwargs)
+        return response

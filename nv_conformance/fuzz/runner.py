@@ -34,7 +34,7 @@ from .checks import NO_TOKEN_PROBE, CheckEnv, RequestKind, classify_request, run
 from .exchange import FuzzExchange
 from .findings import FindingsCollector
 from .mutations import MUTATION_SHARE, MUTATIONS, mutate
-from .pacing import PacedAdapter, Pacer
+from .pacing import Pacer, Retry429
 
 DEFAULT_SEED = 20251126
 DEFAULT_MAX_EXAMPLES = 100
@@ -147,7 +147,8 @@ class _RunState:
         self.tokens = TokenSource(fetch=target.fetch_token, on_broken=self.stop)
         self.probe_client = GuardedClient(target.http)
         self.probes_left = {op: options.no_token_probes for op in NV_OPERATIONS}
-        self.mounted_sessions: set[int] = set()
+        self.retry_429 = Retry429(self.pacer, refresh_authorization=self.refresh_authorization,
+                                  on_rate_limited=self.note_rate_limited)
         self.mutations = options.mutations
         self.operation_ids = {
             (op.method, op.path): op.operation_id for op in target.contract.operations.values()
@@ -311,17 +312,14 @@ def _register_with_schemathesis() -> None:
 
     @schemathesis.hook
     def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
-        """Pace and 429-retry through the session the engine sends with."""
+        """Wait for a send slot (``--rate``) and attach the 429 handler to the request."""
         state = _state_for(case)
-        session = kwargs.get("session")
-        if state is None or session is None or id(session) in state.mounted_sessions:
+        if state is None:
             return
-        adapter = PacedAdapter(
-            state.pacer, refresh_authorization=state.refresh_authorization, on_rate_limited=state.note_rate_limited
-        )
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        state.mounted_sessions.add(id(session))
+        state.pacer.wait()
+        hooks = dict(kwargs.get("hooks") or {})
+        hooks["response"] = [*hooks.get("response", []), state.retry_429]
+        kwargs["hooks"] = hooks
 
     @schemathesis.hook
     def flatmap_body(context: Any, body: Any) -> Any:

@@ -1,0 +1,97 @@
+"""The runner's safety machinery against a tiny live provider: token guard, hard stop, rate, 429, errors."""
+
+import time
+
+import httpx
+import pytest
+
+from nv_conformance.contract import Contract
+from nv_conformance.errors import ConfigError, TokenError
+from nv_conformance.fuzz.runner import FuzzOptions, FuzzTarget, run_fuzz
+from nv_conformance.profiles import get_profile
+
+from .mini_provider import MiniServer, MiniState
+
+
+def target_for(server, fetch=None):
+    client = httpx.Client()
+
+    def fetch_token(scope):
+        return client.post(server.base_url + "/token").json()["access_token"]
+
+    return FuzzTarget(api_base_url=server.api_base_url, contract=Contract.for_version("vwip"),
+                      profile=get_profile("vwip"), fetch_token=fetch or fetch_token, label="mini")
+
+
+def test_a_run_where_tokens_are_rejected_fails_and_stops_early():
+    with MiniServer(MiniState(reject_tokens=True)) as server:
+        outcome = run_fuzz(target_for(server), FuzzOptions(duration_s=20))
+    assert outcome.failed
+    assert any("401" in p and "token layer broken" in p for p in outcome.run_problems)
+    assert outcome.stats.elapsed_s < 15 and "token layer broken" in outcome.stats.stop_reason
+    assert outcome.stats.ratio_401 >= 0.9
+
+
+def test_every_request_gets_its_own_token_and_the_duration_is_a_hard_stop():
+    state = MiniState()
+    with MiniServer(state) as server:
+        outcome = run_fuzz(target_for(server), FuzzOptions(duration_s=2.5))
+    s = outcome.stats
+    assert s.elapsed_s < 2.5 + 1.0
+    assert s.cases > 20 and s.authenticated_401 == 0 and not outcome.run_problems
+    sent = [t for t in state.used_tokens if t]
+    assert len(sent) == len(set(sent))  # no token was ever sent twice
+    assert outcome.tokens_issued >= len(sent)
+    assert s.no_token_probes == 6  # three per operation
+
+
+def test_rate_limit_is_honoured():
+    state = MiniState()
+    with MiniServer(state) as server:
+        outcome = run_fuzz(target_for(server), FuzzOptions(duration_s=3, rate=10))
+    times = state.call_times
+    assert outcome.stats.cases <= 10 * 3 + 2
+    # no 1-second window holds more than rate + 1 calls (the first slot is free)
+    assert max(sum(1 for t in times if start <= t < start + 1) for start in times) <= 11
+
+
+def test_429s_are_waited_out_not_judged():
+    state = MiniState(rate_limit_first=3, retry_after="0")
+    with MiniServer(state) as server:
+        outcome = run_fuzz(target_for(server), FuzzOptions(duration_s=2))
+    assert outcome.stats.rate_limited == 3
+    assert 429 not in outcome.stats.statuses
+    assert outcome.stats.authenticated_401 == 0 and not outcome.findings.findings
+
+
+def test_a_token_layer_that_cannot_issue_tokens_is_one_clear_error():
+    def broken(scope):
+        raise TokenError("token endpoint http://127.0.0.1:1/token: 400 invalid_client")
+
+    with MiniServer(MiniState()) as server, pytest.raises(TokenError, match="invalid_client"):
+        run_fuzz(target_for(server, fetch=broken), FuzzOptions(duration_s=5))
+
+
+@pytest.mark.parametrize("options, setting", [
+    (FuzzOptions(rate=0), "--rate"),
+    (FuzzOptions(duration_s=0), "--duration"),
+    (FuzzOptions(max_examples=0), "--max-examples"),
+    (FuzzOptions(max_failures=0), "--max-failures"),
+])
+def test_bad_options_name_the_setting(options, setting):
+    with pytest.raises(ConfigError, match=setting):
+        options.validate()
+
+
+def test_progress_lines_while_running():
+    import io
+
+    stream = io.StringIO()
+    with MiniServer(MiniState()) as server:
+        started = time.monotonic()
+        run_fuzz(target_for(server), FuzzOptions(duration_s=2.2, progress_interval_s=1), progress=stream)
+    lines = stream.getvalue().splitlines()
+    assert time.monotonic() - started < 5
+    assert lines[0].startswith("fuzz: mini") and "seed" in lines[0]
+    assert sum("cases (" in line for line in lines) >= 1
+    assert lines[-1].startswith("fuzz: done") and "cases/s" in lines[-1]
