@@ -28,6 +28,7 @@ GRANT_TYPE = "urn:openid:params:grant-type:ciba"
 SETTINGS = SERVER_SETTINGS | KEY_SETTINGS | CLIENT_SETTINGS | {"login_hint", "purpose", "poll_timeout", "binding_message"}
 DEFAULT_INTERVAL = 5
 SLOW_DOWN_STEP = 5
+MIN_REPOLL_SECONDS = 0.25
 
 
 class CibaMethod(TokenMethod, OffNetworkCapable):
@@ -61,17 +62,22 @@ class CibaMethod(TokenMethod, OffNetworkCapable):
 
     def _poll(self, auth_req_id: str, started: dict[str, Any]) -> dict[str, Any] | OAuthFailure:
         endpoint = self.server.endpoint("token_endpoint")
-        interval = _positive_int(started.get("interval"), DEFAULT_INTERVAL)
-        lifetime = _positive_int(started.get("expires_in"), int(self.poll_timeout))
+        interval = _non_negative_int(started.get("interval"), DEFAULT_INTERVAL)
+        lifetime = _non_negative_int(started.get("expires_in"), int(self.poll_timeout)) or int(self.poll_timeout)
         deadline = self.clock() + min(self.poll_timeout, lifetime)
         last_error = "none yet"
+        polls = 0
         while True:
-            if deadline - self.clock() < interval:
+            # interval 0 (allowed by the spec's wording) still must not turn into a busy loop
+            wait = interval if interval > 0 else (MIN_REPOLL_SECONDS if polls else 0)
+            if deadline - self.clock() < wait:
                 raise TokenError(
                     f"{self.setting}: ciba: token endpoint {endpoint}: no token within {min(self.poll_timeout, lifetime):g} s "
                     f"(last answer: {last_error}, poll interval {interval} s)"
                 )
-            self.sleep(interval)
+            if wait:
+                self.sleep(wait)
+            polls += 1
             form = {"grant_type": GRANT_TYPE, "auth_req_id": auth_req_id}
             headers = self.auth.apply(form, self.server, endpoint)
             answer = self.server.post(endpoint, form, what="token endpoint", headers=headers)
@@ -111,7 +117,7 @@ class CibaMethod(TokenMethod, OffNetworkCapable):
         return f"ciba (client {self.auth.client_id}, {self.auth.method}, login_hint {redact(self.login_hint)})"
 
 
-def _positive_int(value: Any, default: int) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+def _non_negative_int(value: Any, default: int) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     return default

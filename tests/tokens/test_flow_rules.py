@@ -93,6 +93,24 @@ def test_ciba_waits_the_interval_and_backs_off_on_slow_down(client_key: tuple[Pa
     assert claims[0]["aud"] == server.url and claims[0]["iss"] == claims[0]["sub"] == "app"
 
 
+def test_ciba_interval_zero_polls_at_once_then_paces_itself(client_key: tuple[Path, Any]) -> None:
+    clock = FakeClock()
+    start = json_reply({"auth_req_id": "req-id-secret-123456", "expires_in": 120, "interval": 0})
+    token = json_reply({"access_token": "ciba-token-abcdef", "token_type": "Bearer"})
+    with ciba_server([pending(), pending(), token], start) as server, ciba_provider(server, client_key[0], clock) as provider:
+        provider.get(TokenKind.VALID, VERIFY)
+    assert clock.sleeps == [0.25, 0.25]  # no busy loop even when the server allows any pace
+
+
+def test_ciba_without_an_interval_waits_the_default_5_s(client_key: tuple[Path, Any]) -> None:
+    clock = FakeClock()
+    start = json_reply({"auth_req_id": "req-id-secret-123456", "expires_in": 120})
+    token = json_reply({"access_token": "ciba-token-abcdef", "token_type": "Bearer"})
+    with ciba_server([token], start) as server, ciba_provider(server, client_key[0], clock) as provider:
+        provider.get(TokenKind.VALID, VERIFY)
+    assert clock.sleeps == [5]
+
+
 def test_ciba_gives_up_at_the_overall_timeout(client_key: tuple[Path, Any], leaks: Any) -> None:
     leaks.add(OPERATOR_TOKEN, "req-id-secret-123456")
     clock = FakeClock()
