@@ -22,7 +22,7 @@ _FORM_SECRET = re.compile(
     r"([\"']?\s*[=:]\s*[\"']?)(?!\(redacted\))[^\s\"'&,;}]+"
 )
 _QUERY_CODE = re.compile(r"([?&]code=)[^&\s\"']+")  # authorization codes in redirect URLs, not CAMARA error codes
-_PHONE = re.compile(r"(?<![\w+])(\+|%2B|tel:\+?)(\d{5,15})(?!\d)")
+_PHONE = re.compile(r"((?<![\w+])\+|%2B|(?<![\w+])tel:\+?)(\d{5,15})(?!\d)")  # %2B may follow %3A (tel%3A%2B...)
 _SHA256_HEX = re.compile(r"(?<![0-9a-fA-F])([0-9a-fA-F]{6})[0-9a-fA-F]{58}(?![0-9a-fA-F])")
 
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
