@@ -67,7 +67,7 @@ def main(args: argparse.Namespace) -> int:
     paths = write_fuzz_reports(outcome, run, report_dir) if report_dir else []
 
     s = outcome.stats
-    print(f"fuzz verdict: {run.verdict.value}: {s.cases} cases in {s.elapsed_s:.1f} s ({s.cases_per_s:.1f}/s), "
+    print(f"fuzz verdict: {run.verdict.value}: {s.cases} cases in {s.elapsed_s:.1f} s ({s.cases_per_s:.1f} cases/s), "
           f"seed {options.seed}, {len(outcome.findings.findings)} finding(s), 5xx {s.server_errors}, "
           f"401 ratio {s.ratio_401:.1%}")
     for problem in outcome.run_problems:
