@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from . import logs
 from .api import CODE_METHOD_NOT_ALLOWED, CODE_NOT_FOUND, NumberVerificationApi
 from .asgi_util import Receive, Scope, Send, camara_error_body, send_json
 from .keys import ServerKeys, load_server_keys
@@ -94,6 +95,8 @@ class _LastResortGuard:
 
 
 def create_app(settings: Settings) -> ReferenceApp:
+    # here, not in the CLI: uvicorn workers are fresh processes that only run this factory
+    logs.install("uvicorn.access", "uvicorn.error", "reference_impl")
     if settings.fault:  # a deliberately faulty variant (reference_impl/faults.py): flag overrides + middleware
         from .faults import behaviour_for
 

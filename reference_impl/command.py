@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import logging
 import os
 import sys
 from pathlib import Path
 
 from nv_conformance.errors import ConfigError
-from nv_conformance.redact import redact
 
+from . import logs
 from .settings import SETTINGS_ENV, V2_VERSIONS, Settings
 
 DEFAULT_PORT = 9091
@@ -40,16 +39,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-access-log", action="store_true", help="turn off the (redacted) access log")
     parser.add_argument("--fault", default=None, metavar="NAME",
                         help="serve a deliberately faulty variant (for the kit's self-test)")
-
-
-class _RedactingFilter(logging.Filter):
-    """Access-log lines carry query strings (login hints, codes): mask them like every other output."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)  # type: ignore[assignment]
-        record.msg = redact(record.msg) if isinstance(record.msg, str) else record.msg
-        return True
 
 
 def _settings_from(args: argparse.Namespace) -> Settings:
@@ -120,7 +109,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"reference provider: issuer {settings.issuer}, API root {settings.api_root}, "
           f"versions {', '.join(settings.api_versions)}, database {settings.db_path}, workers {args.workers}"
           + (f", FAULT {settings.fault}" if settings.fault else ""), file=sys.stderr)
-    logging.getLogger("uvicorn.access").addFilter(_RedactingFilter())
+    logs.install("uvicorn.access", "uvicorn.error", "reference_impl")
     common = {"host": args.host, "port": args.port, "access_log": not args.no_access_log,
               "log_level": "info", "server_header": False}
     if args.workers == 1:

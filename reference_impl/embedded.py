@@ -65,7 +65,7 @@ class EmbeddedReference:
         self.app = create_app(self.settings)
         self.kit = build_kit(self.app)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                access_log=False, lifespan="off", loop="asyncio", http="h11")
+                                access_log=False, lifespan="off", loop="asyncio", http="auto")
         self._server = uvicorn.Server(config)
         self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
         self._thread = threading.Thread(target=self._run, name=f"nv-reference:{self.port}", daemon=True)
