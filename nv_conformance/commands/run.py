@@ -14,7 +14,6 @@ import io
 import sys
 from pathlib import Path
 
-from ..config import load_config
 from ..errors import ConfigError, KitError
 from ..resources import environment_file, features_dir, steps_dir
 
@@ -43,6 +42,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from ..config import load_config  # here, not at import: the CLI imports every command to build its parser
+
     # Validate everything the user typed before starting anything: one clear line per problem.
     config_path = _existing_path(args.config, "--config") if args.config else None
     spec = _existing_path(args.spec, "--spec") if args.spec else None
