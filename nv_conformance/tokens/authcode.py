@@ -23,6 +23,7 @@ from .clientauth import SETTINGS as CLIENT_SETTINGS
 from .clientauth import ClientAuth
 from .keys import KEY_SETTINGS
 from .method import MethodContext, OffNetworkCapable, TokenMethod, scope_value
+from .remember import remember_secret
 from .settings import Section, check_url
 
 SETTINGS = SERVER_SETTINGS | KEY_SETTINGS | CLIENT_SETTINGS | {"redirect_uri", "source_address", "purpose", "pkce", "max_redirects"}
@@ -76,6 +77,7 @@ class AuthorizationCodeMethod(TokenMethod, OffNetworkCapable):
         verifier = None
         if self.pkce == "S256" or (self.pkce == "auto" and self.server.supports_pkce_s256()):
             verifier = secrets.token_urlsafe(48)
+            register_secret(verifier)
             params["code_challenge"] = _s256(verifier)
             params["code_challenge_method"] = "S256"
         url = endpoint + ("&" if urlsplit(endpoint).query else "?") + urlencode(params)
@@ -146,7 +148,7 @@ class AuthorizationCodeMethod(TokenMethod, OffNetworkCapable):
             return OffNetworkOutcome(False, answer.error, f"token endpoint: HTTP {answer.status}")
         token = answer.get("access_token")
         if isinstance(token, str):
-            register_secret(token)
+            remember_secret(token)
         return OffNetworkOutcome(bool(token), None, "the authorization server issued a code and a token")
 
     def describe(self) -> str:

@@ -13,8 +13,9 @@ from typing import Any
 
 from ..errors import ConfigError, TargetError, TokenError
 from ..http import GuardedClient, HttpResult
-from ..redact import redact, register_secret
+from ..redact import redact
 from .base import IssuedToken, TokenKind
+from .remember import remember_secret
 from .settings import Section, check_url
 
 SERVER_SETTINGS = frozenset(
@@ -127,10 +128,10 @@ def issued_token(body: dict[str, Any], *, kind: TokenKind, scope: str, method: s
     token = body.get("access_token")
     if not isinstance(token, str) or not token.strip():
         raise TokenError(f"token endpoint {endpoint}: HTTP 200 but no access_token in the JSON answer")
-    register_secret(token)
+    remember_secret(token)
     for other in ("refresh_token", "id_token"):
         if isinstance(body.get(other), str):
-            register_secret(body[other])
+            remember_secret(body[other])
     token_type = body.get("token_type")
     if isinstance(token_type, str) and token_type.lower() != "bearer":
         raise TokenError(f"token endpoint {endpoint}: token_type {_safe_code(token_type)!r} is not Bearer")

@@ -22,6 +22,7 @@ from .clientauth import ClientAuth
 from .jwt_bearer import check_subject
 from .keys import KEY_SETTINGS
 from .method import MethodContext, OffNetworkCapable, TokenMethod, scope_value
+from .remember import remember_secret
 from .settings import Section
 
 GRANT_TYPE = "urn:openid:params:grant-type:ciba"
@@ -110,7 +111,7 @@ class CibaMethod(TokenMethod, OffNetworkCapable):
             return OffNetworkOutcome(False, answer.error, f"token endpoint: HTTP {answer.status}")
         token = answer.get("access_token")
         if isinstance(token, str):
-            register_secret(token)
+            remember_secret(token)
         return OffNetworkOutcome(bool(token), None, "token endpoint issued a token")
 
     def describe(self) -> str:

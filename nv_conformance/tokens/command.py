@@ -15,9 +15,10 @@ import subprocess
 import threading
 
 from ..errors import ConfigError, TokenError
-from ..redact import redact, register_secret
+from ..redact import redact
 from .base import IssuedToken, TokenKind
 from .method import TokenMethod
+from .remember import remember_secret
 from .settings import Section
 
 SETTINGS = frozenset({"argv", "timeout"})
@@ -49,7 +50,7 @@ class CommandMethod(TokenMethod):
         token = next((line.strip() for line in text.splitlines() if line.strip()), "")
         if not token:
             raise TokenError(f"{label} printed no token")
-        register_secret(token)
+        remember_secret(token)
         return IssuedToken(access_token=token, kind=kind, scope=scope, method=self.name)
 
     def describe(self) -> str:
@@ -112,9 +113,9 @@ def _from_json(text: str, kind: TokenKind, scope: str, label: str, method: str) 
     token = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token.strip():
         raise TokenError(f"{label} printed JSON without access_token")
-    register_secret(token)
+    remember_secret(token)
     if isinstance(body.get("refresh_token"), str):
-        register_secret(body["refresh_token"])
+        remember_secret(body["refresh_token"])
     expires_in = body.get("expires_in")
     return IssuedToken(
         access_token=token.strip(),

@@ -76,9 +76,7 @@ class SigningKey:
             header["typ"] = typ
         if self.kid:
             header["kid"] = self.kid
-        token = jwt.encode(header, claims, self.key, algorithms=[self.alg])
-        register_secret(token)
-        return token
+        return jwt.encode(header, claims, self.key, algorithms=[self.alg])  # JWT-shaped: redact() masks it
 
 
 def client_assertion(key: SigningKey, client_id: str, audience: str, *, lifetime: int = 60) -> str:

@@ -17,6 +17,7 @@ from ..errors import ConfigError
 from ..redact import register_secret
 from .base import TokenKind
 from .method import MethodContext, TokenMethod
+from .remember import remember_secret
 
 KIT_FORMAT_PREFIX = "nv-conformance-tester-kit/"
 
@@ -54,9 +55,10 @@ class TesterKit:
         if not isinstance(issuer, str) or not issuer:
             raise ConfigError("kit.issuer", "missing from the tester kit")
         register_secret(first["operator_token"])
-        for secret in (client.get("client_secret"), kit.get("expired_access_token")):
-            if isinstance(secret, str):
-                register_secret(secret)
+        if isinstance(client.get("client_secret"), str):
+            register_secret(client["client_secret"])
+        if isinstance(kit.get("expired_access_token"), str):
+            remember_secret(kit["expired_access_token"])
         return cls(
             issuer=issuer,
             discovery_url=str(kit.get("openid_configuration_url") or issuer.rstrip("/") + "/.well-known/openid-configuration"),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 import uuid
 
-from ..redact import register_secret
 from .base import IssuedToken, TokenKind
 from .keys import SigningKey
 from .method import TokenMethod
+from .remember import remember_secret
 from .settings import Section
 
 STATIC_SETTINGS = frozenset({"token"})
@@ -22,7 +22,7 @@ class StaticMethod(TokenMethod):
 
     def __init__(self, section: Section) -> None:
         self.token = (section.string("token", required=True) or "").strip()
-        register_secret(self.token)
+        remember_secret(self.token)
 
     def fetch(self, kind: TokenKind, scope: str) -> IssuedToken:
         return IssuedToken(access_token=self.token, kind=kind, scope=scope, method=self.name)
@@ -54,7 +54,7 @@ class LocalInvalidMethod(TokenMethod):
             "scope": scope,
         }
         token = self.key.sign(claims, typ="at+jwt")
-        register_secret(token)
+        remember_secret(token)
         return IssuedToken(access_token=token, kind=kind, scope=scope, expires_in=300, method=self.name)
 
     def describe(self) -> str:

@@ -3,6 +3,7 @@ fast, with bounded memory, and without any secret in the message, the output or 
 
 from __future__ import annotations
 
+import re
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -51,7 +52,7 @@ def fail_within(config: dict[str, Any], seconds: float, http: HttpSettings = SHO
     assert elapsed < seconds, f"took {elapsed:.1f} s"
     message = str(caught.value)
     assert "\n" not in message and len(message) < 400
-    assert OPERATOR_TOKEN not in message and "eyJ" not in message
+    assert OPERATOR_TOKEN not in message and not re.search(r"eyJ[A-Za-z0-9_-]{4,}", message)  # no JWT
     return caught.value, elapsed, peak
 
 
@@ -114,7 +115,7 @@ def echo_assertion(request: Any) -> Reply:
         (lambda r: Reply(500, "Internal Server Error <pre>Traceback...</pre>", {"content-type": "text/html"}), "HTTP 500, no OAuth JSON"),
         (lambda r: Reply(502, b""), "HTTP 502, no OAuth JSON answer (no content-type, 0 bytes)"),
         (lambda r: Reply(200, b"\xff\xfe{not json", {"content-type": "application/json"}), "HTTP 200, no OAuth JSON"),
-        (echo_assertion, "HTTP 400, OAuth error invalid_grant: bad assertion (redacted)"),
+        (echo_assertion, "HTTP 400, OAuth error invalid_grant: bad assertion eyJ…(redacted)"),
         (lambda r: json_reply({"error": "x" * 5000 + "\n\x1b[31m"}, 401), "HTTP 401, OAuth error xxxxx"),
         (lambda r: Reply(302, b"", {"location": "http://127.0.0.9:1/steal"}), "HTTP 302 redirect (not followed)"),
     ],
