@@ -267,3 +267,17 @@ def test_hostile_headers_never_produce_500(client, reference):
         response = client.http.post(url, content=b"{", headers=headers)
         assert response.status_code in (400, 401), (headers, response.status_code)
         assert set(response.json()) == {"status", "code", "message"}
+
+
+def test_oversized_chunked_body_is_refused_while_streaming(client, reference):
+    token = client.token()
+
+    def chunks():
+        yield b'{"phoneNumber": "+447700900001", "pad": "'
+        for _ in range(40):
+            yield b"x" * 1024
+        yield b'"}'
+
+    response = client.http.post(reference.api_root + VERSIONS["vwip"] + "/verify", content=chunks(),
+                                headers={"Authorization": f"Bearer {token}", "content-type": "application/json"})
+    assert response.status_code == 400 and "exceeds" in response.json()["message"]
