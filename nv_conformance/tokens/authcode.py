@@ -52,7 +52,8 @@ class AuthorizationCodeMethod(TokenMethod, OffNetworkCapable):
                 raise ConfigError(section.path("source_address"), "must be an IP address of this machine") from None
         # Authorization requests leave from the device address; the code exchange is server-to-server.
         self.browser = context.client(self.source_address)
-        self.server = AuthServer(section, context.client(), allow_plain_http=context.allow_plain_http)
+        self.server = AuthServer(section, context.client(), allow_plain_http=context.allow_plain_http,
+                                 needs=("token_endpoint", "authorization_endpoint"))
         self.auth = ClientAuth(section, default_audience="token_endpoint")
         self.redirect_uri = section.url("redirect_uri", allow_plain_http=True, required=True) or ""
         self.purpose = section.string("purpose")

@@ -36,7 +36,7 @@ class OAuthFailure:
 class AuthServer:
     """Endpoints of one authorization server; discovery runs once, on first use (not at config time)."""
 
-    def __init__(self, section: Section, http: GuardedClient, *, allow_plain_http: bool) -> None:
+    def __init__(self, section: Section, http: GuardedClient, *, allow_plain_http: bool, needs: tuple[str, ...] = ("token_endpoint",)) -> None:
         self.http = http
         self.allow_plain_http = allow_plain_http
         self.setting_prefix = section.prefix
@@ -50,8 +50,13 @@ class AuthServer:
         }
         self._metadata: dict[str, Any] | None = None
         self._lock = threading.Lock()
-        if not self.discovery_url and not self._explicit["token_endpoint"]:
-            raise ConfigError(section.path("issuer"), "required (or openid_configuration_url, or token_endpoint)")
+        if not self.discovery_url:
+            for name in needs:  # without discovery every endpoint the method uses must be given
+                if self._explicit[name]:
+                    continue
+                if name == "token_endpoint":
+                    raise ConfigError(section.path("issuer"), "required (or openid_configuration_url, or token_endpoint)")
+                raise ConfigError(section.path(name), "required (or issuer / openid_configuration_url for discovery)")
 
     @property
     def metadata(self) -> dict[str, Any]:

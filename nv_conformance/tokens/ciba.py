@@ -36,7 +36,8 @@ class CibaMethod(TokenMethod, OffNetworkCapable):
     name = "ciba"
 
     def __init__(self, section: Section, context: MethodContext) -> None:
-        self.server = AuthServer(section, context.client(), allow_plain_http=context.allow_plain_http)
+        self.server = AuthServer(section, context.client(), allow_plain_http=context.allow_plain_http,
+                                 needs=("token_endpoint", "backchannel_authentication_endpoint"))
         self.auth = ClientAuth(section, default_audience="issuer")
         self.login_hint = check_subject(section.string("login_hint", required=True) or "", section.path("login_hint"), allow_ipport=True)
         self.purpose = section.string("purpose")
