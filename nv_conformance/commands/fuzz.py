@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from ..config import load_config
@@ -20,6 +21,7 @@ from ..fuzz.target import open_target
 from ..redact import redact
 
 DEFAULT_REPORT_DIR = "reports/fuzz"
+LIVE_DEFAULT_RATE = 10.0  # requests/s against a --config target unless --rate says otherwise
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +37,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=DEFAULT_DURATION_S, metavar="SECONDS",
                         help=f"hard time limit of the run (default {DEFAULT_DURATION_S:g})")
     parser.add_argument("--rate", type=float, default=None, metavar="PER_SECOND",
-                        help="at most this many requests per second (default: unlimited); 429s are waited out")
+                        help=f"at most this many requests per second (default: {LIVE_DEFAULT_RATE:g} for a --config target, "
+                             "unlimited for the embedded reference); 429s are waited out (Retry-After)")
     parser.add_argument("--max-failures", type=int, default=None, metavar="N",
                         help="stop after N distinct findings (check x operation)")
     parser.add_argument("--report-dir", metavar="DIR", default=DEFAULT_REPORT_DIR,
@@ -49,14 +52,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    config_path = _existing(args.config, "--config")
+    spec = _existing(args.spec, "--spec")
+    rate = args.rate if args.rate is not None or config_path is None else LIVE_DEFAULT_RATE
     options = FuzzOptions(
-        seed=args.seed, max_examples=args.max_examples, duration_s=args.duration, rate=args.rate,
+        seed=args.seed, max_examples=args.max_examples, duration_s=args.duration, rate=rate,
         max_failures=args.max_failures, mutations=not args.no_mutations,
     )
     options.validate()
-    config_path = _existing(args.config, "--config")
-    spec = _existing(args.spec, "--spec")
     config = load_config(config_path, api_version=args.api_version, spec=spec)
+    if config.embedded and args.rate is None:
+        options = replace(options, rate=None)  # `embedded: true` in a file: still our own server
     report_dir = None if args.no_reports else Path(args.report_dir).expanduser().resolve()
     progress = None if args.quiet else sys.stderr
 

@@ -471,7 +471,9 @@ class _ProgressTicker:
         if self.stream is not None:
             self._print(f"fuzz: {self.state.target.label or self.state.target.api_base_url} "
                         f"(API {self.state.target.profile.version}), seed {self.state.options.seed}, "
-                        f"up to {self.state.options.duration_s:g} s")
+                        f"up to {self.state.options.duration_s:g} s, "
+                        f"{self.state.options.max_examples} examples per operation and phase, "
+                        + (f"at most {self.state.options.rate:g} requests/s" if self.state.options.rate else "no rate limit"))
             self._thread.start()
 
     def stop(self) -> None:
