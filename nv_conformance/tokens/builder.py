@@ -160,9 +160,9 @@ def _build(
             raise ConfigError(f"{prefix}.{extra[0]}", "the reference method takes no settings")
         return kit.reference_method(kind, context, _build_for_kit(settings_by_method, context, kit))
     merged = {key: value for key, value in defaults.items() if key in allowed}
-    if kit is not None:
-        merged = {**kit.fill(method, kind), **merged}
     own_settings = {key: value for key, value in own.items() if key != "method"}
+    if kit is not None:
+        merged = {**kit.fill(method, kind, given={**merged, **own_settings}), **merged}
     Section(prefix, own_settings, allowed)  # unknown settings in the kind's own section are errors
     return _construct(method, Section(prefix, {**merged, **own_settings}, allowed), context)
 

@@ -20,6 +20,14 @@ from .method import MethodContext, TokenMethod
 from .remember import remember_secret
 
 KIT_FORMAT_PREFIX = "nv-conformance-tester-kit/"
+_SERVER = frozenset({"issuer", "openid_configuration_url", "token_endpoint", "authorization_endpoint",
+                     "backchannel_authentication_endpoint"})
+# (settings that, when configured, make the kit's values of the second set give way)
+KIT_GROUPS = (
+    (frozenset({"private_key_file", "private_key_env", "private_key_jwk"}),
+     frozenset({"private_key_file", "private_key_env", "private_key_jwk", "signing_alg", "key_id"})),
+    (_SERVER, _SERVER),
+)
 
 
 @dataclass(frozen=True)
@@ -76,8 +84,12 @@ class TesterKit:
             return f"tel:{self.phone_number}"
         return f"operatortoken:{self.operator_token}"
 
-    def fill(self, method: str, kind: TokenKind | None) -> dict[str, Any]:
-        """Settings the kit can supply for ``method`` (``kind`` None = the off-network attempt)."""
+    def fill(self, method: str, kind: TokenKind | None, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Settings the kit can supply for ``method`` (``kind`` None = the off-network attempt).
+
+        A group the config already sets is left alone: a configured key file replaces the kit's key
+        (and its algorithm), a configured issuer or endpoint replaces the kit's discovery URL.
+        """
         server = {"openid_configuration_url": self.discovery_url, "client_id": self.client["client_id"], "purpose": self.purpose}
         key = {"private_key_jwk": self.client.get("private_key_jwk"), "signing_alg": self.client.get("signing_alg")}
         values: dict[str, Any]
@@ -95,6 +107,10 @@ class TesterKit:
             values = {"issuer": self.issuer}
         else:
             values = {}
+        given = {k: v for k, v in (given or {}).items() if v not in (None, "")}
+        for triggers, replaced in KIT_GROUPS:
+            if triggers & given.keys():
+                values = {name: value for name, value in values.items() if name not in replaced}
         return {name: value for name, value in values.items() if value not in (None, "")}
 
     def reference_method(

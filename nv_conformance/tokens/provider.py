@@ -41,6 +41,8 @@ class ConfiguredTokenProvider:
             raise TokenError(f"no {kind.value} token: {self.reason_unsupported(kind)}")
         try:
             return method.fetch(kind, scope)
+        except TokenError as exc:
+            raise _named(exc, f"tokens.{kind.value}: {method.name}") from None
         except KitError:
             raise
         except Exception as exc:  # noqa: BLE001 - a bug or odd answer must still end as one safe line
@@ -57,6 +59,8 @@ class ConfiguredTokenProvider:
             raise TokenError(f"no off-network attempt: {self._off_network_reason}")
         try:
             return self._off_network.attempt(scope)
+        except TokenError as exc:
+            raise _named(exc, "tokens.off_network") from None
         except KitError:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -79,3 +83,9 @@ class ConfiguredTokenProvider:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _named(exc: TokenError, where: str) -> TokenError:
+    """The error with the config section it came from in front (once), so the tester knows what to fix."""
+    text = str(exc)
+    return exc if text.startswith("tokens.") else TokenError(f"{where}: {text}")

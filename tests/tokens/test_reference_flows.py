@@ -186,3 +186,16 @@ def test_reference_method_without_a_kit_is_a_config_error() -> None:
     with pytest.raises(ConfigError) as caught:
         build_token_provider({"defaults": {"method": "reference"}}, http=FAST, kit=None)
     assert caught.value.setting == "tokens.valid.method"
+
+
+def test_configured_key_and_endpoint_replace_the_kits(kit: dict[str, Any], tmp_path: Path) -> None:
+    """With a kit, a configured key file wins over the kit's key (no 'only one of' clash)."""
+    missing = tmp_path / "missing.pem"
+    with pytest.raises(ConfigError) as caught:
+        build_token_provider({"defaults": {"method": "jwt-bearer", "private_key_file": str(missing)}}, http=FAST, kit=kit)
+    assert caught.value.setting == "tokens.valid.private_key_file" and "cannot read" in caught.value.problem
+    config = {"defaults": {"method": "jwt-bearer", "token_endpoint": "http://127.0.0.1:9/token"}}
+    with build_token_provider(config, http=FAST, kit=kit) as provider, pytest.raises(TokenError) as failed:
+        provider.get(TokenKind.VALID, VERIFY)
+    assert str(failed.value).startswith("tokens.valid: jwt-bearer: token endpoint failed:")
+    assert "http://127.0.0.1:9/token" in str(failed.value) and "ConnectError" in str(failed.value)
