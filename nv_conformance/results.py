@@ -79,6 +79,7 @@ class RunResult:
     options: dict[str, Any] = field(default_factory=dict)
     scenarios: list[ScenarioResult] = field(default_factory=list)
     undefined_steps: list[str] = field(default_factory=list)
+    aborted: str = ""  # why the run stopped before every scenario ran (e.g. interrupted); never conformant then
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for s in self.scenarios if s.outcome == outcome)
@@ -87,7 +88,7 @@ class RunResult:
     def verdict(self) -> Verdict:
         if self.undefined_steps or any(s.outcome == Outcome.FAILED for s in self.scenarios):
             return Verdict.NOT_CONFORMANT
-        if any(s.mandatory and s.outcome in (Outcome.SKIPPED, Outcome.DEFECTIVE) for s in self.scenarios):
+        if self.aborted or any(s.mandatory and s.outcome in (Outcome.SKIPPED, Outcome.DEFECTIVE) for s in self.scenarios):
             return Verdict.PARTIAL
         return Verdict.CONFORMANT
 
