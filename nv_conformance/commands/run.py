@@ -68,6 +68,9 @@ def main(args: argparse.Namespace) -> int:
         userdata["tags"] = "\n".join(args.tags)
 
     run = run_behave_in_process(features, tags=args.tags, names=args.name, userdata=userdata)
+    if run.aborted:
+        print(f"nv-conformance run: {run.aborted}; verdict {run.verdict.value} (incomplete run)", file=sys.stderr)
+        return 130 if run.aborted.startswith("interrupted") else max(run.exit_code, 1)
     if args.quiet:
         totals = ", ".join(f"{count} {outcome}" for outcome, count in run.to_dict()["totals"].items())
         where = f"; reports in {report_dir}" if report_dir else ""
@@ -112,6 +115,13 @@ def run_behave_in_process(features: Path, *, tags: list[str], names: list[str], 
     run = session.LAST_RUN
     if run is None:
         raise KitError("the run ended before the hooks recorded any result (see the messages above)")
+    if runner.aborted and not run.aborted:
+        # behave stops on Ctrl-C but still runs after_all: the reports cover only what ran.
+        run.aborted = "interrupted: not every scenario ran"
+        if userdata.get("report_dir"):
+            from ..report import write_reports
+
+            write_reports(run, Path(userdata["report_dir"]))
     return run
 
 

@@ -79,7 +79,9 @@ def render_statement(run: RunResult) -> str:
         "<header><h1>Test result statement</h1>",
         '<p class="sub">CAMARA Number Verification API conformance, produced by nv-conformance</p>',
         f'<div class="verdict {verdict_class}" id="verdict">Verdict: {e(verdict.value)}</div>',
-        f"<p>{e(VERDICT_TEXT[verdict])}</p></header>",
+        f"<p>{e(VERDICT_TEXT[verdict])}</p>",
+        f'<p class="o o-failed">Run stopped early: {e(run.aborted)}</p>' if run.aborted else "",
+        "</header>",
         _run_facts(run),
         _options(run),
         _summary(run),
@@ -135,6 +137,7 @@ def _run_facts(run: RunResult) -> str:
         ("Started", run.started_at),
         ("Finished", run.finished_at or "not finished"),
         ("Duration", _duration(run)),
+        *([("Stopped early", run.aborted)] if run.aborted else []),
         ("Scenarios", f"{len(run.scenarios)} ("
          + ", ".join(f"{run.count(o)} {o.value}" for o in Outcome) + ")"),
     ]

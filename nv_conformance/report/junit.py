@@ -60,7 +60,7 @@ def _suite(run: RunResult, feature: str, scenarios: list[ScenarioResult]) -> ET.
     properties = ET.SubElement(suite, "properties")
     for name, value in (
         ("target", run.target), ("api_version", run.api_version), ("kit_version", run.kit_version),
-        ("git_commit", run.git_commit), ("verdict", run.verdict.value),
+        ("git_commit", run.git_commit), ("verdict", run.verdict.value), *([("aborted", run.aborted)] if run.aborted else []),
     ):
         ET.SubElement(properties, "property", name=name, value=safe(value))
     for scenario in scenarios:

@@ -82,6 +82,8 @@ class ProgressPrinter:
             for step in run.undefined_steps[:20]:
                 self._print("  " + one_line(step, 200))
         verdict = run.verdict
+        if run.aborted:
+            self._print(self._paint(f"Run stopped early: {one_line(run.aborted)}", "33;1"))
         self._print()
         self._print("Verdict: " + self._paint(verdict.value.upper(), _VERDICT_COLOURS[verdict]))
         for path in report_paths:

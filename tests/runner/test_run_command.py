@@ -28,6 +28,10 @@ def passes(context):
 @then("a step that fails")
 def fails(context):
     assert False, "the answer was wrong"
+
+@given("the user presses Ctrl-C")
+def interrupted(context):
+    raise KeyboardInterrupt
 '''
 
 # Stand-in for nv_conformance.bdd.hooks: records outcomes into a RunResult like the real hooks do.
@@ -171,3 +175,27 @@ def test_unparsable_feature_is_one_line(tmp_path: Path, fake_kit: Path, capsys: 
     assert run(["--features", str(broken), "--no-reports"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("nv-conformance run: cannot parse a feature file") and "\n" not in err
+
+
+def test_interrupted_run_is_never_conformant(tmp_path: Path, fake_kit: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    directory = tmp_path / "features"
+    directory.mkdir()
+    (directory / "a.feature").write_text("Feature: A\n  Scenario: passes\n    Given a step that passes\n")
+    (directory / "b.feature").write_text("Feature: B\n  Scenario: stops\n    Given the user presses Ctrl-C\n")
+    (directory / "c.feature").write_text("Feature: C\n  Scenario: never runs\n    Given a step that passes\n")
+    assert run(["--features", str(directory), "--report-dir", str(tmp_path / "r")]) == 130
+    assert "interrupted: not every scenario ran; verdict not conformant (incomplete run)" in capsys.readouterr().err
+    results = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert results["aborted"].startswith("interrupted")
+    assert [s["name"] for s in results["scenarios"]] == ["passes", "stops"]  # C never ran
+    assert results["verdict"] == "not conformant"  # the fake hooks count the interrupted scenario as failed
+    assert "Run stopped early" in (tmp_path / "r" / "statement.html").read_text()
+
+
+def test_aborted_run_without_failures_is_partial() -> None:
+    from .sample_runs import clean_run
+
+    run = clean_run()
+    assert run.verdict.value == "conformant"
+    run.aborted = "interrupted: not every scenario ran"
+    assert run.verdict.value == "partial"
