@@ -177,18 +177,40 @@ def obtain_token(tokens: TokenProvider, kind: TokenKind, scope: str) -> IssuedTo
 
 
 def tamper_signature(token: str) -> str:
-    """``token`` (a JWS) with one byte of its signature flipped: well-formed, but the signature is wrong."""
+    """``token`` altered so that it cannot be valid, whatever its format.
+
+    A JWS gets one byte of its signature flipped: well-formed, but the signature is wrong. Any
+    other token (an opaque handle the API introspects) gets one character in its middle changed
+    within the same character class: the result looks like a token but was never issued, so a
+    correct API refuses it just the same. The checker never needs to know the token's format.
+    """
     parts = token.split(".")
-    if len(parts) != 3 or not parts[2]:
-        raise SkipScenario("the target's valid tokens are not signed JWTs, so there is no signature to alter")
-    padded = parts[2] + "=" * (-len(parts[2]) % 4)
-    try:
-        signature = bytearray(base64.urlsafe_b64decode(padded))
-    except ValueError:
-        raise SkipScenario("the target's valid tokens have a signature that is not base64url") from None
-    signature[len(signature) // 2] ^= 0x01
-    parts[2] = base64.urlsafe_b64encode(bytes(signature)).decode("ascii").rstrip("=")
-    return ".".join(parts)
+    if len(parts) == 3 and parts[2]:
+        padded = parts[2] + "=" * (-len(parts[2]) % 4)
+        try:
+            signature = bytearray(base64.urlsafe_b64decode(padded))
+        except ValueError:
+            signature = bytearray()
+        if signature:
+            signature[len(signature) // 2] ^= 0x01
+            parts[2] = base64.urlsafe_b64encode(bytes(signature)).decode("ascii").rstrip("=")
+            return ".".join(parts)
+    return _alter_one_character(token)
+
+
+def _alter_one_character(token: str) -> str:
+    """The token with the alphanumeric character nearest its middle replaced by the next one of its class."""
+    positions = sorted((i for i, c in enumerate(token) if c.isascii() and c.isalnum()),
+                       key=lambda i: abs(i - len(token) // 2))
+    if not positions:
+        raise SkipScenario("the target's valid tokens have no character the kit can alter")
+    i = positions[0]
+    c = token[i]
+    for alphabet in ("0123456789", "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
+        if c in alphabet:
+            c = alphabet[(alphabet.index(c) + 1) % len(alphabet)]
+            break
+    return token[:i] + c + token[i + 1:]
 
 
 # -- the conversation ---------------------------------------------------------------------------

@@ -91,8 +91,17 @@ def test_tampered_signature_changes_only_the_signature():
     assert (t_head, t_payload) == (head, payload) and t_sig != sig
     decode = lambda s: base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))  # noqa: E731
     assert len(decode(t_sig)) == 32 and decode(t_sig) != decode(sig)
-    with pytest.raises(SkipScenario, match="not signed JWTs"):
-        tamper_signature("opaque-token")
+
+
+def test_a_token_that_is_not_a_jwt_is_altered_so_it_cannot_be_valid():
+    # Opaque tokens are legal: the kit must still send a token the server never issued (one character changed).
+    opaque = "nvo_3kQz9XbT0aLmN7pR"
+    tampered = tamper_signature(opaque)
+    assert tampered != opaque and len(tampered) == len(opaque)
+    assert sum(a != b for a, b in zip(tampered, opaque, strict=True)) == 1
+    assert tamper_signature("a.b.!!!") != "a.b.!!!"  # three parts, but no base64url signature
+    with pytest.raises(SkipScenario, match="no character"):
+        tamper_signature("----")
 
 
 def test_default_body_is_replaced_by_the_first_property_sentence():
