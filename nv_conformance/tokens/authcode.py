@@ -93,7 +93,10 @@ class AuthorizationCodeMethod(TokenMethod, OffNetworkCapable):
             try:
                 result = self.browser.request("GET", url, headers={"accept": "text/html,application/json"})
             except TargetError as exc:
-                raise TokenError(f"{self.setting}: authorization request failed: {redact(exc)}") from None
+                hint = ""
+                if self.source_address and "Cannot assign requested address" in str(exc):
+                    hint = f" (source_address {self.source_address} is not an address of this machine)"
+                raise TokenError(f"{self.setting}: authorization-code: authorization request failed: {redact(exc)}{hint}") from None
             if not result.is_redirect:
                 body = result.json
                 if result.status >= 400 and isinstance(body, dict) and isinstance(body.get("error"), str):
