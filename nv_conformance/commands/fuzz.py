@@ -78,6 +78,8 @@ def main(args: argparse.Namespace) -> int:
           f"401 ratio {s.ratio_401:.1%}")
     for problem in outcome.run_problems:
         print(redact(f"  RUN FAILED: {problem}"))
+    for error in s.errors[:3]:
+        print(redact(f"  engine: {error}"))
     for finding in outcome.findings.sorted_findings():
         print(redact(f"  FAIL {finding.check} [{finding.operation_id}] {finding.problem} (x{finding.occurrences})"))
         print(f"       {finding.example.reproduce}")

@@ -45,6 +45,7 @@ def fuzz_section(outcome: FuzzOutcome) -> dict[str, Any]:
         "ratio_401": round(s.ratio_401, 4),
         "rate_limited_429": s.rate_limited,
         "no_token_probes": s.no_token_probes,
+        "requests_without_answer": s.no_answer,
         "tokens_issued": outcome.tokens_issued,
         "token_errors": outcome.token_errors,
         "statuses": {str(k): v for k, v in sorted(s.statuses.items())},

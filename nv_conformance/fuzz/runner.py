@@ -94,6 +94,7 @@ class FuzzStats:
     rate_limited: int = 0
     no_token_probes: int = 0
     probe_errors: int = 0
+    no_answer: int = 0       # requests that got no HTTP answer (connection refused, reset, timeout)
     errors: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
     stop_reason: str = ""
@@ -322,6 +323,14 @@ def _register_with_schemathesis() -> None:
         kwargs["hooks"] = hooks
 
     @schemathesis.hook
+    def after_network_error(context: Any, case: Any, request: Any) -> None:
+        """Count requests that got no answer at all (refused, reset, timed out)."""
+        state = _state_for(case)
+        if state is not None:
+            with state.lock:
+                state.stats.no_answer += 1
+
+    @schemathesis.hook
     def flatmap_body(context: Any, body: Any) -> Any:
         """Replace a share of the verify bodies by CAMARA near-misses (see mutations.py)."""
         from hypothesis import strategies as st
@@ -429,7 +438,9 @@ def _run_problems(state: _RunState) -> list[str]:
     s = state.stats
     problems = []
     if s.authenticated == 0:
-        problems.append("no authenticated request was answered: nothing was tested")
+        why = f"; {s.no_answer} request(s) got no answer at all: is the target reachable?" if s.no_answer else ""
+        first = f" (first error: {s.errors[0]})" if s.errors else ""
+        problems.append(f"no authenticated request was answered: nothing was tested{why}{first}")
     elif s.ratio_401 > BROKEN_TOKEN_RATIO:
         problems.append(
             f"{s.authenticated_401} of {s.authenticated} authenticated requests ({s.ratio_401:.0%}) got 401: "
@@ -443,9 +454,10 @@ def _run_problems(state: _RunState) -> list[str]:
 def _note_engine_error(state: _RunState, event: Any) -> None:
     info = getattr(event, "info", None)
     text = f"{getattr(info, 'title', 'error')}: {getattr(info, 'message', '')}".strip()
+    line = redact(text.splitlines()[0][:300] if text else "schemathesis error")
     with state.lock:
-        if len(state.stats.errors) < 20:
-            state.stats.errors.append(redact(text.splitlines()[0][:300] if text else "schemathesis error"))
+        if len(state.stats.errors) < 20 and line not in state.stats.errors:
+            state.stats.errors.append(line)
 
 
 def _stop_reason_text(reason: Any) -> str:
