@@ -314,3 +314,13 @@ Feature: CAMARA Number Verification API, vwip (also v2.1.0 and v2.0.0) - Operati
     And the response property "$.status" is 403
     And the response property "$.code" is "NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK"
     And the response property "$.message" contains a user friendly text
+
+  # x-correlator on errors
+
+  # clause: Commonalities x-correlator: a non-empty request x-correlator is echoed in every response, errors included
+  @nv_verify_30_error_echoes_x_correlator
+  Scenario: An error response echoes the request's x-correlator
+    Given the request body is set to "{}"
+    When the request "phoneNumberVerify" is sent
+    Then the response status code is 400
+    And the response header "x-correlator" has same value as the request header "x-correlator"
