@@ -223,6 +223,7 @@ class Sent:
     record: ExchangeRecord
     operation_id: str
     token: str | None = field(default=None, repr=False)
+    json_checked: bool = False  # the "body is JSON" verdict is recorded once per response
 
 
 class Conversation:
@@ -334,7 +335,7 @@ def curl_command(method: str, url: str, headers: list[tuple[str, str]] | dict[st
         parts += ["--data-raw", shlex.quote(redact(body.decode("utf-8", errors="replace")))]
     command = " ".join(parts)
     if uses_token:
-        command += f"   # ACCESS_TOKEN: {token_note}"
+        command += f"   # with ACCESS_TOKEN set to {token_note}"
     return command
 
 

@@ -333,8 +333,11 @@ def expect_schema_for_operation(state: ScenarioState) -> CheckRecord | None:
 
 
 def _body(state: ScenarioState) -> tuple[Sent, Any]:
+    """The response's JSON body; checked to be JSON once per response (a failure is a finding)."""
     sent = _sent(state)
-    state.check(checks.body_is_json(sent.result, _property_clause(state, sent)))
+    if not sent.json_checked:
+        sent.json_checked = True
+        state.check(checks.body_is_json(sent.result, _property_clause(state, sent)))
     return sent, sent.result.json
 
 
