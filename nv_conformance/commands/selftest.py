@@ -1,0 +1,73 @@
+"""``nv-conformance selftest``: prove the verdicts against faulty and benign variants of the reference provider.
+
+Each variant of reference_impl/faults.py is served on its own loopback port (one worker process per
+variant, ``--jobs`` at a time) and the kit's features run against it. Exit 0 only when every faulty
+variant is caught, every benign one passes and the correct reference (control) passes.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import ConfigError
+
+DEFAULT_JOBS = 3
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--variant", metavar="NAME", action="append", default=[],
+                        help="run only this variant (repeatable; default: the whole catalogue)")
+    parser.add_argument("--list", action="store_true", help="list the catalogue and exit")
+    parser.add_argument("--api-version", default="vwip", metavar="VERSION",
+                        help="API version the features run in (default vwip: every rule applies)")
+    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
+                        help=f"variants run at once, each in its own process (default {DEFAULT_JOBS})")
+    parser.add_argument("--features", metavar="DIR", help="features to run instead of the kit's own")
+    parser.add_argument("--markdown", metavar="FILE", help="also write the table and score as Markdown here")
+
+
+def main(args: argparse.Namespace) -> int:
+    from ..profiles import get_profile
+    from ..selftest.runner import catalogue, run_selftest
+    from ..selftest.table import caught_by_text, markdown, score_lines, verdict_text
+
+    variants = catalogue()
+    if args.list:
+        for v in variants:
+            print(f"{v.name:34} {'benign' if v.benign else 'faulty':7} {v.description}")
+        return 0
+    if args.jobs < 1 or args.jobs > 16:
+        raise ConfigError("--jobs", "must be between 1 and 16")
+    try:
+        version = get_profile(args.api_version).version
+    except Exception:  # noqa: BLE001 - an unknown version is the user's typo
+        raise ConfigError("--api-version", f"unknown API version {args.api_version!r}") from None
+    if args.variant:
+        known = {v.name: v for v in variants}
+        unknown = [n for n in args.variant if n not in known]
+        if unknown:
+            raise ConfigError("--variant", f"unknown variant {unknown[0]!r} (see --list)")
+        variants = [known[n] for n in args.variant]
+    features = None
+    if args.features:
+        features = Path(args.features).expanduser().resolve()
+        if not features.exists():
+            raise ConfigError("--features", f"not found: {args.features}")
+
+    print(f"nv-conformance selftest: {len(variants)} variants + the correct reference, API {version}, "
+          f"{args.jobs} at a time", flush=True)
+
+    def progress(judgement) -> None:
+        print(f"  {judgement.name:34} {judgement.kind:7} {verdict_text(judgement).strip('*'):13} "
+              f"{caught_by_text(judgement)}", flush=True)
+
+    result = run_selftest(variants, api_version=version, jobs=args.jobs, features=features, on_judgement=progress)
+    print()
+    for line in score_lines(result):
+        print(line)
+    print(f"({result.seconds} s)")
+    if args.markdown:
+        Path(args.markdown).write_text(markdown(result), encoding="utf-8")
+        print(f"table written to {args.markdown}")
+    return 0 if result.passed else 1

@@ -1,0 +1,142 @@
+"""Run every variant (each in its own worker process, several at once) and judge the suite's verdicts.
+
+Judgement: a faulty variant is *caught* when at least one scenario FAILS against it (a skip or a
+defect is no finding). A benign variant is *accepted* when every scenario that passes against the
+correct reference (the control run, variant ``none``) also passes against it. The control itself
+must pass every scenario, or no other verdict means anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .worker import CONTROL, VariantRun
+
+WORKER_TIMEOUT_SECONDS = 240
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    description: str
+    benign: bool
+
+
+def catalogue() -> list[Variant]:
+    """The reference's catalogue of variants (faulty first, then benign), from reference_impl/faults.py."""
+    from reference_impl.faults import FAULTS
+
+    variants = [Variant(f.name, f.description, f.benign) for f in FAULTS.values()]
+    return [v for v in variants if not v.benign] + [v for v in variants if v.benign]
+
+
+@dataclass
+class Judgement:
+    variant: Variant | None          # None: the control run (the correct reference)
+    run: VariantRun
+    ok: bool                         # faulty: caught; benign/control: everything the control passes passed
+    caught_by: list[str] = field(default_factory=list)   # scenarios that failed
+    problems: list[str] = field(default_factory=list)    # why not ok (redacted one-liners)
+
+    @property
+    def name(self) -> str:
+        return self.variant.name if self.variant else CONTROL
+
+    @property
+    def kind(self) -> str:
+        if self.variant is None:
+            return "control"
+        return "benign" if self.variant.benign else "faulty"
+
+
+@dataclass
+class SelftestResult:
+    api_version: str
+    judgements: list[Judgement]
+    seconds: float = 0.0
+
+    def of_kind(self, kind: str) -> list[Judgement]:
+        return [j for j in self.judgements if j.kind == kind]
+
+    def score(self, kind: str) -> tuple[int, int]:
+        found = self.of_kind(kind)
+        return sum(1 for j in found if j.ok), len(found)
+
+    @property
+    def passed(self) -> bool:
+        return all(j.ok for j in self.judgements)
+
+
+def judge(variant: Variant | None, run: VariantRun, control: VariantRun | None) -> Judgement:
+    failed = run.with_outcome("failed")
+    problems: list[str] = []
+    if run.error:
+        problems.append(f"the run broke: {run.error}")
+    if run.undefined_steps:
+        problems.append(f"undefined steps: {'; '.join(run.undefined_steps[:3])}")
+    if variant is not None and not variant.benign:
+        if not failed:
+            problems.append("no scenario failed: the suite does not catch this bug")
+        return Judgement(variant, run, ok=not problems, caught_by=failed, problems=problems)
+    expected = set(control.with_outcome("passed")) if control is not None and variant is not None \
+        else {s.scenario_id for s in run.scenarios}
+    for scenario in run.scenarios:
+        if scenario.scenario_id in expected and scenario.outcome != "passed":
+            problems.append(f"{scenario.scenario_id} {scenario.outcome}: {scenario.reason}")
+    if not run.scenarios and not run.error:
+        problems.append("no scenario ran")
+    return Judgement(variant, run, ok=not problems, caught_by=failed, problems=problems)
+
+
+def run_worker(name: str, *, api_version: str, features: Path | None, timeout: float = WORKER_TIMEOUT_SECONDS) -> VariantRun:
+    """``name`` in a fresh ``python -m nv_conformance.selftest.worker`` process."""
+    with tempfile.TemporaryDirectory(prefix="nv-selftest-") as tmp:
+        out = Path(tmp) / "result.json"
+        command = [sys.executable, "-m", "nv_conformance.selftest.worker", name, "--out", str(out),
+                   "--api-version", api_version]
+        if features is not None:
+            command += ["--features", str(features)]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        try:
+            completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+        except subprocess.TimeoutExpired:
+            return VariantRun(variant=name, api_version=api_version, error=f"no result within {timeout:.0f} s")
+        if not out.exists():
+            tail = (completed.stderr or completed.stdout).strip().splitlines()[-1:] or ["no output"]
+            from ..redact import redact
+
+            return VariantRun(variant=name, api_version=api_version,
+                              error=redact(f"worker exited {completed.returncode}: {tail[0]}")[:300])
+        return VariantRun.from_dict(json.loads(out.read_text(encoding="utf-8")))
+
+
+def run_selftest(variants: Iterable[Variant] | None = None, *, api_version: str = "vwip", jobs: int = 3,
+                 features: Path | None = None,
+                 on_judgement: Callable[[Judgement], None] | None = None,
+                 runner: Callable[..., VariantRun] = run_worker) -> SelftestResult:
+    """The control run first, then every variant (``jobs`` at a time); ``on_judgement`` hears each verdict."""
+    import time
+
+    started = time.monotonic()
+    chosen = list(catalogue() if variants is None else variants)
+    control_run = runner(CONTROL, api_version=api_version, features=features)
+    control = judge(None, control_run, None)
+    if on_judgement:
+        on_judgement(control)
+    judgements = [control]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [(v, pool.submit(runner, v.name, api_version=api_version, features=features)) for v in chosen]
+        for variant, future in futures:
+            judgement = judge(variant, future.result(), control_run)
+            judgements.append(judgement)
+            if on_judgement:
+                on_judgement(judgement)
+    return SelftestResult(api_version, judgements, round(time.monotonic() - started, 1))

@@ -1,0 +1,57 @@
+"""The self-test's table and score, as Markdown (for docs/selftest.md and the terminal)."""
+
+from __future__ import annotations
+
+from .runner import Judgement, SelftestResult
+
+MAX_LISTED = 4
+
+
+def verdict_text(judgement: Judgement) -> str:
+    if judgement.kind == "faulty":
+        return "caught" if judgement.ok else "**NOT CAUGHT**"
+    return "passes all" if judgement.ok else "**FALSE ALARM**"
+
+
+def caught_by_text(judgement: Judgement) -> str:
+    if judgement.kind != "faulty":
+        return "; ".join(judgement.problems) or "-"
+    if not judgement.caught_by:
+        return "; ".join(judgement.problems) or "-"
+    listed = ", ".join(f"`{s}`" for s in judgement.caught_by[:MAX_LISTED])
+    more = len(judgement.caught_by) - MAX_LISTED
+    return listed + (f" (+{more} more)" if more > 0 else "")
+
+
+def score_lines(result: SelftestResult) -> list[str]:
+    caught, faulty = result.score("faulty")
+    accepted, benign = result.score("benign")
+    control_ok, _ = result.score("control")
+
+    def pct(a: int, b: int) -> str:
+        return f"{100 * a / b:.0f} %" if b else "n/a"
+
+    return [
+        f"Faulty variants caught: {caught}/{faulty} ({pct(caught, faulty)})",
+        f"Benign variants passing every scenario: {accepted}/{benign} ({pct(accepted, benign)})",
+        f"Correct reference (control) passes every scenario: {'yes' if control_ok else 'NO'}",
+    ]
+
+
+def markdown(result: SelftestResult, *, descriptions: bool = True) -> str:
+    header = "| variant | kind | verdict | caught by (scenarios that failed) |"
+    rule = "|---|---|---|---|"
+    if descriptions:
+        header = "| variant | kind | bug / liberty | verdict | caught by (scenarios that failed) |"
+        rule = "|---|---|---|---|---|"
+    rows = [header, rule]
+    for j in result.judgements:
+        description = j.variant.description if j.variant else "the correct reference provider"
+        cells = [f"`{j.name}`", j.kind]
+        if descriptions:
+            cells.append(description.replace("|", "\\|"))
+        cells += [verdict_text(j), caught_by_text(j).replace("|", "\\|")]
+        rows.append("| " + " | ".join(cells) + " |")
+    scenarios = len(result.judgements[0].run.scenarios) if result.judgements else 0
+    footer = [f"API version {result.api_version}, {scenarios} scenarios per variant, {result.seconds} s in total.", ""]
+    return "\n".join(rows + [""] + [f"- {line}" for line in score_lines(result)] + [""] + footer)

@@ -1,0 +1,107 @@
+"""One variant, one process: serve ``reference_impl`` with ``fault=NAME`` and run the features against it.
+
+A separate process per variant keeps behave's global state apart and lets several variants run
+at once (most of a run's time is spent waiting on loopback HTTP, not on the CPU). The parent
+reads the outcome from a JSON file, never from stdout, so nothing behave prints can corrupt it.
+
+    python -m nv_conformance.selftest.worker NAME --out result.json [--api-version vwip] [--features DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+CONTROL = "none"  # the correct reference provider: the baseline every benign variant must match
+
+
+@dataclass
+class ScenarioOutcome:
+    scenario_id: str
+    outcome: str          # passed | failed | skipped | defective
+    reason: str = ""      # first line of the failure/skip/defect (redacted by the engine)
+
+
+@dataclass
+class VariantRun:
+    """What one variant did to the suite."""
+
+    variant: str
+    api_version: str
+    scenarios: list[ScenarioOutcome] = field(default_factory=list)
+    undefined_steps: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str = ""       # the run itself broke (the variant could not be served or judged)
+
+    def with_outcome(self, outcome: str) -> list[str]:
+        return [s.scenario_id for s in self.scenarios if s.outcome == outcome]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> VariantRun:
+        scenarios = [ScenarioOutcome(**s) for s in data.get("scenarios", [])]
+        return cls(**{**data, "scenarios": scenarios})
+
+
+def run_variant(variant: str, *, api_version: str = "vwip", features: Path | None = None) -> VariantRun:
+    """Serve ``variant`` (``none`` = the correct reference) on a free port and run ``features`` against it."""
+    from reference_impl.embedded import EmbeddedReference
+
+    from ..commands.run import run_behave_in_process
+    from ..resources import features_dir
+
+    started = time.monotonic()
+    v2 = "v2.0.0" if api_version == "v2.0.0" else "v2.1.0"
+    fault = None if variant == CONTROL else variant
+    with tempfile.TemporaryDirectory(prefix="nv-selftest-", dir=_fast_tmp()) as tmp, \
+            EmbeddedReference(fault=fault, v2_version=v2, db_path=Path(tmp) / "reference.sqlite3") as reference:
+        kit = Path(tmp) / "kit.json"
+        kit.write_text(json.dumps(reference.kit), encoding="utf-8")
+        config = Path(tmp) / "target.yaml"
+        config.write_text(f"kit: {kit}\napi_version: {api_version}\n", encoding="utf-8")
+        run = run_behave_in_process(features or features_dir(), tags=[], names=[],
+                                    userdata={"progress": "off", "config": str(config)})
+    result = VariantRun(variant=variant, api_version=api_version, undefined_steps=list(run.undefined_steps),
+                        seconds=round(time.monotonic() - started, 2))
+    for scenario in run.scenarios:
+        reason = scenario.reason.splitlines()[0][:300] if scenario.reason else ""
+        result.scenarios.append(ScenarioOutcome(scenario.scenario_id, scenario.outcome.value, reason))
+    return result
+
+
+def _fast_tmp() -> str | None:
+    """A RAM-backed directory when there is one: parallel variants otherwise queue on the disk's fsyncs."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nv_conformance.selftest.worker")
+    parser.add_argument("variant")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--api-version", default="vwip")
+    parser.add_argument("--features", default=None)
+    args = parser.parse_args(argv)
+    sys.setswitchinterval(0.0005)
+    try:
+        result = run_variant(args.variant, api_version=args.api_version,
+                             features=Path(args.features) if args.features else None)
+    except Exception as exc:  # noqa: BLE001 - reported to the parent as this variant's error
+        from ..redact import redact
+
+        result = VariantRun(variant=args.variant, api_version=args.api_version,
+                            error=redact(f"{type(exc).__name__}: {exc}".splitlines()[0])[:300])
+    Path(args.out).write_text(json.dumps(result.to_dict()), encoding="utf-8")
+    return 0 if not result.error else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
