@@ -40,6 +40,7 @@ Feature: CAMARA Number Verification API, vwip (also v2.1.0 and v2.0.0) - Operati
     Then the response status code is 200
     And the response header "Content-Type" is "application/json"
     And the response body complies with the OAS schema for this operation and status code
+    And the response header "x-correlator", if present, complies with the schema at "#/components/schemas/XCorrelator"
 
   # 400
 

@@ -80,3 +80,8 @@ def property_only_if_value(context, path, other, value):
 @sentence(PROPERTY + r" is (?:one of the codes|a code) the contract allows for this (?:status|status code)")
 def property_code_allowed(context, path):
     actions.expect_code_allowed(nv(context), path)
+
+
+@sentence(r'the response header "(?P<name>[^"]+)"(?P<optional>, if present,)? complies with the (?:OAS )?schema at "(?P<pointer>[^"]+)"')
+def header_schema(context, name, pointer, optional=None):
+    actions.expect_header_complies(nv(context), name, pointer, required=not optional)

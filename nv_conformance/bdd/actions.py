@@ -529,3 +529,17 @@ def expect_code_allowed(state: ScenarioState, path: str) -> CheckRecord | None:
                          clause=f"contract:#{pointer}", passed=actual in allowed,
                          detail=f"allowed {sorted(allowed)}, got {values.show(actual)}")
     return state.check(record)
+
+
+def expect_header_complies(state: ScenarioState, name: str, pointer: str, *, required: bool = True) -> CheckRecord | None:
+    """The response header's value validates against the schema at ``pointer`` (absent is fine unless required)."""
+    sent = _sent(state)
+    _schema_pointer(state, pointer)
+    value = sent.result.headers.get(name)
+    clause = f"contract:#{normalise_pointer(pointer)}"
+    if value is None:
+        record = CheckRecord(description=f'response header "{name}" complies with the schema at {pointer}',
+                             clause=clause, passed=not required, detail="absent")
+        return state.check(record)
+    return state.check(checks.complies_with_schema(state.session.contract, pointer, value,
+                                                   f'response header "{name}"', clause))
