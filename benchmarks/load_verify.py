@@ -112,6 +112,7 @@ def main() -> int:
         # warm up every worker (imports, first connection) with a few requests that do not spend tokens
         for _ in range(20):
             httpx.post(issuer_url + args.version_path + "/verify", json={}, timeout=5)
+        load_before = os.getloadavg()[0]
         cmd = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
                "--latency", "-s", str(HERE / "load_verify.lua"), issuer_url,
                "--", str(tokens_file), str(args.threads), args.version_path + "/verify", phone]
@@ -135,6 +136,7 @@ def main() -> int:
         "max_ms": raw["max_us"] / 1000, "errors": errors, "non200": raw["non200"],
         "tokens_exhausted": raw["tokens_exhausted"],
         "connections": args.connections, "workers": args.workers, "duration_s": args.duration,
+        "load_average_before": round(load_before, 2), "cpus": os.cpu_count(),
     }
     if args.json:
         print(json.dumps(summary))
@@ -142,7 +144,8 @@ def main() -> int:
         print(f"POST {args.version_path}/verify: {summary['requests_per_second']} req/s over {args.duration} s, "
               f"{args.connections} connections, {args.workers} workers; p50 {summary['p50_ms']:.2f} ms, "
               f"p99 {summary['p99_ms']:.2f} ms; errors {errors} (non-200 {raw['non200']}, "
-              f"tokens exhausted {raw['tokens_exhausted']})")
+              f"tokens exhausted {raw['tokens_exhausted']}); 1-min load average before the run "
+              f"{load_before:.2f} on {os.cpu_count()} CPUs")
         print(json.dumps(summary))
     return 0 if errors == 0 and raw["tokens_exhausted"] == 0 else 1
 
