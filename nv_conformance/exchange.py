@@ -124,6 +124,7 @@ class RequestDraft:
 
     operation_id: str | None = None
     base_url: str | None = None
+    resource_path: str | None = None  # "the resource is "/verify"" (older files): picks the operation with the method
     headers: list[tuple[str, str]] = field(default_factory=list)
     query: dict[str, str] = field(default_factory=dict)
     path_params: dict[str, str] = field(default_factory=dict)
@@ -249,6 +250,16 @@ class Conversation:
             raise DefectiveDefinition(str(exc)) from None
         self.draft.operation_id = operation_id
         self.pending = True
+
+    def request_sent_by_method(self, method: str, path: str | None = None) -> None:
+        """Older CAMARA files name a method and a resource path, not an operationId: look the operation up."""
+        path = path or self.draft.resource_path
+        if not path:
+            raise DefectiveDefinition(f'"{method}" request sent without a resource path, so the operation is unknown')
+        op = self.contract.operation_for(method, path)
+        if op is None:
+            raise DefectiveDefinition(f"the contract has no operation {method.upper()} {path}")
+        self.request_sent(op.operation_id)
 
     def resend_with_same_token(self) -> None:
         """Send the last request again with the very token it used (single-use tokens must now fail)."""

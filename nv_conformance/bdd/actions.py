@@ -258,6 +258,16 @@ def request_sent(state: ScenarioState, operation_id: str) -> None:
     state.conversation.request_sent(operation_id)
 
 
+def set_resource_path(state: ScenarioState, path: str) -> None:
+    """Older files: ``the resource is "/verify"`` names the operation path below the base url."""
+    state.conversation.draft.resource_path = "/" + path.strip().lstrip("/")
+
+
+def request_sent_by_method(state: ScenarioState, method: str) -> None:
+    """Older files: ``When the HTTPS "POST" request is sent`` (the operation comes from the resource path)."""
+    state.conversation.request_sent_by_method(method)
+
+
 def resend_with_same_token(state: ScenarioState) -> None:
     state.conversation.resend_with_same_token()
 

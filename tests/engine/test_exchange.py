@@ -166,3 +166,16 @@ def test_resource_sentence_sets_the_base_url_unless_the_config_pins_it():
     actions.request_sent(pinned, "phoneNumberShare")
     actions.expect_status(pinned, 200)
     assert str(recorder2.requests[0].url) == BASE + "/device-phone-number"
+
+
+def test_older_files_name_a_method_and_resource_instead_of_an_operation():
+    state, recorder = make_state()
+    with pytest.raises(DefectiveDefinition, match="without a resource path"):
+        actions.request_sent_by_method(state, "GET")
+    actions.set_resource_path(state, "device-phone-number")
+    actions.request_sent_by_method(state, "GET")
+    actions.set_header(state, "x-correlator", "set-after-when")  # older files set up after the When step
+    actions.expect_status(state, 200)
+    assert recorder.requests[0].headers["x-correlator"] == "set-after-when"
+    with pytest.raises(DefectiveDefinition, match="no operation POST /device-phone-number"):
+        actions.request_sent_by_method(state, "POST")
