@@ -41,6 +41,7 @@ class Fault:
     overrides: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     middleware: Middleware | None = None
     benign: bool = False  # a legal variation: a conformance tool must NOT report it
+    server_http: str | None = None  # uvicorn HTTP implementation the variant needs ("h11" keeps header-name case)
 
 
 # -- helpers for the middlewares ----------------------------------------------------------
@@ -716,6 +717,7 @@ _CATALOGUE: tuple[Fault, ...] = (
         "response header names in other case (X-Correlator, Content-Type); HTTP header names are case-insensitive",
         middleware=_responses(_header_case, nv_only=False),
         benign=True,
+        server_http="h11",  # uvicorn's httptools writer lower-cases header names; h11 sends them as given
     ),
     Fault(
         "other-message-wording",

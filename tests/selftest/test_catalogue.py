@@ -1,0 +1,88 @@
+"""The catalogue of provider variants: big enough, well-formed, and each middleware does what it claims on the wire."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+import uuid
+
+import httpx
+import pytest
+from joserfc import jwt
+from joserfc.jwk import ECKey
+
+from reference_impl.embedded import EmbeddedReference
+from reference_impl.faults import FAULTS, OPAQUE_PREFIX, behaviour_for, benign_names, faulty_names, get_fault
+
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+SHARE = "number-verification:device-phone-number:read"
+VERIFY = "number-verification:verify"
+
+
+def test_catalogue_is_big_enough_and_well_formed():
+    assert len(faulty_names()) >= 25 and len(benign_names()) >= 5
+    assert {"malformed-json-500", "number-without-plus-200", "x-correlator-not-echoed", "wrong-401-code",
+            "no-token-200"} <= set(faulty_names())  # used by the fuzz helper's tests
+    for fault in FAULTS.values():
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", fault.name)
+        assert fault.description and (fault.overrides or fault.middleware), fault.name
+        behaviour_for(fault.name)  # flag names exist (a typo raises TypeError)
+    with pytest.raises(KeyError, match="unknown fault"):
+        get_fault("no-such-variant")
+
+
+def _token(ref: EmbeddedReference, client: httpx.Client, scope: str) -> dict:
+    kit = ref.kit
+    key = ECKey.import_key(kit["client"]["private_key_jwk"])
+    now = int(time.time())
+    claims = {"iss": kit["client"]["client_id"], "sub": "operatortoken:" + kit["subscribers"][0]["operator_token"],
+              "aud": kit["token_endpoint"], "iat": now, "exp": now + 60, "jti": str(uuid.uuid4()),
+              "scope": f"{kit['purpose']} {scope}"}
+    assertion = jwt.encode({"alg": "ES256", "kid": key.kid}, claims, key)
+    response = client.post(kit["token_endpoint"], data={"grant_type": JWT_BEARER, "assertion": assertion})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.mark.slow
+def test_opaque_tokens_are_not_jwts_and_still_work_once():
+    with EmbeddedReference(fault="opaque-access-tokens") as ref, httpx.Client(timeout=10) as client:
+        issued = _token(ref, client, SHARE)
+        token = issued["access_token"]
+        assert token.startswith(OPAQUE_PREFIX) and token.count(".") == 0
+        url = ref.api_root + "/number-verification/vwip/device-phone-number"
+        first = client.get(url, headers={"Authorization": f"Bearer {token}"})
+        assert first.status_code == 200 and first.json()["devicePhoneNumber"] == ref.kit["subscribers"][0]["phone_number"]
+        again = client.get(url, headers={"Authorization": f"Bearer {token}"})
+        assert again.status_code == 401  # still single-use behind the opaque handle
+        other = _token(ref, client, SHARE)["access_token"]
+        middle = len(other) // 2
+        altered = other[:middle] + ("A" if other[middle] != "A" else "B") + other[middle + 1:]
+        refused = client.get(url, headers={"Authorization": f"Bearer {altered}"})
+        assert refused.status_code == 401 and refused.json()["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.slow
+def test_wire_shape_variants_change_only_what_they_claim():
+    with EmbeddedReference(fault="header-names-case") as ref, httpx.Client(timeout=10) as client:
+        response = client.get(ref.api_root + "/number-verification/vwip/device-phone-number",
+                              headers={"x-correlator": "abc-1"})
+        assert response.status_code == 401 and response.headers["x-correlator"] == "abc-1"
+        assert "X-Correlator" in [k.decode() for k, _ in response.headers.raw]
+    with EmbeddedReference(fault="html-error-pages") as ref, httpx.Client(timeout=10) as client:
+        response = client.get(ref.api_root + "/number-verification/vwip/device-phone-number")
+        assert response.status_code == 401 and response.headers["content-type"].startswith("text/html")
+        assert int(response.headers["content-length"]) == len(response.content)
+    with EmbeddedReference(fault="hash-without-plus") as ref, httpx.Client(timeout=10) as client:
+        number = ref.kit["subscribers"][0]["phone_number"]
+        url = ref.api_root + "/number-verification/vwip/verify"
+
+        def verified(hashed: str) -> bool:
+            token = _token(ref, client, VERIFY)["access_token"]
+            response = client.post(url, json={"hashedPhoneNumber": hashed}, headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 200, response.text
+            return response.json()["devicePhoneNumberVerified"]
+
+        assert verified(hashlib.sha256(number.encode()).hexdigest()) is False           # the right hash fails
+        assert verified(hashlib.sha256(number[1:].encode()).hexdigest()) is True        # the wrong one matches
