@@ -183,8 +183,13 @@ def _status(obj: Any) -> str:
 
 def _outcome(scenario: Any, state: ScenarioState, undefined: list[str]) -> tuple[Outcome, str]:
     failed_step = next((s for s in scenario.all_steps if _status(s) in _FAILED_STATUSES - {"undefined"}), None)
-    if failed_step is not None:
+    if failed_step is not None and _status(failed_step) == "failed":
         return Outcome.FAILED, f"{failed_step.keyword} {failed_step.name}: {_error_line(failed_step)}"
+    if failed_step is not None:
+        # An exception other than a failed check is a fault of the kit (or a hook), not of the
+        # implementation: no verdict, and the reason says so plainly.
+        return Outcome.DEFECTIVE, (f"internal error of the kit at {failed_step.keyword} {failed_step.name}: "
+                                   f"{_error_line(failed_step)} (please report it)")
     if undefined:
         return Outcome.DEFECTIVE, "no step definition matches: " + "; ".join(undefined)
     if state.defect:

@@ -1,0 +1,90 @@
+"""Outcomes the hooks derive from behave: skipped, defective, undefined, clauses from comments."""
+
+from __future__ import annotations
+
+import pytest
+
+from nv_conformance.commands.run import run_behave_in_process
+from nv_conformance.results import Outcome
+
+pytestmark = pytest.mark.slow
+
+FEATURE = '''Feature: hook outcomes
+
+  Background:
+    Given the resource of the API version under test as base url
+    And the header "Authorization" is set to a valid access token
+
+  # clause: my clause one
+  # an ordinary comment
+  # clause: my clause two
+  @t_01_passes
+  Scenario: passes
+    When the request "phoneNumberShare" is sent
+    Then the response status code is 200
+
+  @t_02_not_applicable
+  Scenario: a gate skips, and an undefined step after it is still found
+    Given the API version under test requires 400 INVALID_ARGUMENT for an invalid x-correlator
+    And a sentence nobody ever defined
+    When the request "phoneNumberShare" is sent
+    Then the response status code is 400
+
+  @t_03_no_when
+  Scenario: no When step
+    Then the response status code is 200
+
+  @t_04_nothing_checked
+  Scenario: nothing is asserted
+    When the request "phoneNumberShare" is sent
+
+  @t_05_fails
+  Scenario: a wrong expectation fails with a clear reason
+    When the request "phoneNumberShare" is sent
+    Then the response status code is 404
+
+  @t_06_missing_pointer
+  Scenario: a schema pointer that names nothing
+    When the request "phoneNumberShare" is sent
+    Then the response body complies with the OAS schema at "#/components/schemas/Nope"
+'''
+
+
+def test_hook_outcomes(tmp_path):
+    (tmp_path / "hooks.feature").write_text(FEATURE)
+    run = run_behave_in_process(tmp_path, tags=[], names=[], userdata={"progress": "off", "api_version": "v2.0.0"})
+    by_id = {s.scenario_id: s for s in run.scenarios}
+    assert by_id["t_01_passes"].outcome == Outcome.PASSED
+    assert by_id["t_01_passes"].clauses == ["my clause one", "my clause two"]
+    assert by_id["t_01_passes"].exchanges[0].status == 200
+
+    gated = by_id["t_02_not_applicable"]
+    assert gated.outcome == Outcome.DEFECTIVE and "a sentence nobody ever defined" in gated.reason
+    assert run.undefined_steps == ["And a sentence nobody ever defined"]
+
+    assert by_id["t_03_no_when"].outcome == Outcome.DEFECTIVE
+    assert "no When step" in by_id["t_03_no_when"].reason
+    assert by_id["t_04_nothing_checked"].outcome == Outcome.DEFECTIVE
+    assert "asserts nothing" in by_id["t_04_nothing_checked"].reason
+
+    failed = by_id["t_05_fails"]
+    assert failed.outcome == Outcome.FAILED
+    assert "expected 404, got 200" in failed.reason and failed.reason.startswith("Then the response status code is 404")
+    assert failed.checks[-1].passed is False
+
+    assert by_id["t_06_missing_pointer"].outcome == Outcome.DEFECTIVE
+    assert "#/components/schemas/Nope" in by_id["t_06_missing_pointer"].reason
+
+
+def test_not_applicable_skips_are_not_mandatory_and_missing_inputs_are(tmp_path):
+    (tmp_path / "gates.feature").write_text('''Feature: gates
+  @g_01
+  Scenario: not applicable on v2.0.0
+    Given the API version under test requires single-use access tokens
+    When the request "phoneNumberShare" is sent
+    Then the response status code is 200
+''')
+    run = run_behave_in_process(tmp_path, tags=[], names=[], userdata={"progress": "off", "api_version": "v2.0.0"})
+    (scenario,) = run.scenarios
+    assert scenario.outcome == Outcome.SKIPPED and not scenario.mandatory
+    assert "v2.0.0" in scenario.reason
