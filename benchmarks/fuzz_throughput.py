@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/fuzz_throughput.py [--seconds 30] [--rounds 2] [--api-version vwip]
 
 One reference provider (`nv-conformance serve`, its own process) serves both tools; the rounds
-alternate plain / kit so that machine load hits both alike. The plain run gets only a minimal
+alternate their order after an untimed warm-up, so that machine load hits both alike. The plain run gets only a minimal
 fresh-token hook (JWT-bearer grant with the tester kit's client key, one token per request, the
 same single-use tokens the kit uses) and schemathesis' default checks and phases. The kit's run
 is the real command (CAMARA checks, token layer, no-token probes, near-miss mutations, reports).
@@ -143,8 +143,8 @@ def kit_round(work: Path, kit: Path, version: str, seconds: int, seed: int, inde
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=30, help="length of each run (default 30)")
-    parser.add_argument("--rounds", type=int, default=2, help="plain/kit pairs, alternating (default 2)")
+    parser.add_argument("--seconds", type=int, default=20, help="length of each run (default 20)")
+    parser.add_argument("--rounds", type=int, default=4, help="plain/kit pairs, order alternating (default 4)")
     parser.add_argument("--api-version", default="vwip")
     parser.add_argument("--seed", type=int, default=20251126)
     parser.add_argument("--json", metavar="FILE", help="also write the figures here")
@@ -154,10 +154,15 @@ def main() -> int:
         work = Path(tmp)
         server, kit = start_reference(work)
         try:
+            # An untimed warm-up (server caches, SQLite file, OS page cache), then rounds in alternating order
+            # (plain-kit, kit-plain, ...) so that a trend in machine load does not favour either tool.
+            kit_round(work, kit, args.api_version, max(3, args.seconds // 5), args.seed, -1)
             results = []
             for index in range(args.rounds):
-                for run in (plain_round, kit_round):
+                order = (plain_round, kit_round) if index % 2 == 0 else (kit_round, plain_round)
+                for run in order:
                     result = run(work, kit, args.api_version, args.seconds, args.seed, index)
+                    result["load_average_1m"] = round(os.getloadavg()[0], 2)
                     results.append(result)
                     print(json.dumps(result), flush=True)
         finally:
