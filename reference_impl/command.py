@@ -66,27 +66,26 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
         shown = f"[{shown}]" if ":" in shown else shown
         issuer = f"http://{shown}:{args.port}"
-    behaviour = None
     if args.fault:
-        behaviour = _fault_behaviour(args.fault)
+        _check_fault(args.fault)
     try:
-        kwargs = {"behaviour": behaviour} if behaviour is not None else {}
         return Settings(db_path=Path(args.db), issuer=issuer, api_root_prefix=args.api_root_prefix,
-                        v2_version=args.api_version, fault=args.fault, **kwargs)
+                        v2_version=args.api_version, fault=args.fault)
     except ValueError as exc:
         setting = "--api-root-prefix" if "prefix" in str(exc) else "--api-version"
         raise ConfigError(setting, str(exc)) from None
 
 
-def _fault_behaviour(name: str):  # noqa: ANN202 - the faults module is optional
+def _check_fault(name: str) -> None:
+    """Fail on an unknown variant name now, with one line; create_app applies the variant."""
     try:
-        from . import faults  # type: ignore[attr-defined]
+        from .faults import get_fault
     except ImportError:
         raise ConfigError("--fault", "this build has no catalogue of faulty variants") from None
     try:
-        return faults.behaviour_for(name)
-    except KeyError:
-        raise ConfigError("--fault", f"unknown fault {name!r}") from None
+        get_fault(name)
+    except KeyError as exc:
+        raise ConfigError("--fault", str(exc.args[0] if exc.args else exc)) from None
 
 
 def main(args: argparse.Namespace) -> int:
@@ -112,6 +111,10 @@ def main(args: argparse.Namespace) -> int:
     logs.install("uvicorn.access", "uvicorn.error", "reference_impl")
     common = {"host": args.host, "port": args.port, "access_log": not args.no_access_log,
               "log_level": "info", "server_header": False}
+    if settings.fault:
+        from .faults import get_fault
+
+        common["http"] = getattr(get_fault(settings.fault), "server_http", None) or "auto"
     if args.workers == 1:
         uvicorn.run(app, **common)
     else:
