@@ -55,6 +55,7 @@ def verify_client_jwt(
     max_lifetime_seconds: int | None,
     reject_reused_jti: bool,
     error_code: str,
+    required_claims: tuple[str, ...] = ("iss", "sub", "aud", "exp", "iat", "jti"),
 ) -> VerifiedAssertion:
     """Verify a JWT signed by a registered client. ``error_code`` is invalid_grant or invalid_client."""
     issuer = unverified_issuer(token)
@@ -72,14 +73,14 @@ def verify_client_jwt(
         raise ClientJwtError(error_code, "the assertion's signature does not verify with the client's keys") from None
     claims = dict(decoded.claims)
     now = time.time()
-    for name in ("iss", "sub", "aud", "exp", "iat", "jti"):
+    for name in required_claims:
         if name not in claims:
             raise ClientJwtError(error_code, f"the assertion lacks the {name} claim")
     aud = claims["aud"]
     aud_values = set(aud) if isinstance(aud, list) else {aud}
     if not aud_values & audiences:
         raise ClientJwtError(error_code, "the assertion's aud is not this server's token endpoint")
-    exp, iat = claims["exp"], claims["iat"]
+    exp, iat = claims.get("exp"), claims.get("iat", claims.get("exp"))
     if not isinstance(exp, int | float) or not isinstance(iat, int | float):
         raise ClientJwtError(error_code, "the assertion's exp and iat must be numbers")
     if exp <= now - CLOCK_SKEW_SECONDS:
@@ -91,7 +92,7 @@ def verify_client_jwt(
             raise ClientJwtError(error_code, f"the assertion's exp - iat exceeds {max_lifetime_seconds} s")
         if exp > now + max_lifetime_seconds + CLOCK_SKEW_SECONDS:
             raise ClientJwtError(error_code, f"the assertion's exp is more than {max_lifetime_seconds} s ahead")
-    if not isinstance(claims["jti"], str) or not claims["jti"]:
+    if not isinstance(claims.get("jti"), str) or not claims["jti"]:
         raise ClientJwtError(error_code, "the assertion's jti must be a non-empty string")
     if reject_reused_jti and not store.consume_assertion_jti(client.client_id, claims["jti"], float(exp)):
         raise ClientJwtError(error_code, "the assertion's jti has been used before")

@@ -140,6 +140,7 @@ class AuthorizationServer:
             "token_endpoint_auth_signing_alg_values_supported": list(CLIENT_SIGNING_ALGS),
             "backchannel_token_delivery_modes_supported": ["poll"],
             "backchannel_user_code_parameter_supported": False,
+            "backchannel_authentication_request_signing_alg_values_supported": list(CLIENT_SIGNING_ALGS),
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": [SIGNING_ALG],
             "scopes_supported": ["openid", *sorted(api_scopes())],
@@ -367,14 +368,12 @@ class AuthorizationServer:
         try:
             form = await self._form(request)
             client = self._authenticate_client(request, form, self.endpoints.backchannel)
-            if "request" in form:
-                raise OAuthError("invalid_request", "signed authentication requests are not supported here; "
-                                 "send the parameters as form fields")
+            params = self._signed_request(form["request"], client) if "request" in form else form
             try:
-                requested = parse_scope(form.get("scope"))
+                requested = parse_scope(params.get("scope"))
             except ScopeError as exc:
                 raise OAuthError("invalid_scope", str(exc)) from None
-            hint = form.get("login_hint")
+            hint = params.get("login_hint")
             if not hint:
                 raise OAuthError("invalid_request", "login_hint is required (operatortoken:, ipport: or tel:)")
             subscriber, amr = self._subject(hint, allow_ipport=True)
@@ -394,6 +393,22 @@ class AuthorizationServer:
             return exc.response()
         except ClientGone:
             return Response(status_code=400)
+
+    def _signed_request(self, request_jwt: str, client: Client) -> dict[str, str]:
+        """CIBA signed authentication request (CIBA core 7.1.1): the parameters are claims of a JWT signed by
+        the client, with aud = issuer, iss = client_id, exp, iat, nbf and a fresh jti."""
+        try:
+            verified = verify_client_jwt(
+                request_jwt, store=self.store, audiences={self.endpoints.issuer, self.endpoints.backchannel},
+                expected_client_id=client.client_id, max_lifetime_seconds=3600, reject_reused_jti=True,
+                error_code="invalid_request", required_claims=("iss", "aud", "exp", "iat", "nbf", "jti"),
+            )
+        except ClientJwtError as exc:
+            raise OAuthError("invalid_request", "signed authentication request: " + exc.description) from None
+        nbf = verified.claims["nbf"]
+        if not isinstance(nbf, int | float) or nbf > time.time() + 30:
+            raise OAuthError("invalid_request", "signed authentication request: nbf is in the future")
+        return {k: v for k, v in verified.claims.items() if isinstance(v, str)}
 
     def _ciba_poll(self, request: Request, form: dict[str, str]) -> Response:
         client = self._authenticate_client(request, form, self.endpoints.token)

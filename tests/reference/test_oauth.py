@@ -254,6 +254,28 @@ def test_ciba_login_hints(fast_ciba, hint_kind, expected_api_status):
     assert poll(demo, started.json()["auth_req_id"]).json()["error"] == "invalid_grant"  # redeemed once
 
 
+def test_ciba_signed_authentication_request(fast_ciba):
+    ref, demo = fast_ciba
+    kit = ref.kit
+    now = int(time.time())
+    claims = {"iss": demo.client_id, "aud": kit["issuer"], "iat": now, "nbf": now, "exp": now + 60,
+              "jti": f"req-{now}-{id(demo)}", "scope": f"openid {PURPOSE} {SHARE}",
+              "login_hint": "operatortoken:" + kit["subscribers"][1]["operator_token"]}
+    signed = demo.sign(claims)
+    endpoint = kit["backchannel_authentication_endpoint"]
+    started = demo.http.post(endpoint, data={"request": signed}, auth=demo.basic_auth())
+    assert started.status_code == 200, started.text
+    token = poll(demo, started.json()["auth_req_id"]).json()["access_token"]
+    share = demo.http.get(ref.api_root + "/number-verification/v1/device-phone-number",
+                          headers={"Authorization": f"Bearer {token}"})
+    assert share.json() == {"devicePhoneNumber": kit["subscribers"][1]["phone_number"]}
+    replay = demo.http.post(endpoint, data={"request": signed}, auth=demo.basic_auth())
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_request"
+    claims.update(jti="other", aud="https://elsewhere.example")
+    wrong_aud = demo.http.post(endpoint, data={"request": demo.sign(claims)}, auth=demo.basic_auth())
+    assert wrong_aud.json()["error"] == "invalid_request"
+
+
 def test_ciba_unknown_subscribers_and_bad_hints(fast_ciba):
     ref, demo = fast_ciba
     for hint, error in ((f"ipport:{ref.kit['off_network_ip']}", "unknown_user_id"),
