@@ -98,6 +98,8 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._all_connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
         self._subscribers_by_id: dict[str, Subscriber] = {}
         self._purge_counter = 0
         conn = self._conn()
@@ -115,13 +117,17 @@ class Store:
             # (only a power loss may lose the last commits), at a fraction of FULL's cost.
             conn.execute("PRAGMA synchronous = NORMAL")
             self._local.conn = conn
+            with self._connections_lock:
+                self._all_connections.append(conn)
         return conn
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        """Close every thread's connection (call when no request is being served any more)."""
+        with self._connections_lock:
+            connections, self._all_connections = self._all_connections, []
+        for conn in connections:
             conn.close()
-            self._local.conn = None
+        self._local = threading.local()
 
     def _seed(self, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
