@@ -23,6 +23,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..http import HttpSettings
+from . import authcode, ciba, command, jwt_bearer, simple
 from .base import TokenKind
 from .kit import TesterKit
 from .method import MethodContext, OffNetworkCapable, TokenMethod
@@ -46,18 +47,16 @@ OFF_NETWORK_METHODS = ("authorization-code", "ciba", "reference")
 TOP_LEVEL = frozenset({"defaults", "off_network", *(kind.value for kind in TokenKind)})
 
 
-def _method_settings() -> dict[str, frozenset[str]]:
-    from . import authcode, ciba, command, jwt_bearer, simple
-
-    return {
-        "jwt-bearer": jwt_bearer.SETTINGS,
-        "ciba": ciba.SETTINGS,
-        "authorization-code": authcode.SETTINGS,
-        "static": simple.STATIC_SETTINGS,
-        "command": command.SETTINGS,
-        "local": simple.LOCAL_SETTINGS,
-        "reference": frozenset(),
-    }
+SETTINGS_BY_METHOD: dict[str, frozenset[str]] = {
+    "jwt-bearer": jwt_bearer.SETTINGS,
+    "ciba": ciba.SETTINGS,
+    "authorization-code": authcode.SETTINGS,
+    "static": simple.STATIC_SETTINGS,
+    "command": command.SETTINGS,
+    "local": simple.LOCAL_SETTINGS,
+    "reference": frozenset(),
+}
+ALL_SETTINGS = frozenset().union(*SETTINGS_BY_METHOD.values())
 
 
 def build_token_provider(
@@ -69,11 +68,9 @@ def build_token_provider(
     if unknown:
         raise ConfigError(f"tokens.{unknown[0]}", f"unknown section (known: {', '.join(sorted(TOP_LEVEL))})")
     tester_kit = TesterKit.parse(kit) if kit else None
-    settings_by_method = _method_settings()
-    all_settings = frozenset().union(*settings_by_method.values())
 
     defaults = _section_dict(config, "defaults")
-    bad = sorted(set(defaults) - all_settings - {"method"})
+    bad = sorted(set(defaults) - ALL_SETTINGS - {"method"})
     if bad:
         raise ConfigError(f"tokens.defaults.{bad[0]}", "unknown setting")
     default_method = defaults.get("method")
@@ -99,16 +96,12 @@ def build_token_provider(
                 continue
             if method not in METHODS_FOR_KIND[kind]:
                 raise ConfigError(f"tokens.{kind.value}.method", f"must be one of {', '.join(METHODS_FOR_KIND[kind])} for this kind")
-            if kind is TokenKind.NON_NETWORK and method in ("jwt-bearer", "ciba"):
-                hint = "subject" if method == "jwt-bearer" else "login_hint"
-                inherited = own.get(hint) or defaults.get(hint) or (tester_kit.fill(method, kind).get(hint) if tester_kit else None)
-                if inherited is not None and not str(inherited).startswith("tel:"):
-                    if own.get(hint):
-                        raise ConfigError(f"tokens.non_network.{hint}", NON_NETWORK_SUBJECT)
-                    reasons[kind] = f"tokens.non_network.{hint} is not set ({NON_NETWORK_SUBJECT})"
-                    continue
-            methods[kind] = _build(kind.value, method, defaults, own, settings_by_method, context, tester_kit, kind)
-        off_network, off_reason = _build_off_network(config, defaults, default_method, settings_by_method, context, tester_kit)
+            problem = _non_network_subject_problem(kind, method, defaults, own, tester_kit)
+            if problem:
+                reasons[kind] = problem
+                continue
+            methods[kind] = _build(kind.value, method, defaults, own, context, tester_kit, kind)
+        off_network, off_reason = _build_off_network(config, defaults, default_method, context, tester_kit)
     except BaseException:
         context.close()
         raise
@@ -134,6 +127,25 @@ def _default_method_for(kind: TokenKind, default_method: str | None) -> str | No
     return default_method
 
 
+def _non_network_subject_problem(
+    kind: TokenKind, method: str, defaults: dict[str, Any], own: dict[str, Any], kit: TesterKit | None
+) -> str:
+    """Why a non_network token cannot be made as configured ("" if it can).
+
+    Only a tel: subject yields a token without network/SIM authentication; an operatortoken:
+    inherited from ``defaults`` means "not configured" (skip), one set on non_network is an error.
+    """
+    if kind is not TokenKind.NON_NETWORK or method not in ("jwt-bearer", "ciba"):
+        return ""
+    hint = "subject" if method == "jwt-bearer" else "login_hint"
+    value = own.get(hint) or defaults.get(hint) or (kit.fill(method, kind).get(hint) if kit else None)
+    if value is None or str(value).startswith("tel:"):
+        return ""
+    if own.get(hint):
+        raise ConfigError(f"tokens.non_network.{hint}", NON_NETWORK_SUBJECT)
+    return f"tokens.non_network.{hint} is not set ({NON_NETWORK_SUBJECT})"
+
+
 def _unconfigured_reason(kind: TokenKind) -> str:
     if kind is TokenKind.EXPIRED:
         return "tokens.expired is not configured (an expired token cannot be fetched fresh: give one with method static or command)"
@@ -145,20 +157,19 @@ def _build(
     method: str,
     defaults: dict[str, Any],
     own: dict[str, Any],
-    settings_by_method: dict[str, frozenset[str]],
     context: MethodContext,
     kit: TesterKit | None,
     kind: TokenKind | None,
 ) -> TokenMethod:
     prefix = f"tokens.{name}"
-    allowed = settings_by_method[method]
+    allowed = SETTINGS_BY_METHOD[method]
     if method == "reference":
         if kit is None:
             raise ConfigError(f"{prefix}.method", "reference needs a tester kit (set kit: in the target config)")
         extra = sorted(set(own) - {"method"})
         if extra:
             raise ConfigError(f"{prefix}.{extra[0]}", "the reference method takes no settings")
-        return kit.reference_method(kind, context, _build_for_kit(settings_by_method, context, kit))
+        return kit.reference_method(kind, _builder_for_kit(context))
     merged = {key: value for key, value in defaults.items() if key in allowed}
     own_settings = {key: value for key, value in own.items() if key != "method"}
     if kit is not None:
@@ -167,32 +178,26 @@ def _build(
     return _construct(method, Section(prefix, {**merged, **own_settings}, allowed), context)
 
 
-def _build_for_kit(settings_by_method: dict[str, frozenset[str]], context: MethodContext, kit: TesterKit) -> Callable[..., TokenMethod]:
+def _builder_for_kit(context: MethodContext) -> Callable[[str, str, dict[str, Any]], TokenMethod]:
     def build(prefix: str, method: str, values: dict[str, Any]) -> TokenMethod:
-        return _construct(method, Section(prefix, values, settings_by_method[method]), context)
+        return _construct(method, Section(prefix, values, SETTINGS_BY_METHOD[method]), context)
 
     return build
 
 
 def _construct(method: str, section: Section, context: MethodContext) -> TokenMethod:
-    from .authcode import AuthorizationCodeMethod
-    from .ciba import CibaMethod
-    from .command import CommandMethod
-    from .jwt_bearer import JwtBearerMethod
-    from .simple import LocalInvalidMethod, StaticMethod
-
     if method == "jwt-bearer":
-        return JwtBearerMethod(section, context)
+        return jwt_bearer.JwtBearerMethod(section, context)
     if method == "ciba":
-        return CibaMethod(section, context)
+        return ciba.CibaMethod(section, context)
     if method == "authorization-code":
-        return AuthorizationCodeMethod(section, context)
+        return authcode.AuthorizationCodeMethod(section, context)
     if method == "static":
-        return StaticMethod(section)
+        return simple.StaticMethod(section)
     if method == "command":
-        return CommandMethod(section)
+        return command.CommandMethod(section)
     if method == "local":
-        return LocalInvalidMethod(section)
+        return simple.LocalInvalidMethod(section)
     raise ConfigError(f"{section.prefix}.method", f"unknown method {method!r}")
 
 
@@ -200,7 +205,6 @@ def _build_off_network(
     config: Mapping[str, Any],
     defaults: dict[str, Any],
     default_method: str | None,
-    settings_by_method: dict[str, frozenset[str]],
     context: MethodContext,
     kit: TesterKit | None,
 ) -> tuple[OffNetworkCapable | None, str]:
@@ -214,7 +218,7 @@ def _build_off_network(
         return None, "tokens.off_network is not configured (needs a source address the network does not know)"
     if method not in OFF_NETWORK_METHODS:
         raise ConfigError("tokens.off_network.method", f"must be one of {', '.join(OFF_NETWORK_METHODS)}")
-    built = _build("off_network", method, defaults, own, settings_by_method, context, kit, None)
+    built = _build("off_network", method, defaults, own, context, kit, None)
     if not isinstance(built, OffNetworkCapable):
         raise ConfigError("tokens.off_network.method", f"{method} cannot make an off-network attempt")
     return built, ""

@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..redact import register_secret
 from .base import TokenKind
-from .method import MethodContext, TokenMethod
+from .method import TokenMethod
 from .remember import remember_secret
 
 KIT_FORMAT_PREFIX = "nv-conformance-tester-kit/"
@@ -113,9 +113,7 @@ class TesterKit:
                 values = {name: value for name, value in values.items() if name not in replaced}
         return {name: value for name, value in values.items() if value not in (None, "")}
 
-    def reference_method(
-        self, kind: TokenKind | None, context: MethodContext, build: Callable[[str, str, dict[str, Any]], TokenMethod]
-    ) -> TokenMethod:
+    def reference_method(self, kind: TokenKind | None, build: Callable[[str, str, dict[str, Any]], TokenMethod]) -> TokenMethod:
         """The reference server's real flows for ``kind`` (None = the off-network attempt)."""
         name = f"tokens.{kind.value if kind else 'off_network'}"
         if kind in (TokenKind.VALID, TokenKind.OTHER_SCOPE, TokenKind.NON_NETWORK):
