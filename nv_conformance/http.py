@@ -12,13 +12,17 @@ Everything the kit sends (API calls, token requests, discovery) goes through
 from __future__ import annotations
 
 import json
+import os
+import ssl
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+import certifi
 import httpx
 
-from .errors import TargetError
+from .errors import ConfigError, TargetError
 
 DEFAULT_MAX_BODY_BYTES = 1 << 20  # 1 MiB: far above any Number Verification response
 
@@ -79,6 +83,24 @@ class ResponseTooLargeError(TargetError):
     pass
 
 
+@lru_cache(maxsize=8)
+def ssl_context(verify: bool | str) -> ssl.SSLContext:
+    """One SSL context per TLS setting per process: loading the CA store takes ~60 ms and a run opens several clients."""
+    if verify is False:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    try:
+        if verify is True:
+            return ssl.create_default_context(cafile=certifi.where())
+        if os.path.isdir(verify):
+            return ssl.create_default_context(capath=verify)
+        return ssl.create_default_context(cafile=verify)
+    except (ssl.SSLError, OSError) as exc:
+        raise ConfigError("tls.ca_bundle", f"cannot load {verify}: {getattr(exc, 'reason', None) or exc}") from None
+
+
 class GuardedClient:
     """A thin wrapper over one ``httpx.Client`` with the rules above."""
 
@@ -88,11 +110,11 @@ class GuardedClient:
         s = self.settings
         if transport is None and s.local_address:
             # httpx ignores the client's ``verify`` when a transport is given, so it goes here too.
-            transport = httpx.HTTPTransport(local_address=s.local_address, verify=s.verify(), trust_env=False)
+            transport = httpx.HTTPTransport(local_address=s.local_address, verify=ssl_context(s.verify()), trust_env=False)
         self._client = httpx.Client(
             timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout, pool=s.connect_timeout),
             follow_redirects=False,
-            verify=s.verify(),
+            verify=ssl_context(s.verify()),
             trust_env=False,
             transport=transport,
         )
