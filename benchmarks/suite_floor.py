@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     full_times, floor_times, loop_times, start_times = [], [], [], []
-    requests = 0
+    requests = acquisitions = 0
     with tempfile.TemporaryDirectory(prefix="nv-bench-") as tmp:
         for round_no in range(1, max(args.rounds, 1) + 1):
             elapsed, recorded, totals, exit_code = full_run(Path(tmp) / f"round{round_no}")
@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             requests = len(recorded)
             run_statuses = Counter(r.status for r in recorded)
+            acquisitions = sum(1 for r in recorded if "assertion" in _form(r.content))
             full_times.append(elapsed)
             start_times.append(start_s)
             loop_times.append(loop_s)
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     loop = statistics.median(loop_times)
     ratio = full / base if base else float("inf")
     print()
-    print(f"requests per run:            {requests}")
+    print(f"requests per run:            {requests} ({acquisitions} of them token acquisitions)")
     print(f"full run (median):           {full:.2f} s")
     print(f"floor (median):              {base:.2f} s = server start {statistics.median(start_times):.2f} s "
           f"+ bare httpx loop {loop:.2f} s")
