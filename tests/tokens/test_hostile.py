@@ -191,3 +191,20 @@ def test_discovery_redirect_is_not_followed(client_key: tuple[Path, Any]) -> Non
         error, _, _ = fail_within(discovery_config(server.url, client_key[0]), 3)
         assert not elsewhere.requests
     assert "HTTP 301 (redirect not followed)" in str(error)
+
+
+@pytest.mark.parametrize("alg", ["RS256", "PS256"])
+def test_rsa_assertions_verify_with_the_public_key(tmp_path: Path, alg: str) -> None:
+    from joserfc import jwt
+
+    key = jwk.RSAKey.generate_key(2048)
+    path = tmp_path / "rsa.pem"
+    path.write_bytes(key.as_pem(private=True))
+    with FakeServer({"/token": lambda r: json_reply({"access_token": "opaque-rsa-token-1", "token_type": "bearer"})}) as server:
+        config = jwt_bearer_config(server.url + "/token", path)
+        config["valid"]["signing_alg"] = alg
+        with build_token_provider(config, http=SHORT, kit=None) as provider:
+            assert provider.get(TokenKind.VALID, VERIFY).access_token == "opaque-rsa-token-1"
+        assertion = server.hits("/token")[0].form["assertion"]
+    decoded = jwt.decode(assertion, jwk.import_key(key.as_pem(private=False), "RSA"), algorithms=[alg])
+    assert decoded.header["alg"] == alg and decoded.claims["iss"] == "app"
