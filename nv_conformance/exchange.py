@@ -293,7 +293,8 @@ class Conversation:
         token = self._authorization(draft, op.operation_id)
         if token is not None:
             headers.append(("Authorization", token[0]))
-        content = draft.body.content()
+        # A Background's default body is a stand-in for operations that take one; a GET gets none.
+        content = None if draft.body.state == "default" and not op.has_request_body else draft.body.content()
         result = self.client.request(op.method, url, headers=headers, content=content, params=draft.query or None)
         record = exchange_record(result, draft.auth.describe())
         sent = Sent(result=result, record=record, operation_id=op.operation_id, token=token[1] if token else None)

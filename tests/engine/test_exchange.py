@@ -179,3 +179,11 @@ def test_older_files_name_a_method_and_resource_instead_of_an_operation():
     assert recorder.requests[0].headers["x-correlator"] == "set-after-when"
     with pytest.raises(DefectiveDefinition, match="no operation POST /device-phone-number"):
         actions.request_sent_by_method(state, "POST")
+
+
+def test_a_default_body_is_not_sent_to_an_operation_without_request_body():
+    state, recorder = make_state()
+    actions.body_default_compliant(state)
+    actions.request_sent(state, "phoneNumberShare")
+    actions.expect_status(state, 200)
+    assert recorder.requests[0].content == b""
