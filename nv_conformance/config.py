@@ -26,7 +26,7 @@ import yaml
 
 from .contract import Contract, ContractError
 from .errors import ConfigError
-from .http import DEFAULT_MAX_BODY_BYTES, HttpSettings
+from .http import DEFAULT_MAX_BODY_BYTES, HttpSettings, ssl_context
 from .profiles import UnknownVersionError, get_profile
 from .redact import mask_phone, redact, register_secret
 
@@ -377,6 +377,7 @@ def _tls(value: Any, base_dir: Path) -> TlsConfig:
     ca_bundle = None
     if section.get("ca_bundle") is not None:
         ca_bundle = str(_file(section["ca_bundle"], "tls.ca_bundle", base_dir))
+        ssl_context(ca_bundle)  # not a PEM bundle: ConfigError now, not a TLS failure mid-run
     insecure = _bool(section.get("insecure", False), "tls.insecure")
     return TlsConfig(ca_bundle=ca_bundle, insecure=insecure)
 

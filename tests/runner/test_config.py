@@ -63,7 +63,9 @@ def test_embedded_default_completed_from_the_reference_kit() -> None:
 def test_full_config_with_env_interpolation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NV_OPERATOR_TOKEN", "op-secret-from-env-42")
     monkeypatch.setenv("NV_HOST", "127.0.0.1:8443")
-    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
+    import certifi
+
+    (tmp_path / "ca.pem").write_bytes(Path(certifi.where()).read_bytes())
     (tmp_path / "client.pem").write_text("key")
     path = write(tmp_path, """
 api_root: https://${NV_HOST}/camara/
@@ -225,3 +227,9 @@ def test_insecure_tls_warns_loudly(tmp_path: Path, capsys: pytest.CaptureFixture
     config = load_config(write(tmp_path, "api_root: https://example.com\ntls: {insecure: true}\n"))
     assert config.http.verify() is False
     assert "NOT verified" in capsys.readouterr().err
+
+
+def test_ca_bundle_that_is_not_pem_is_named(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("not a certificate\n")
+    error = config_error(tmp_path, "api_root: https://example.com\ntls: {ca_bundle: ca.pem}\n")
+    assert error.setting == "tls.ca_bundle" and "cannot load" in error.problem
