@@ -16,7 +16,7 @@ from typing import Any
 from .. import __version__
 from ..results import ExchangeRecord, Outcome, RunResult, ScenarioResult, Verdict
 from .provenance import run_command, scenario_command
-from .text import clauses_of, exchange_request, exchange_response, safe, safe_options
+from .text import clauses_of, exchange_request, exchange_response, location_of, safe, safe_options
 
 VERDICT_TEXT = {
     Verdict.CONFORMANT: "Every mandatory scenario ran and passed.",
@@ -221,7 +221,7 @@ def _failure(run: RunResult, s: ScenarioResult) -> str:
     index = run.scenarios.index(s)
     title = f"<code>{e(s.scenario_id)}</code> {e(s.name)}" if s.scenario_id != s.name else e(s.name)
     parts = [f'<article class="failure" id="{_anchor(s, index)}"><h3>{title}</h3>',
-             _table([("Feature", s.feature), ("Location", s.location or "unknown"),
+             _table([("Feature", s.feature), ("Location", location_of(s) or "unknown"),
                      ("Clause(s)", "; ".join(clauses_of(s)) or "not declared"), ("Reason", s.reason or "failed")])]
     if s.checks:
         rows = "".join(

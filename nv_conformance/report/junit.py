@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..results import Outcome, RunResult, ScenarioResult
 from .provenance import scenario_command
-from .text import clauses_of, exchange_request, exchange_response, one_line, safe
+from .text import clauses_of, exchange_request, exchange_response, location_of, one_line, safe
 
 
 def write_junit(run: RunResult, path: Path) -> Path:
@@ -74,9 +74,10 @@ def _case(run: RunResult, scenario: ScenarioResult) -> ET.Element:
         "name": safe(f"{scenario.scenario_id}: {scenario.name}" if scenario.scenario_id != scenario.name else scenario.name),
         "time": f"{scenario.duration_s:.3f}",
     }
-    if scenario.location:
-        file, _, line = scenario.location.rpartition(":")
-        attributes["file"] = safe(file or scenario.location)
+    location = location_of(scenario)
+    if location:
+        file, _, line = location.rpartition(":")
+        attributes["file"] = file or location
         if line.isdigit():
             attributes["line"] = line
     case = ET.Element("testcase", attributes)

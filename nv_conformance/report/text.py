@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 from ..redact import redact, redact_headers, redact_json
@@ -77,3 +79,23 @@ def clauses_of(scenario: ScenarioResult) -> list[str]:
     if scenario.clauses:
         return list(scenario.clauses)
     return list(dict.fromkeys(c.clause for c in scenario.checks if c.clause))
+
+
+def location_of(scenario: ScenarioResult) -> str:
+    """``file:line`` a reader can find: the kit's own features relative to the kit, others absolute.
+
+    behave gives paths relative to the working directory (``../../work/main/features/x.feature``).
+    """
+    from ..resources import kit_root
+
+    file, sep, line = scenario.location.rpartition(":")
+    if not sep or not line.isdigit():
+        file, line = scenario.location, ""
+    if not file:
+        return ""
+    path = Path(os.path.normpath(Path.cwd() / file))
+    try:
+        shown = path.relative_to(kit_root()).as_posix()
+    except ValueError:
+        shown = str(path)
+    return safe(f"{shown}:{line}" if line else shown)

@@ -11,6 +11,7 @@ import pytest
 
 from nv_conformance.report import HTML_FILE, JSON_FILE, JUNIT_FILE, write_reports
 from nv_conformance.report.provenance import kit_git_commit, run_command, scenario_command
+from nv_conformance.resources import kit_root
 from nv_conformance.results import Outcome
 
 from .sample_runs import FORBIDDEN, clean_run, leaky_run
@@ -57,7 +58,8 @@ class StrictTreeChecker(HTMLParser):
 
 
 @pytest.fixture
-def leaky_reports(tmp_path: Path) -> dict[str, Path]:
+def leaky_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    monkeypatch.chdir(kit_root())  # behave's locations are relative to the working directory
     paths = write_reports(leaky_run(), tmp_path / "reports")
     return {p.name: p for p in paths}
 
@@ -200,3 +202,17 @@ def test_redaction_twice_keeps_masked_numbers_distinguishable() -> None:
     assert redact(once) == once
     assert "+44770090****" in once
     assert redact("+447700900123*") != "+447700900123*"  # a real number next to a star is still masked
+
+
+def test_locations_are_shown_relative_to_the_kit_or_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nv_conformance.report.text import location_of
+
+    run = clean_run()
+    elsewhere = tmp_path / "a" / "b"
+    elsewhere.mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    scenario = run.scenarios[0]
+    scenario.location = "../official/verify.feature:7"
+    assert location_of(scenario) == f"{tmp_path / 'a' / 'official' / 'verify.feature'}:7"
+    scenario.location = "/".join([".."] * len(elsewhere.parts)) + f"{kit_root()}/features/x.feature:3"
+    assert location_of(scenario) == "features/x.feature:3"
