@@ -7,6 +7,7 @@ Colours only when the stream is a terminal (and ``NO_COLOR`` is not set).
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -46,6 +47,9 @@ class ProgressPrinter:
             colour = bool(getattr(self.stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
         self.colour = colour
         self.reason_width = reason_width
+        if getattr(self.stream, "isatty", lambda: False)():
+            # on a terminal, use its width so a failure reason stays one visible line
+            self.reason_width = max(60, shutil.get_terminal_size((reason_width + 12, 24)).columns - 12)
         self.total: int | None = None
         self.done = 0
 
