@@ -68,17 +68,17 @@ TOKEN_KINDS = {
 _KIND_PATTERN = "|".join(sorted((k.replace(" ", r"\s+") for k in TOKEN_KINDS), key=len, reverse=True))
 
 
-@sentence(r'the header "Authorization" is set to (?P<description>' + _KIND_PATTERN + ")")
+@sentence(r'the header "(?i:Authorization)" is set to (?P<description>' + _KIND_PATTERN + ")")
 def authorization_kind(context, description):
     actions.use_token(nv(context), TOKEN_KINDS[" ".join(description.split())])
 
 
-@sentence(r'the header "Authorization" is set to a valid access token with the "(?P<scheme>[^"]+)" scheme')
+@sentence(r'the header "(?i:Authorization)" is set to a valid access token with the "(?P<scheme>[^"]+)" scheme')
 def authorization_scheme(context, scheme):
     actions.use_token(nv(context), TokenKind.VALID, scheme=scheme)
 
 
-@sentence(r'the header "Authorization" is set to a valid access token whose signature has been altered')
+@sentence(r'the header "(?i:Authorization)" is set to a valid access token whose signature has been altered')
 def authorization_tampered(context):
     actions.use_tampered_token(nv(context))
 

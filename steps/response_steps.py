@@ -6,9 +6,9 @@ parameters; JSONPath through python-jsonpath. Each sentence calls one engine fun
 
 from nv_conformance import values
 from nv_conformance.bdd import actions
-from nv_conformance.bdd.glue import nv, sentence
+from nv_conformance.bdd.glue import nv, sentence, unquoted
 
-PROPERTY = r'the response property "(?P<path>[^"]+)"'
+PROPERTY = r'the response property (?P<path>"[^"]+"|\$[^\s"]*)'
 VALUE = r'(?P<value>"[^"]*"|[^"\s]+)'
 
 
@@ -17,9 +17,9 @@ def status_code(context, status):
     actions.expect_status(nv(context), values.parse_int(status))
 
 
-@sentence(r'the response header "(?P<name>[^"]+)" is "(?P<value>[^"]*)"')
+@sentence(r'the response header "(?P<name>[^"]+)" is ' + VALUE)
 def header_is(context, name, value):
-    actions.expect_header(nv(context), name, value)
+    actions.expect_header(nv(context), name, unquoted(value))
 
 
 @sentence(r'the response header "(?P<name>[^"]+)" has (?:the )?same value as (?:in )?the request header "(?P<request_name>[^"]+)"')
@@ -49,37 +49,37 @@ def body_schema_for_operation(context):
 
 @sentence(PROPERTY + r" exists")
 def property_exists(context, path):
-    actions.expect_property_exists(nv(context), path)
+    actions.expect_property_exists(nv(context), unquoted(path))
 
 
 @sentence(PROPERTY + r" does not exist")
 def property_absent(context, path):
-    actions.expect_property_absent(nv(context), path)
+    actions.expect_property_absent(nv(context), unquoted(path))
 
 
 @sentence(PROPERTY + r" contains a user[ -]friendly text")
 def property_text(context, path):
-    actions.expect_property_text(nv(context), path)
+    actions.expect_property_text(nv(context), unquoted(path))
 
 
 @sentence(PROPERTY + r" (?:is equal to|is|==|equals) " + VALUE)
 def property_value(context, path, value):
-    actions.expect_property_value(nv(context), path, value)
+    actions.expect_property_value(nv(context), unquoted(path), value)
 
 
-@sentence(PROPERTY + r' only exists if (?:the )?(?:response )?property "(?P<other>[^"]+)" exists')
+@sentence(PROPERTY + r' only exists if (?:the )?(?:response )?property (?P<other>"[^"]+"|\$[^\s"]*) exists')
 def property_only_if_exists(context, path, other):
-    actions.expect_property_only_if(nv(context), path, other)
+    actions.expect_property_only_if(nv(context), unquoted(path), unquoted(other))
 
 
-@sentence(PROPERTY + r' only exists if (?:the )?(?:response )?property "(?P<other>[^"]+)" is ' + VALUE)
+@sentence(PROPERTY + r' only exists if (?:the )?(?:response )?property (?P<other>"[^"]+"|\$[^\s"]*) is ' + VALUE)
 def property_only_if_value(context, path, other, value):
-    actions.expect_property_only_if(nv(context), path, other, value)
+    actions.expect_property_only_if(nv(context), unquoted(path), unquoted(other), value)
 
 
 @sentence(PROPERTY + r" is (?:one of the codes|a code) the contract allows for this (?:status|status code)")
 def property_code_allowed(context, path):
-    actions.expect_code_allowed(nv(context), path)
+    actions.expect_code_allowed(nv(context), unquoted(path))
 
 
 @sentence(r'the response header "(?P<name>[^"]+)"(?P<optional>, if present,)? complies with the (?:OAS )?schema at "(?P<pointer>[^"]+)"')

@@ -59,6 +59,11 @@ def _skip(context: Any, reason: str, *, applicable: bool) -> None:
     context.scenario.skip(state.skip_reason)
 
 
+def unquoted(text: str) -> str:
+    """``"x"`` -> ``x``; a bare ``x`` stays as it is (feature authors write both)."""
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
+
+
 def nv(context: Any) -> ScenarioState:
     """The scenario state a step works on."""
     return state_of(context)
