@@ -20,6 +20,7 @@ from ..contract import PointerNotFoundError
 from ..errors import KitError
 from ..exchange import DefectiveDefinition, NotApplicable, SkipScenario
 from ..redact import redact
+from ..values import PathError
 from .session import ScenarioState, state_of
 
 Step = Callable[..., Any]
@@ -37,7 +38,7 @@ def sentence(pattern: str) -> Callable[[Step], Step]:
                 _skip(context, str(exc), applicable=False)
             except SkipScenario as exc:
                 _skip(context, str(exc), applicable=True)
-            except (DefectiveDefinition, PointerNotFoundError) as exc:
+            except (DefectiveDefinition, PointerNotFoundError, PathError) as exc:
                 state = state_of(context)
                 state.defect = redact(str(exc))
                 context.scenario.skip(f"defective test definition: {state.defect}")

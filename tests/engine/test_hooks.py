@@ -88,3 +88,16 @@ def test_not_applicable_skips_are_not_mandatory_and_missing_inputs_are(tmp_path)
     (scenario,) = run.scenarios
     assert scenario.outcome == Outcome.SKIPPED and not scenario.mandatory
     assert "v2.0.0" in scenario.reason
+
+
+def test_a_malformed_jsonpath_is_a_defect_not_a_crash(tmp_path):
+    (tmp_path / "paths.feature").write_text('''Feature: paths
+  @p_01
+  Scenario: malformed path
+    Given the header "Authorization" is set to a valid access token
+    When the request "phoneNumberShare" is sent
+    Then the response property "$.[[" exists
+''')
+    run = run_behave_in_process(tmp_path, tags=[], names=[], userdata={"progress": "off"})
+    (scenario,) = run.scenarios
+    assert scenario.outcome == Outcome.DEFECTIVE and "not a valid JSONPath" in scenario.reason
