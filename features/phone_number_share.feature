@@ -158,3 +158,6 @@ Feature: CAMARA Number Verification API, vwip (also v2.1.0 and v2.0.0) - Operati
     When the request "phoneNumberShare" is sent
     Then the response status code is 401
     And the response header "x-correlator" has same value as the request header "x-correlator"
+    And the response property "$.status" is 401
+    And the response property "$.code" is a code the contract allows for this status
+    And the response property "$.message" contains a user friendly text

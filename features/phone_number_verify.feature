@@ -324,3 +324,6 @@ Feature: CAMARA Number Verification API, vwip (also v2.1.0 and v2.0.0) - Operati
     When the request "phoneNumberVerify" is sent
     Then the response status code is 400
     And the response header "x-correlator" has same value as the request header "x-correlator"
+    And the response property "$.status" is 400
+    And the response property "$.code" is "INVALID_ARGUMENT"
+    And the response property "$.message" contains a user friendly text
