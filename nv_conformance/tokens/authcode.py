@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
@@ -29,23 +30,12 @@ from .settings import Section, check_url
 SETTINGS = SERVER_SETTINGS | KEY_SETTINGS | CLIENT_SETTINGS | {"redirect_uri", "source_address", "purpose", "pkce", "max_redirects"}
 
 
-@dataclass
-class Callback:
-    """What the authorization server sent back to the redirect_uri."""
-
-    code: str | None
-    error: str | None
-    description: str
-
-
 class AuthorizationCodeMethod(TokenMethod, OffNetworkCapable):
     name = "authorization-code"
 
     def __init__(self, section: Section, context: MethodContext) -> None:
         self.source_address = section.string("source_address")
         if self.source_address:
-            import ipaddress
-
             try:
                 ipaddress.ip_address(self.source_address)
             except ValueError:
@@ -60,9 +50,8 @@ class AuthorizationCodeMethod(TokenMethod, OffNetworkCapable):
         self.pkce = section.choice("pkce", ("auto", "S256", "none"), "auto")
         self.max_redirects = int(section.number("max_redirects", 10, minimum=1, maximum=30))
         self.allow_plain_http = context.allow_plain_http
-        self.setting = section.prefix
 
-    def _authorize(self, scope: str) -> tuple[Callback, str | None]:
+    def _authorize(self, scope: str) -> tuple[Landing, str | None]:
         """Run the front channel; returns the callback and the PKCE verifier used (if any)."""
         endpoint = self.server.endpoint("authorization_endpoint")
         state = secrets.token_urlsafe(16)
@@ -82,12 +71,12 @@ class AuthorizationCodeMethod(TokenMethod, OffNetworkCapable):
             params["code_challenge"] = _s256(verifier)
             params["code_challenge_method"] = "S256"
         url = endpoint + ("&" if urlsplit(endpoint).query else "?") + urlencode(params)
-        callback = self._follow(url, urlsplit(endpoint).hostname or "")
-        if callback.code is not None and callback.state != state:
-            raise TokenError(f"{self.setting}: authorization endpoint {endpoint}: the redirect carries a wrong state (possible injection)")
-        return Callback(callback.code, callback.error, callback.description), verifier
+        landing = self._follow(url, urlsplit(endpoint).hostname or "")
+        if landing.state != state and (landing.code is not None or landing.state is not None):
+            raise TokenError(f"authorization endpoint {endpoint}: the redirect carries a wrong state (possible injection)")
+        return landing, verifier
 
-    def _follow(self, url: str, server_host: str) -> _Landing:
+    def _follow(self, url: str, server_host: str) -> Landing:
         endpoint = _origin(url)
         for _hop in range(self.max_redirects + 1):
             try:
@@ -96,31 +85,31 @@ class AuthorizationCodeMethod(TokenMethod, OffNetworkCapable):
                 hint = ""
                 if self.source_address and "Cannot assign requested address" in str(exc):
                     hint = f" (source_address {self.source_address} is not an address of this machine)"
-                raise TokenError(f"{self.setting}: authorization-code: authorization request failed: {redact(exc)}{hint}") from None
+                raise TokenError(f"authorization request failed: {redact(exc)}{hint}") from None
             if not result.is_redirect:
                 body = result.json
                 if result.status >= 400 and isinstance(body, dict) and isinstance(body.get("error"), str):
-                    return _Landing(None, _code(body["error"]), _text(body.get("error_description")), None, status=result.status)
+                    return Landing(None, _code(body["error"]), _text(body.get("error_description")), None, status=result.status)
                 raise TokenError(
-                    f"{self.setting}: authorization endpoint {endpoint}: HTTP {result.status} instead of a redirect to the "
+                    f"authorization endpoint {endpoint}: HTTP {result.status} instead of a redirect to the "
                     f"redirect_uri (prompt=none must not show a page)"
                 )
             location = urljoin(url, result.headers["location"])
             if _same_target(location, self.redirect_uri):
-                return _Landing.from_callback(location, status=result.status)
+                return Landing.from_callback(location, status=result.status)
             parts = urlsplit(location)
             if (parts.hostname or "") != server_host:
                 raise TokenError(
-                    f"{self.setting}: authorization endpoint {endpoint}: redirect to another host "
+                    f"authorization endpoint {endpoint}: redirect to another host "
                     f"({_code(parts.hostname or '?')}) not followed"
                 )
             try:
                 check_url(location, "redirect", allow_plain_http=self.allow_plain_http)
             except ConfigError as exc:
-                raise TokenError(f"{self.setting}: authorization endpoint {endpoint}: redirect {exc.problem}") from None
+                raise TokenError(f"authorization endpoint {endpoint}: redirect {exc.problem}") from None
             url = location
             endpoint = _origin(url)
-        raise TokenError(f"{self.setting}: authorization endpoint: more than {self.max_redirects} redirects")
+        raise TokenError(f"authorization endpoint: more than {self.max_redirects} redirects")
 
     def _exchange(self, code: str, verifier: str | None) -> dict | OAuthFailure:
         endpoint = self.server.endpoint("token_endpoint")
@@ -135,11 +124,11 @@ class AuthorizationCodeMethod(TokenMethod, OffNetworkCapable):
         if callback.code is None:
             endpoint = self.server.endpoint("authorization_endpoint")
             detail = f": {callback.description}" if callback.description else ""
-            raise TokenError(f"{self.setting}: authorization-code: authorization endpoint {endpoint}: OAuth error {callback.error}{detail}")
+            raise TokenError(f"authorization endpoint {endpoint}: OAuth error {callback.error}{detail}")
         answer = self._exchange(callback.code, verifier)
         endpoint = self.server.endpoint("token_endpoint")
         if isinstance(answer, OAuthFailure):
-            raise TokenError(f"{self.setting}: authorization-code: " + failure_line("token endpoint", endpoint, answer))
+            raise TokenError(failure_line("token endpoint", endpoint, answer))
         return issued_token(answer, kind=kind, scope=scope, method=self.name, endpoint=endpoint)
 
     def attempt(self, scope: str) -> OffNetworkOutcome:
@@ -161,7 +150,9 @@ class AuthorizationCodeMethod(TokenMethod, OffNetworkCapable):
 
 
 @dataclass
-class _Landing:
+class Landing:
+    """Where the redirect walk ended: the code or OAuth error sent back to the redirect_uri."""
+
     code: str | None
     error: str | None
     description: str
@@ -169,7 +160,7 @@ class _Landing:
     status: int = 302
 
     @classmethod
-    def from_callback(cls, location: str, *, status: int) -> _Landing:
+    def from_callback(cls, location: str, *, status: int) -> Landing:
         parts = urlsplit(location)
         params = parse_qs(parts.query) or parse_qs(parts.fragment)
         code = (params.get("code") or [None])[0]

@@ -43,7 +43,6 @@ class CibaMethod(TokenMethod, OffNetworkCapable):
         self.purpose = section.string("purpose")
         self.poll_timeout = section.number("poll_timeout", 60, minimum=1, maximum=600)
         self.binding_message = section.string("binding_message")
-        self.setting = section.prefix
         # Replaced together in tests that prove the waiting rules without waiting.
         self.sleep = time.sleep
         self.clock = time.monotonic
@@ -58,7 +57,7 @@ class CibaMethod(TokenMethod, OffNetworkCapable):
         if isinstance(answer, dict):
             auth_req_id = answer.get("auth_req_id")
             if not isinstance(auth_req_id, str) or not auth_req_id:
-                raise TokenError(f"{self.setting}: ciba: backchannel authentication endpoint {endpoint}: HTTP 200 without auth_req_id")
+                raise TokenError(f"backchannel authentication endpoint {endpoint}: HTTP 200 without auth_req_id")
             register_secret(auth_req_id)
         return answer
 
@@ -74,7 +73,7 @@ class CibaMethod(TokenMethod, OffNetworkCapable):
             wait = interval if interval > 0 else (MIN_REPOLL_SECONDS if polls else 0)
             if deadline - self.clock() < wait:
                 raise TokenError(
-                    f"{self.setting}: ciba: token endpoint {endpoint}: no token within {min(self.poll_timeout, lifetime):g} s "
+                    f"token endpoint {endpoint}: no token within {min(self.poll_timeout, lifetime):g} s "
                     f"(last answer: {last_error}, poll interval {interval} s)"
                 )
             if wait:
@@ -95,11 +94,11 @@ class CibaMethod(TokenMethod, OffNetworkCapable):
         started = self._start(scope)
         if isinstance(started, OAuthFailure):
             endpoint = self.server.endpoint("backchannel_authentication_endpoint")
-            raise TokenError(f"{self.setting}: ciba: " + failure_line("backchannel authentication endpoint", endpoint, started))
+            raise TokenError(failure_line("backchannel authentication endpoint", endpoint, started))
         answer = self._poll(started["auth_req_id"], started)
         endpoint = self.server.endpoint("token_endpoint")
         if isinstance(answer, OAuthFailure):
-            raise TokenError(f"{self.setting}: ciba: " + failure_line("token endpoint", endpoint, answer))
+            raise TokenError(failure_line("token endpoint", endpoint, answer))
         return issued_token(answer, kind=kind, scope=scope, method=self.name, endpoint=endpoint)
 
     def attempt(self, scope: str) -> OffNetworkOutcome:

@@ -31,14 +31,13 @@ class CommandMethod(TokenMethod):
     def __init__(self, section: Section) -> None:
         self.argv = section.string_list("argv", required=True)
         self.timeout = section.number("timeout", 30, minimum=0.1, maximum=600)
-        self.setting = section.prefix
         program = self.argv[0]
         if not (shutil.which(program) or (os.sep in program and os.access(program, os.X_OK))):
             raise ConfigError(section.path("argv[0]"), f"program not found or not executable: {program}")
 
     def fetch(self, kind: TokenKind, scope: str) -> IssuedToken:
         argv = [part.replace("{kind}", kind.value).replace("{scope}", scope) for part in self.argv]
-        label = f"{self.setting}: command {os.path.basename(self.argv[0])}"
+        label = os.path.basename(self.argv[0])
         stdout, stderr, code = _run_bounded(argv, self.timeout, label)
         if code != 0:
             first = next((line for line in stderr.splitlines() if line.strip()), "")

@@ -50,7 +50,6 @@ class JwtBearerMethod(TokenMethod):
         self.purpose = section.string("purpose")
         self.lifetime = int(section.number("assertion_lifetime", 120, minimum=10, maximum=300))
         self.audience = section.url("audience", allow_plain_http=context.allow_plain_http)
-        self.setting = section.prefix
 
     def assertion(self, scope: str, token_endpoint: str) -> str:
         now = int(time.time())
@@ -70,7 +69,7 @@ class JwtBearerMethod(TokenMethod):
         form = {"grant_type": GRANT_TYPE, "assertion": self.assertion(scope, endpoint)}
         answer = self.server.post(endpoint, form, what="token endpoint")
         if not isinstance(answer, dict):
-            raise TokenError(f"{self.setting}: jwt-bearer: " + failure_line("token endpoint", endpoint, answer))
+            raise TokenError(failure_line("token endpoint", endpoint, answer))
         return issued_token(answer, kind=kind, scope=scope, method=self.name, endpoint=endpoint)
 
     def describe(self) -> str:

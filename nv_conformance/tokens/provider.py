@@ -60,7 +60,7 @@ class ConfiguredTokenProvider:
         try:
             return self._off_network.attempt(scope)
         except TokenError as exc:
-            raise _named(exc, "tokens.off_network") from None
+            raise _named(exc, f"tokens.off_network: {getattr(self._off_network, 'name', 'off-network')}") from None
         except KitError:
             raise
         except Exception as exc:  # noqa: BLE001

@@ -47,7 +47,7 @@ def test_failures_are_one_clear_line(tmp_path: Path, leaks: Any, code: str, expe
     with provider_for(tmp_path, code) as provider, pytest.raises(TokenError) as caught:
         provider.get(TokenKind.VALID, "s")
     assert expected in str(caught.value) and "\n" not in str(caught.value)
-    assert str(caught.value).startswith("tokens.valid: command python")
+    assert str(caught.value).startswith("tokens.valid: command: python")
     leaks.assert_clean(caught.value)
 
 
