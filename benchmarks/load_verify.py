@@ -58,6 +58,19 @@ def mint_tokens(db: Path, issuer_url: str, subscriber_id: str, count: int, proce
         return [token for chunk in pool.map(_mint, chunks) for token in chunk]
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its live descendants (Linux /proc), in seconds."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except (OSError, IndexError, ValueError):
+        return total
+    return total + sum(tree_cpu_seconds(int(child)) for child in children)
+
+
 def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -69,6 +82,13 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
         except httpx.TransportError:
             time.sleep(0.2)
     raise SystemExit("the server did not start within 30 s")
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -113,10 +133,14 @@ def main() -> int:
         for _ in range(20):
             httpx.post(issuer_url + args.version_path + "/verify", json={}, timeout=5)
         load_before = os.getloadavg()[0]
+        server_cpu_before = tree_cpu_seconds(server.pid)
+        wrk_cpu_before = _children_cpu()
         cmd = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
                "--latency", "-s", str(HERE / "load_verify.lua"), issuer_url,
                "--", str(tokens_file), str(args.threads), args.version_path + "/verify", phone]
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 60)
+        server_cpu = tree_cpu_seconds(server.pid) - server_cpu_before
+        wrk_cpu = _children_cpu() - wrk_cpu_before
     finally:
         server.terminate()
         try:
@@ -137,7 +161,13 @@ def main() -> int:
         "tokens_exhausted": raw["tokens_exhausted"],
         "connections": args.connections, "workers": args.workers, "duration_s": args.duration,
         "load_average_before": round(load_before, 2), "cpus": os.cpu_count(),
+        # CPU cost per request, independent of what else runs on the machine: the capacity of an idle
+        # machine is about cpus / (server + wrk CPU per request)
+        "server_cpu_us_per_request": round(server_cpu / max(raw["requests"], 1) * 1e6, 1),
+        "wrk_cpu_us_per_request": round(wrk_cpu / max(raw["requests"], 1) * 1e6, 1),
     }
+    per_request = (server_cpu + wrk_cpu) / max(raw["requests"], 1)
+    summary["idle_machine_estimate_rps"] = round((os.cpu_count() or 1) / per_request) if per_request else None
     if args.json:
         print(json.dumps(summary))
     else:
@@ -145,7 +175,9 @@ def main() -> int:
               f"{args.connections} connections, {args.workers} workers; p50 {summary['p50_ms']:.2f} ms, "
               f"p99 {summary['p99_ms']:.2f} ms; errors {errors} (non-200 {raw['non200']}, "
               f"tokens exhausted {raw['tokens_exhausted']}); 1-min load average before the run "
-              f"{load_before:.2f} on {os.cpu_count()} CPUs")
+              f"{load_before:.2f} on {os.cpu_count()} CPUs; CPU per request: server "
+              f"{summary['server_cpu_us_per_request']} us, wrk {summary['wrk_cpu_us_per_request']} us "
+              f"(an idle machine would do about {summary['idle_machine_estimate_rps']} req/s)")
         print(json.dumps(summary))
     return 0 if errors == 0 and raw["tokens_exhausted"] == 0 else 1
 
