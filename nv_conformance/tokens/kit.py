@@ -62,7 +62,9 @@ class TesterKit:
         issuer = kit.get("issuer")
         if not isinstance(issuer, str) or not issuer:
             raise ConfigError("kit.issuer", "missing from the tester kit")
-        register_secret(first["operator_token"])
+        for subscriber in subscribers:
+            if isinstance(subscriber, Mapping) and isinstance(subscriber.get("operator_token"), str):
+                register_secret(subscriber["operator_token"])
         if isinstance(client.get("client_secret"), str):
             register_secret(client["client_secret"])
         if isinstance(kit.get("expired_access_token"), str):
