@@ -15,7 +15,12 @@ from typing import Any
 _PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.S)
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*)?")
 # A shell placeholder such as "$ACCESS_TOKEN" in a reproducing curl command is not a secret: keep it.
-_BEARER = re.compile(r"(?i)\b(bearer)\s+(?!\(redacted\)|(?-i:\$\{?[A-Z_][A-Z0-9_]*\}?)(?![^\s\"',;]))[^\s\"',;]+")
+# Not a credential after "Bearer": a shell placeholder ($ACCESS_TOKEN), an auth-param of a challenge
+# (realm="...", error="..."), or prose ("the Bearer scheme").
+_BEARER = re.compile(
+    r"(?i)\b(bearer)\s+(?!\(redacted\)|(?-i:\$\{?[A-Z_][A-Z0-9_]*\}?)(?![^\s\"',;])"
+    r"|[A-Za-z][\w-]*=\"|(?:scheme|token|tokens|authentication|auth|header)\b(?![^\s\"',;]))[^\s\"',;]+"
+)
 _OPERATOR_TOKEN = re.compile(r"(?i)(operatortoken:)(?!\(redacted\))[^\s\"'&,;]+")
 _FORM_SECRET = re.compile(
     r"(?i)\b(assertion|client_assertion|client_secret|access_token|refresh_token|id_token|auth_req_id)"
@@ -25,6 +30,7 @@ _QUERY_CODE = re.compile(r"([?&]code=)[^&\s\"']+")  # authorization codes in red
 _PHONE = re.compile(r"((?<![\w+])\+|%2B|(?<![\w+])tel:\+?)(\d{5,15})(?!\d)")  # %2B may follow %3A (tel%3A%2B...)
 _SHA256_HEX = re.compile(r"(?<![0-9a-fA-F])([0-9a-fA-F]{6})[0-9a-fA-F]{58}(?![0-9a-fA-F])")
 
+_JWK_PRIVATE = frozenset({"d", "p", "q", "dp", "dq", "qi", "k", "oth"})
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
 _lock = threading.Lock()
@@ -95,6 +101,8 @@ def redact_json(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, Mapping):
+        if "kty" in value:  # a JWK: its private members are secrets whatever they look like
+            return {redact(str(k)): "(redacted)" if k in _JWK_PRIVATE else redact_json(v) for k, v in value.items()}
         return {redact(str(k)): redact_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redact_json(v) for v in value]
