@@ -39,10 +39,13 @@ h3 { font-size: 15px; margin: 20px 0 6px; }
 .verdict-conformant { background: var(--ok); } .verdict-partial { background: var(--skip); }
 .verdict-not-conformant { background: var(--bad); }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; }
-th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
+th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 th { background: #f3f4f6; } table.facts th { width: 220px; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-.o { font-weight: 700; text-transform: uppercase; font-size: 12px; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.scenarios td:nth-child(1) { width: 26%; } table.scenarios td:nth-child(2) { width: 30%; }
+table.scenarios td:nth-child(6) { width: 28%; }
+.o { font-weight: 700; text-transform: uppercase; font-size: 12px; white-space: nowrap; }
+th { overflow-wrap: normal; }
 .o-passed { color: var(--ok); } .o-failed { color: var(--bad); } .o-skipped { color: var(--skip); }
 .o-defective { color: var(--def); }
 tr.row-failed td { background: #fdf1f0; }
@@ -191,7 +194,7 @@ def _scenarios(run: RunResult) -> str:
     index = {id(s): i for i, s in enumerate(run.scenarios)}
     for feature, scenarios in _by_feature(run).items():
         parts.append(f"<h3>{e(feature)}</h3>")
-        parts.append("<table><tr><th>Scenario</th><th>Clause checked</th><th>Mandatory</th><th>Outcome</th>"
+        parts.append('<table class="scenarios"><tr><th>Scenario</th><th>Clause checked</th><th>Mandatory</th><th>Outcome</th>'
                      '<th class="num">Time</th><th>Note</th></tr>')
         for s in scenarios:
             clauses = "<br>".join(e(c) for c in clauses_of(s)) or '<span class="muted">not declared</span>'

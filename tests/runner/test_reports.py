@@ -216,3 +216,13 @@ def test_locations_are_shown_relative_to_the_kit_or_absolute(tmp_path: Path, mon
     assert location_of(scenario) == f"{tmp_path / 'a' / 'official' / 'verify.feature'}:7"
     scenario.location = "/".join([".."] * len(elsewhere.parts)) + f"{kit_root()}/features/x.feature:3"
     assert location_of(scenario) == "features/x.feature:3"
+
+
+def test_bearer_prose_and_challenges_stay_readable_tokens_do_not() -> None:
+    from nv_conformance.redact import redact
+
+    assert redact('www-authenticate: Bearer realm="nv", error="invalid_token"') == (
+        'www-authenticate: Bearer realm="nv", error="invalid_token"')
+    assert redact("RFC 6750 section 2.1: the credentials use the Bearer scheme") .endswith("Bearer scheme")
+    for token in ("abc123==", "opaque-123", "tokenABC123", "realm=abcdef"):
+        assert token not in redact(f"Authorization: Bearer {token}")
