@@ -198,6 +198,8 @@ def _outcome(scenario: Any, state: ScenarioState, undefined: list[str]) -> tuple
         return Outcome.SKIPPED, state.skip_reason or getattr(scenario, "skip_reason", None) or "skipped"
     if not state.checks:
         return Outcome.DEFECTIVE, "the scenario asserts nothing (no Then step checked a response or token)"
+    if state.conversation.pending:
+        return Outcome.DEFECTIVE, "the last When step is followed by no assertion, so its request was never checked"
     return Outcome.PASSED, ""
 
 

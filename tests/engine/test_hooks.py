@@ -38,6 +38,12 @@ FEATURE = '''Feature: hook outcomes
   Scenario: nothing is asserted
     When the request "phoneNumberShare" is sent
 
+  @t_04b_trailing_when
+  Scenario: a When step after the last Then
+    When the request "phoneNumberShare" is sent
+    Then the response status code is 200
+    When the request "phoneNumberShare" is sent
+
   @t_05_fails
   Scenario: a wrong expectation fails with a clear reason
     When the request "phoneNumberShare" is sent
@@ -66,6 +72,9 @@ def test_hook_outcomes(tmp_path):
     assert "no When step" in by_id["t_03_no_when"].reason
     assert by_id["t_04_nothing_checked"].outcome == Outcome.DEFECTIVE
     assert "asserts nothing" in by_id["t_04_nothing_checked"].reason
+
+    assert by_id["t_04b_trailing_when"].outcome == Outcome.DEFECTIVE
+    assert "followed by no assertion" in by_id["t_04b_trailing_when"].reason
 
     failed = by_id["t_05_fails"]
     assert failed.outcome == Outcome.FAILED
