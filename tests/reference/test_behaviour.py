@@ -113,3 +113,16 @@ def test_v2_path_with_v2_0_0_behaviour_and_a_prefix(served):
     # without the prefix there is no API
     bare = demo.http.post(ref.base_url + v2 + "/verify", json={"phoneNumber": _phone(ref)})
     assert bare.status_code == 404 and bare.json()["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize("served", [{"ciba_interval_seconds": 0, "ciba_request_lifetime_seconds": 0}],
+                         indirect=True)
+def test_ciba_request_past_its_lifetime_is_expired_token(served):
+    ref, demo = served
+    form = {"scope": f"openid {PURPOSE} {VERIFY}",
+            "login_hint": "operatortoken:" + ref.kit["subscribers"][0]["operator_token"]}
+    started = demo.http.post(ref.kit["backchannel_authentication_endpoint"], data=form, auth=demo.basic_auth())
+    answer = demo.http.post(ref.kit["token_endpoint"], auth=demo.basic_auth(),
+                            data={"grant_type": "urn:openid:params:grant-type:ciba",
+                                  "auth_req_id": started.json()["auth_req_id"]})
+    assert answer.status_code == 400 and answer.json()["error"] == "expired_token"
