@@ -72,13 +72,6 @@ def header_echoes(result: HttpResult, response_name: str, request_name: str, cla
                    clause, ok, detail)
 
 
-def header_absent_or_valid(result: HttpResult, name: str, contract: Contract, clause: str) -> CheckRecord:
-    value = result.headers.get(name)
-    ok = value is None or contract.x_correlator_is_valid(value)
-    return _record(f'response header "{name}" is absent or matches the contract pattern', clause, ok,
-                   f"got {'(absent)' if value is None else repr(value)}")
-
-
 # -- schemas -------------------------------------------------------------------------------------
 
 def complies_with_schema(contract: Contract, pointer: str, instance: Any, what: str, clause: str) -> CheckRecord:

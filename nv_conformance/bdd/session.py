@@ -16,7 +16,7 @@ from ..checks import enforce
 from ..contract import Contract
 from ..exchange import Conversation
 from ..http import GuardedClient
-from ..profiles import VersionProfile, get_profile
+from ..profiles import VersionProfile
 from ..results import CheckRecord, RunResult
 from ..tokens.base import IssuedToken, OffNetworkOutcome, TokenProvider
 
@@ -120,6 +120,3 @@ def _git_commit() -> str:
         return ""
     return kit_git_commit()
 
-
-def profile_for(version: str) -> VersionProfile:
-    return get_profile(version)
