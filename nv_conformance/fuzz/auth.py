@@ -8,6 +8,7 @@ every token comes from the kit's token layer, and the runner watches the share o
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,9 +29,11 @@ class TokenSource:
     fetch: TokenFetcher
     on_broken: Callable[[str], None] = lambda message: None
     issued: int = 0
+    repeated: int = 0  # tokens handed out more than once (e.g. a `static` token): single-use targets reject them
     errors: int = 0
     last_error: str = ""
     _consecutive_errors: int = 0
+    _seen: set[bytes] = field(default_factory=set)  # digests only: the tokens themselves are never kept
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -50,9 +53,14 @@ class TokenSource:
             if broken:
                 self.on_broken(f"the token layer failed {MAX_CONSECUTIVE_TOKEN_ERRORS} times in a row: {message}")
             raise TokenError(f"no token for scope {scope!r}: {message}") from None
+        digest = hashlib.sha256(token.encode("utf-8", "replace")).digest()
         with self._lock:
             self.issued += 1
             self._consecutive_errors = 0
+            if digest in self._seen:
+                self.repeated += 1
+            else:
+                self._seen.add(digest)
         return token
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-MUTATION_SHARE = 4  # one body in this many (drawn by hypothesis, so the seed decides) is mutated
+MUTATION_SHARE = 4  # one fuzzed verify body in this many is mutated (a counter: the run stays reproducible)
 
 _SAMPLE_NUMBER = "+447700900123"
 _SAMPLE_HASH = "8c36a6cf7c5c0fdc4ef1a7bd3b8fd60bb8cdb02d3b5e8d01a7c7b5c8d5e4f3a2"

@@ -47,6 +47,7 @@ def fuzz_section(outcome: FuzzOutcome) -> dict[str, Any]:
         "no_token_probes": s.no_token_probes,
         "requests_without_answer": s.no_answer,
         "tokens_issued": outcome.tokens_issued,
+        "tokens_repeated": outcome.tokens_repeated,
         "token_errors": outcome.token_errors,
         "statuses": {str(k): v for k, v in sorted(s.statuses.items())},
         "phases": dict(s.phases),

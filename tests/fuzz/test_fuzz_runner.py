@@ -95,3 +95,12 @@ def test_progress_lines_while_running():
     assert lines[0].startswith("fuzz: mini") and "seed" in lines[0]
     assert sum("cases (" in line for line in lines) >= 1
     assert lines[-1].startswith("fuzz: done") and "cases/s" in lines[-1]
+
+
+def test_a_static_token_is_named_as_the_cause_of_the_401s():
+    with MiniServer(MiniState()) as server:
+        client = httpx.Client()
+        token = client.post(server.base_url + "/token").json()["access_token"]
+        outcome = run_fuzz(target_for(server, fetch=lambda scope: token), FuzzOptions(duration_s=15))
+    assert outcome.tokens_repeated > 0
+    assert any("more than once" in p and "static" in p for p in outcome.run_problems)
