@@ -10,6 +10,8 @@ is the real command (CAMARA checks, token layer, no-token probes, near-miss muta
 
 Cases/s: plain = API calls counted by an `after_call` hook over the first-to-last call window;
 kit = judged responses / run time from `fuzz.json`. Target: the kit keeps >= 75 % of plain.
+Client CPU ms per case (each tool's process, startup included) is printed too: it is far less
+sensitive than cases/s to other work on the machine.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -105,6 +108,11 @@ def start_reference(work: Path) -> tuple[subprocess.Popen, Path]:
     raise SystemExit("the reference provider did not start")
 
 
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def plain_round(work: Path, kit: Path, version: str, seconds: int, seed: int, index: int) -> dict:
     hook = work / "plain_hook.py"
     hook.write_text(PLAIN_HOOK)
@@ -113,31 +121,35 @@ def plain_round(work: Path, kit: Path, version: str, seconds: int, seed: int, in
     base_url = kit_data["api_root"].rstrip("/") + kit_data["base_paths"][version]
     contract = ROOT / "schemas" / version / "number-verification.yaml"
     env = {**os.environ, "SCHEMATHESIS_HOOKS": str(hook), "NV_BENCH_KIT": str(kit), "NV_BENCH_COUNT": str(count)}
-    started = time.monotonic()
+    started, cpu = time.monotonic(), children_cpu()
     subprocess.run(
         [str(BIN / "schemathesis"), "run", str(contract), "--url", base_url, "--max-time", str(seconds),
          "--seed", str(seed), "--workers", "1", "--generation-database", "none", "--no-color"],
         env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=seconds + 120,
     )
-    wall = time.monotonic() - started
+    wall, cpu = time.monotonic() - started, children_cpu() - cpu
     data = json.loads(count.read_text())
     window = (data["last"] - data["first"]) if data["n"] > 1 else wall
     return {"tool": "plain schemathesis run", "cases": data["n"], "seconds": round(window, 2),
-            "cases_per_s": round(data["n"] / window, 1), "statuses": data.get("statuses", {})}
+            "cases_per_s": round(data["n"] / window, 1), "client_cpu_ms_per_case": round(1000 * cpu / max(data["n"], 1), 2),
+            "statuses": data.get("statuses", {})}
 
 
 def kit_round(work: Path, kit: Path, version: str, seconds: int, seed: int, index: int) -> dict:
     config = work / "target.yaml"
     config.write_text(f"kit: {kit}\napi_version: {version}\n")
     reports = work / f"kit-{index}"
+    cpu = children_cpu()
     subprocess.run(
         [str(BIN / "nv-conformance"), "fuzz", "--config", str(config), "--duration", str(seconds), "--seed", str(seed),
          "--report-dir", str(reports), "--quiet", "--rate", "100000"],  # no pacing: like the plain run
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=seconds + 120,
     )
+    cpu = children_cpu() - cpu
     figures = json.loads((reports / "fuzz.json").read_text())["fuzz"]
     return {"tool": "nv-conformance fuzz", "cases": figures["cases"], "seconds": figures["elapsed_s"],
-            "cases_per_s": figures["cases_per_s"], "findings": figures["findings"],
+            "cases_per_s": figures["cases_per_s"], "client_cpu_ms_per_case": round(1000 * cpu / max(figures["cases"], 1), 2),
+            "findings": figures["findings"],
             "server_errors_5xx": figures["server_errors_5xx"], "ratio_401": figures["ratio_401"]}
 
 
@@ -174,11 +186,15 @@ def main() -> int:
         return sum(values) / len(values)
 
     plain, ours = mean("plain schemathesis run"), mean("nv-conformance fuzz")
+    cpu_plain = sum(r["client_cpu_ms_per_case"] for r in results if r["tool"] == "plain schemathesis run") / args.rounds
+    cpu_kit = sum(r["client_cpu_ms_per_case"] for r in results if r["tool"] == "nv-conformance fuzz") / args.rounds
     ratio = ours / plain if plain else 0.0
     summary = {"api_version": args.api_version, "seconds_per_run": args.seconds, "rounds": args.rounds,
                "plain_cases_per_s": round(plain, 1), "kit_cases_per_s": round(ours, 1),
                "kit_share_of_plain": round(ratio, 3), "overhead": round(1 - ratio, 3),
-               "target_met": ratio >= TARGET_RATIO, "cpu_count": os.cpu_count()}
+               "plain_client_cpu_ms_per_case": round(cpu_plain, 2), "kit_client_cpu_ms_per_case": round(cpu_kit, 2),
+               "target_met": ratio >= TARGET_RATIO, "cpu_count": os.cpu_count(),
+               "load_average_1m_end": round(os.getloadavg()[0], 2)}
     print(json.dumps(summary))
     if args.json:
         Path(args.json).write_text(json.dumps({"summary": summary, "runs": results}, indent=2) + "\n")
