@@ -66,7 +66,7 @@ def main(args: argparse.Namespace) -> int:
     print()
     for line in score_lines(result):
         print(line)
-    print(f"({result.seconds} s)")
+    print(f"({result.seconds} s wall clock, {result.cpu_seconds} s CPU in the worker processes)")
     if args.markdown:
         Path(args.markdown).write_text(markdown(result), encoding="utf-8")
         print(f"table written to {args.markdown}")

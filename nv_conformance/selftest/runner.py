@@ -62,6 +62,7 @@ class SelftestResult:
     api_version: str
     judgements: list[Judgement]
     seconds: float = 0.0
+    cpu_seconds: float = 0.0   # CPU time of the worker processes (comparable across loaded machines)
 
     def of_kind(self, kind: str) -> list[Judgement]:
         return [j for j in self.judgements if j.kind == kind]
@@ -123,9 +124,11 @@ def run_selftest(variants: Iterable[Variant] | None = None, *, api_version: str 
                  on_judgement: Callable[[Judgement], None] | None = None,
                  runner: Callable[..., VariantRun] = run_worker) -> SelftestResult:
     """The control run first, then every variant (``jobs`` at a time); ``on_judgement`` hears each verdict."""
+    import resource
     import time
 
     started = time.monotonic()
+    cpu_before = _children_cpu(resource)
     chosen = list(catalogue() if variants is None else variants)
     control_run = runner(CONTROL, api_version=api_version, features=features)
     control = judge(None, control_run, None)
@@ -139,4 +142,10 @@ def run_selftest(variants: Iterable[Variant] | None = None, *, api_version: str 
             judgements.append(judgement)
             if on_judgement:
                 on_judgement(judgement)
-    return SelftestResult(api_version, judgements, round(time.monotonic() - started, 1))
+    return SelftestResult(api_version, judgements, round(time.monotonic() - started, 1),
+                          round(_children_cpu(resource) - cpu_before, 1))
+
+
+def _children_cpu(resource) -> float:  # noqa: ANN001 - the stdlib module, imported lazily
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime

@@ -53,5 +53,6 @@ def markdown(result: SelftestResult, *, descriptions: bool = True) -> str:
         cells += [verdict_text(j), caught_by_text(j).replace("|", "\\|")]
         rows.append("| " + " | ".join(cells) + " |")
     scenarios = len(result.judgements[0].run.scenarios) if result.judgements else 0
-    footer = [f"API version {result.api_version}, {scenarios} scenarios per variant, {result.seconds} s in total.", ""]
+    footer = [f"API version {result.api_version}, {scenarios} scenarios per variant; {result.seconds} s wall clock, "
+              f"{result.cpu_seconds} s CPU in the worker processes.", ""]
     return "\n".join(rows + [""] + [f"- {line}" for line in score_lines(result)] + [""] + footer)
