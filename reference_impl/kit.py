@@ -92,6 +92,7 @@ def write_kit(kit: dict[str, Any], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(kit, handle, indent=2)
         handle.write("\n")
