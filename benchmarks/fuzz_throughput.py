@@ -8,8 +8,8 @@ fresh-token hook (JWT-bearer grant with the tester kit's client key, one token p
 same single-use tokens the kit uses) and schemathesis' default checks and phases. The kit's run
 is the real command (CAMARA checks, token layer, no-token probes, near-miss mutations, reports).
 
-Cases/s: plain = API calls counted by an `after_call` hook over the first-to-last call window;
-kit = judged responses / run time from `fuzz.json`. Target: the kit keeps >= 75 % of plain.
+Cases/s, the same way for both: responses over the first-to-last response window (plain: counted by
+an `after_call` hook; kit: `cases` / `active_window_s` from `fuzz.json`). Target: the kit keeps >= 75 % of plain.
 Client CPU ms per case (each tool's process, startup included) is printed too: it is far less
 sensitive than cases/s to other work on the machine.
 """
@@ -147,8 +147,9 @@ def kit_round(work: Path, kit: Path, version: str, seconds: int, seed: int, inde
     )
     cpu = children_cpu() - cpu
     figures = json.loads((reports / "fuzz.json").read_text())["fuzz"]
-    return {"tool": "nv-conformance fuzz", "cases": figures["cases"], "seconds": figures["elapsed_s"],
-            "cases_per_s": figures["cases_per_s"], "client_cpu_ms_per_case": round(1000 * cpu / max(figures["cases"], 1), 2),
+    window = figures.get("active_window_s") or figures["elapsed_s"]
+    return {"tool": "nv-conformance fuzz", "cases": figures["cases"], "seconds": window,
+            "cases_per_s": round(figures["cases"] / window, 1), "reported_cases_per_s": figures["cases_per_s"], "client_cpu_ms_per_case": round(1000 * cpu / max(figures["cases"], 1), 2),
             "findings": figures["findings"],
             "server_errors_5xx": figures["server_errors_5xx"], "ratio_401": figures["ratio_401"]}
 

@@ -41,6 +41,13 @@ class RequestKind(StrEnum):
 
 def classify_request(env: CheckEnv, ex: FuzzExchange) -> tuple[RequestKind, list[str]]:
     """Is the request valid per the contract, and if not, what does the version demand? (kind, reasons)."""
+    cached = ex.memo.get("request_kind")
+    if cached is None:
+        cached = ex.memo["request_kind"] = _classify(env, ex)
+    return cached
+
+
+def _classify(env: CheckEnv, ex: FuzzExchange) -> tuple[RequestKind, list[str]]:
     if not ex.declared_method:
         return RequestKind.OTHER_METHOD, [f"{ex.method} is not declared for {ex.operation_id}"]
     must_reject: list[str] = []

@@ -49,7 +49,7 @@ class FuzzExchange:
     response_body: bytes
     elapsed_s: float = 0.0
     probe: str = ""        # e.g. "no-token" for requests the kit sends on its own
-    notes: tuple[str, ...] = field(default=())
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # per-exchange results of the checks
 
     @classmethod
     def build(

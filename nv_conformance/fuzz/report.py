@@ -39,6 +39,7 @@ def fuzz_section(outcome: FuzzOutcome) -> dict[str, Any]:
         "cases": s.cases,
         "elapsed_s": round(s.elapsed_s, 2),
         "cases_per_s": round(s.cases_per_s, 1),
+        "active_window_s": round(s.active_window_s, 2),  # first to last response (no start-up, no wind-down)
         "server_errors_5xx": s.server_errors,
         "authenticated_requests": s.authenticated,
         "authenticated_401": s.authenticated_401,

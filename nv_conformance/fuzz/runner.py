@@ -98,6 +98,14 @@ class FuzzStats:
     errors: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
     stop_reason: str = ""
+    first_response_at: float | None = None  # monotonic; first to last judged response = the active window
+    last_response_at: float | None = None
+
+    @property
+    def active_window_s(self) -> float:
+        if self.first_response_at is None or self.last_response_at is None:
+            return 0.0
+        return self.last_response_at - self.first_response_at
 
     @property
     def ratio_401(self) -> float:
@@ -242,6 +250,10 @@ class _RunState:
         phase = getattr(getattr(getattr(case, "meta", None), "phase", None), "name", None)
         with self.lock:
             s = self.stats
+            now = time.monotonic()
+            if s.first_response_at is None:
+                s.first_response_at = now
+            s.last_response_at = now
             s.cases += 1
             s.statuses[ex.status] += 1
             s.request_kinds[kind.value] += 1
