@@ -84,6 +84,7 @@ def render_statement(run: RunResult) -> str:
         f'<div class="verdict {verdict_class}" id="verdict">Verdict: {e(verdict.value)}</div>',
         f"<p>{e(VERDICT_TEXT[verdict])}</p>",
         f'<p class="o o-failed">Run stopped early: {e(run.aborted)}</p>' if run.aborted else "",
+        _selection_note(run),
         "</header>",
         _run_facts(run),
         _options(run),
@@ -109,6 +110,16 @@ def render_statement(run: RunResult) -> str:
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _selection_note(run: RunResult) -> str:
+    """A run filtered by tags covers part of the suite: say so next to the verdict."""
+    tags = run.options.get("tags")
+    if not tags:
+        return ""
+    expressions = " and ".join(f"({t})" for t in ([tags] if isinstance(tags, str) else tags))
+    return (f'<p><strong>Scope:</strong> only the scenarios selected by the tag expression {e(expressions)} '
+            f"({len(run.scenarios)} scenarios); the verdict applies to them alone.</p>")
 
 
 def _now() -> str:

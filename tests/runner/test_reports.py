@@ -226,3 +226,10 @@ def test_bearer_prose_and_challenges_stay_readable_tokens_do_not() -> None:
     assert redact("RFC 6750 section 2.1: the credentials use the Bearer scheme") .endswith("Bearer scheme")
     for token in ("abc123==", "opaque-123", "tokenABC123", "realm=abcdef"):
         assert token not in redact(f"Authorization: Bearer {token}")
+
+
+def test_tag_selection_is_stated_next_to_the_verdict(tmp_path: Path) -> None:
+    run = clean_run()
+    run.options = {"tags": ["@nv_verify_01"]}
+    text = {p.name: p for p in write_reports(run, tmp_path)}[HTML_FILE].read_text(encoding="utf-8")
+    assert "only the scenarios selected by the tag expression (@nv_verify_01)" in text
