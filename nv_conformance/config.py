@@ -39,6 +39,7 @@ _TOP_LEVEL = {
     "api_root", "api_version", "base_path", "spec", "kit", "tls", "http", "run", "test_data", "tokens", "embedded",
 }
 _OVERRIDABLE = {"api_root", "api_version", "base_path", "spec", "embedded"}
+_WARNED_INSECURE: set[str] = set()
 _SECRET_KEY_HINTS = ("token", "secret", "password", "assertion", "subject", "key")
 
 
@@ -280,7 +281,8 @@ def _build(raw: dict[str, Any], base_dir: Path, source: str) -> TargetConfig:
         config = config.with_kit(_read_kit(kit_path), kit_path=kit_path)
     if not config.api_root and not embedded:
         raise ConfigError("api_root", "missing (give the API root URL, a tester kit with `kit:`, or `embedded: true`)")
-    if tls.insecure:
+    if tls.insecure and source not in _WARNED_INSECURE:  # once per config, though the CLI and the hooks both load it
+        _WARNED_INSECURE.add(source)
         print(
             "WARNING: tls.insecure is set: server certificates are NOT verified; "
             "results from this run prove nothing about the target's TLS and may be from an impostor.",
