@@ -99,6 +99,9 @@ class NumberVerificationApi:
                 _check_codes(versioned)
                 self.routes.setdefault(base + operation.path, {})[operation.method] = versioned
         self._handlers = {"phoneNumberVerify": self._verify, "phoneNumberShare": self._share}
+        unknown = {op.operation.operation_id for ops in self.routes.values() for op in ops.values()} - set(self._handlers)
+        if unknown:  # a contract with an operation this server cannot answer must fail at start, not per request
+            raise RuntimeError(f"no handler for contract operation(s): {', '.join(sorted(unknown))}")
 
     def handles(self, path: str) -> bool:
         """True for paths under one of the served base paths (unknown ones there get the API's 404)."""
