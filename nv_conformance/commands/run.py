@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, KitError
 from ..resources import environment_file, features_dir, steps_dir
+from ..results import Outcome, RunResult
 
 DEFAULT_REPORT_DIR = "reports"
 
@@ -72,13 +73,13 @@ def main(args: argparse.Namespace) -> int:
         print(f"nv-conformance run: {run.aborted}; verdict {run.verdict.value} (incomplete run)", file=sys.stderr)
         return 130 if run.aborted.startswith("interrupted") else max(run.exit_code, 1)
     if args.quiet:
-        totals = ", ".join(f"{count} {outcome}" for outcome, count in run.to_dict()["totals"].items())
+        totals = ", ".join(f"{run.count(outcome)} {outcome.value}" for outcome in Outcome)
         where = f"; reports in {report_dir}" if report_dir else ""
         print(f"verdict: {run.verdict.value} ({totals}){where}")
     return run.exit_code
 
 
-def run_behave_in_process(features: Path, *, tags: list[str], names: list[str], userdata: dict[str, str]):
+def run_behave_in_process(features: Path, *, tags: list[str], names: list[str], userdata: dict[str, str]) -> RunResult:
     """Run behave here (not in a subprocess) and return the ``RunResult`` the hooks left behind."""
     from behave.configuration import Configuration
     from behave.parser import ParserError
