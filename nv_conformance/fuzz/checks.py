@@ -179,12 +179,34 @@ def negative_data_rejected(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
     return []
 
 
+def _declared_body_properties(env: CheckEnv, operation_id: str) -> frozenset[str] | None:
+    """Property names the operation's request body schema declares; None when it has no object schema."""
+    pointer = env.contract.request_body_pointer(operation_id)
+    if pointer is None:
+        return None
+    node = env.contract.resolve(pointer)
+    for _ in range(10):  # follow $refs
+        if not (isinstance(node, dict) and "$ref" in node):
+            break
+        node = env.contract.resolve(node["$ref"])
+    properties = node.get("properties") if isinstance(node, dict) else None
+    return frozenset(properties) if isinstance(properties, dict) else None
+
+
 def valid_data_accepted(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
-    """A request the contract accepts, with a valid token, is not answered 400."""
+    """A request the contract accepts, with a valid token, is not answered 400.
+
+    Bodies with properties the schema does not declare are not judged: an official contract that
+    leaves additional properties open still means "exactly one of phoneNumber / hashedPhoneNumber".
+    """
     if ex.probe or ex.authorization is None:
         return None
     kind, _ = classify_request(env, ex)
     if kind is not RequestKind.VALID:
+        return None
+    body = ex.request_json
+    declared = _declared_body_properties(env, ex.operation_id) if isinstance(body, dict) else None
+    if declared is not None and not set(body) <= declared:
         return None
     if ex.status == 400:
         return [f"a request the contract accepts got 400 {_error_code(ex) or ''}".rstrip()]

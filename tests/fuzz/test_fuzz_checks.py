@@ -1,5 +1,6 @@
 """The CAMARA fuzz checks as plain functions: each one fed exchanges that must pass and must fail."""
 
+import copy
 import json
 
 import pytest
@@ -164,3 +165,18 @@ def test_missing_token_must_get_401():
 
 def test_429_is_never_judged():
     assert run_all(env(), exchange(429, b"slow down", response_headers={})) == {}
+
+
+def test_undeclared_properties_are_not_demanded_from_a_server():
+    # The official contracts leave additional properties open; the prose still means "exactly one of the two".
+    official = Contract(copy.deepcopy(Contract.for_version("vwip").document))  # never touch the cached one
+    body = official.document["components"]["schemas"]["NumberVerificationRequestBody"]
+    official.document["components"]["schemas"]["NumberVerificationRequestBody"] = {
+        k: v for k, v in body.items() if k != "oneOf"}
+    lenient = CheckEnv(official, get_profile("vwip"))
+    unknown_only = exchange(400, err(400, "INVALID_ARGUMENT"), request={"msisdn": "+447700900001"})
+    assert classify_request(lenient, unknown_only)[0] is RequestKind.VALID
+    assert valid_data_accepted(lenient, unknown_only) is None
+    declared = exchange(400, err(400, "INVALID_ARGUMENT"), request={"phoneNumber": "+447700900001"})
+    assert valid_data_accepted(lenient, declared)
+    assert "oneOf" in Contract.for_version("vwip").document["components"]["schemas"]["NumberVerificationRequestBody"]

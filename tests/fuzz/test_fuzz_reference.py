@@ -5,6 +5,7 @@ with a reproducing curl command that carries a token placeholder, never a token.
 """
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,17 @@ def test_each_fault_is_found_with_a_reproduction(fault):
     failed = [s for s in run.scenarios if s.outcome.value == "failed"]
     assert {(s.tags[2], s.tags[3]) for s in failed} == expected
     assert all(s.exchanges and s.exchanges[0].reproduce for s in failed)
+
+
+OFFICIAL = Path("/work/shared/camara")
+
+
+@pytest.mark.parametrize("version", ["v1.0.0", "vwip"])
+def test_the_reference_is_clean_against_the_official_contract(version):
+    spec = OFFICIAL / version / "number-verification.yaml"
+    if not spec.is_file():
+        pytest.skip("the official CAMARA files are not on this machine")
+    with open_target(load_config(None, api_version=version, spec=spec)) as (target, _config):
+        outcome = run_fuzz(target, FuzzOptions(duration_s=5))
+    assert outcome.stats.cases > 20 and not outcome.run_problems
+    assert not outcome.findings.findings, [(f.check, f.operation_id, f.problem) for f in outcome.findings.sorted_findings()]
