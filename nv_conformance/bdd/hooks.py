@@ -139,7 +139,7 @@ def after_scenario(context: Any, scenario: Any) -> None:
     result = ScenarioResult(
         feature=str(scenario.feature.name) if scenario.feature else "",
         name=str(scenario.name),
-        tags=[str(t) for t in scenario.effective_tags],
+        tags=_ordered_tags(scenario),
         outcome=outcome,
         clauses=list(dict.fromkeys(state.clauses)),
         reason=redact(reason),
@@ -201,6 +201,20 @@ def _outcome(scenario: Any, state: ScenarioState, undefined: list[str]) -> tuple
     if state.conversation.pending:
         return Outcome.DEFECTIVE, "the last When step is followed by no assertion, so its request was never checked"
     return Outcome.PASSED, ""
+
+
+def _ordered_tags(scenario: Any) -> list[str]:
+    """The scenario's own tags first, then inherited ones (the Feature's), in file order.
+
+    behave's ``effective_tags`` is a set: with a tagged Feature (CAMARA's v1.0.0 files) the
+    scenario id (the first id-like tag) would change from run to run.
+    """
+    effective = {str(t) for t in scenario.effective_tags}
+    ordered = [str(t) for t in getattr(scenario, "tags", [])]
+    feature = getattr(scenario, "feature", None)
+    ordered += [str(t) for t in getattr(feature, "tags", [])]
+    result = [t for t in dict.fromkeys(ordered) if t in effective]
+    return result + sorted(effective - set(result))
 
 
 def _error_line(step: Any) -> str:
