@@ -82,6 +82,6 @@ def test_the_reference_is_clean_against_the_official_contract(version):
     if not spec.is_file():
         pytest.skip("the official CAMARA files are not on this machine")
     with open_target(load_config(None, api_version=version, spec=spec)) as (target, _config):
-        outcome = run_fuzz(target, FuzzOptions(duration_s=5))
+        outcome = run_fuzz(target, FuzzOptions(duration_s=3))
     assert outcome.stats.cases > 20 and not outcome.run_problems
     assert not outcome.findings.findings, [(f.check, f.operation_id, f.problem) for f in outcome.findings.sorted_findings()]
