@@ -42,6 +42,10 @@ class Fault:
     middleware: Middleware | None = None
     benign: bool = False  # a legal variation: a conformance tool must NOT report it
     server_http: str | None = None  # uvicorn HTTP implementation the variant needs ("h11" keeps header-name case)
+    bug_in: tuple[str, ...] | None = None  # API versions whose rules it breaks (None: every version)
+
+    def is_bug_in(self, api_version: str) -> bool:
+        return self.bug_in is None or api_version in self.bug_in
 
 
 # -- helpers for the middlewares ----------------------------------------------------------
@@ -534,6 +538,7 @@ _CATALOGUE: tuple[Fault, ...] = (
         "invalid-x-correlator-accepted",
         "an x-correlator that breaks the pattern is accepted instead of 400 INVALID_ARGUMENT (v2.1.0 and later)",
         overrides=_flags(validate_x_correlator=False),
+        bug_in=("v2.1.0", "vwip"),
     ),
     # -- faulty: x-correlator and media type -------------------------------------------
     Fault(
@@ -639,17 +644,20 @@ _CATALOGUE: tuple[Fault, ...] = (
         "tokens-reusable",
         "an access token keeps working after its first successful call (vwip: single use)",
         overrides=_flags(single_use=False),
+        bug_in=("vwip",),
     ),
     # -- faulty: the authorization server ----------------------------------------------
     Fault(
         "long-lived-tokens",
         "the authorization server issues access tokens that live 3600 s (vwip: at most 300 s)",
         overrides=_flags(token_lifetime_seconds=3600),
+        bug_in=("vwip",),
     ),
     Fault(
         "refresh-tokens-issued",
         "the authorization server issues refresh tokens with Number Verification scopes (vwip: none)",
         overrides=_flags(issue_refresh_tokens=True),
+        bug_in=("vwip",),
     ),
     Fault(
         "off-network-token-issued",
@@ -666,6 +674,7 @@ _CATALOGUE: tuple[Fault, ...] = (
         "authentication-required-code",
         "401 bodies carry AUTHENTICATION_REQUIRED, a v2.0.0 code that v2.1.0 and vwip no longer allow",
         middleware=_responses(_when(lambda s: s == 401, None, _error_code_swap("UNAUTHENTICATED", "AUTHENTICATION_REQUIRED"))),
+        bug_in=("v2.1.0", "vwip"),
     ),
     Fault(
         "unauthenticated-as-403",

@@ -30,7 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from ..profiles import get_profile
     from ..selftest.runner import catalogue, run_selftest
-    from ..selftest.table import caught_by_text, markdown, score_lines, verdict_text
+    from ..selftest.table import caught_by_text, markdown, not_applicable_line, score_lines, verdict_text
 
     variants = catalogue()
     if args.list:
@@ -64,6 +64,8 @@ def main(args: argparse.Namespace) -> int:
 
     result = run_selftest(variants, api_version=version, jobs=args.jobs, features=features, on_judgement=progress)
     print()
+    if result.not_applicable:
+        print(not_applicable_line(result).replace("`", ""))
     for line in score_lines(result):
         print(line)
     print(f"({result.seconds} s wall clock, {result.cpu_seconds} s CPU in the worker processes)")

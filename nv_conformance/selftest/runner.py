@@ -28,13 +28,17 @@ class Variant:
     name: str
     description: str
     benign: bool
+    bug_in: tuple[str, ...] | None = None  # API versions whose rules a faulty variant breaks (None: all)
+
+    def applies_to(self, api_version: str) -> bool:
+        return self.bug_in is None or api_version in self.bug_in
 
 
 def catalogue() -> list[Variant]:
     """The reference's catalogue of variants (faulty first, then benign), from reference_impl/faults.py."""
     from reference_impl.faults import FAULTS
 
-    variants = [Variant(f.name, f.description, f.benign) for f in FAULTS.values()]
+    variants = [Variant(f.name, f.description, f.benign, getattr(f, "bug_in", None)) for f in FAULTS.values()]
     return [v for v in variants if not v.benign] + [v for v in variants if v.benign]
 
 
@@ -62,6 +66,7 @@ class SelftestResult:
     api_version: str
     judgements: list[Judgement]
     seconds: float = 0.0
+    not_applicable: list[Variant] = field(default_factory=list)  # legal in this API version: not run
     cpu_seconds: float = 0.0   # CPU time of the worker processes (comparable across loaded machines)
 
     def of_kind(self, kind: str) -> list[Judgement]:
@@ -87,8 +92,10 @@ def judge(variant: Variant | None, run: VariantRun, control: VariantRun | None) 
         if not failed:
             problems.append("no scenario failed: the suite does not catch this bug")
         return Judgement(variant, run, ok=not problems, caught_by=failed, problems=problems)
-    expected = set(control.with_outcome("passed")) if control is not None and variant is not None \
-        else {s.scenario_id for s in run.scenarios}
+    if control is not None and variant is not None:
+        expected = set(control.with_outcome("passed"))
+    else:  # the control: everything passes, except rules the version under test does not have
+        expected = {s.scenario_id for s in run.scenarios if s.mandatory or s.outcome != "skipped"}
     for scenario in run.scenarios:
         if scenario.scenario_id in expected and scenario.outcome != "passed":
             problems.append(f"{scenario.scenario_id} {scenario.outcome}: {scenario.reason}")
@@ -129,7 +136,9 @@ def run_selftest(variants: Iterable[Variant] | None = None, *, api_version: str 
 
     started = time.monotonic()
     cpu_before = _children_cpu(resource)
-    chosen = list(catalogue() if variants is None else variants)
+    offered = list(catalogue() if variants is None else variants)
+    chosen = [v for v in offered if v.benign or v.applies_to(api_version)]
+    not_applicable = [v for v in offered if v not in chosen]
     control_run = runner(CONTROL, api_version=api_version, features=features)
     control = judge(None, control_run, None)
     if on_judgement:
@@ -143,7 +152,7 @@ def run_selftest(variants: Iterable[Variant] | None = None, *, api_version: str 
             if on_judgement:
                 on_judgement(judgement)
     return SelftestResult(api_version, judgements, round(time.monotonic() - started, 1),
-                          round(_children_cpu(resource) - cpu_before, 1))
+                          not_applicable, round(_children_cpu(resource) - cpu_before, 1))
 
 
 def _children_cpu(resource) -> float:  # noqa: ANN001 - the stdlib module, imported lazily

@@ -38,6 +38,14 @@ def score_lines(result: SelftestResult) -> list[str]:
     ]
 
 
+def not_applicable_line(result: SelftestResult) -> str:
+    """Faulty variants whose rule the version under test does not have (legal there, so not run)."""
+    if not result.not_applicable:
+        return ""
+    names = ", ".join(f"`{v.name}`" for v in result.not_applicable)
+    return f"Not run in API {result.api_version}, where they break no rule: {names}."
+
+
 def markdown(result: SelftestResult, *, descriptions: bool = True) -> str:
     header = "| variant | kind | verdict | caught by (scenarios that failed) |"
     rule = "|---|---|---|---|"
@@ -52,6 +60,9 @@ def markdown(result: SelftestResult, *, descriptions: bool = True) -> str:
             cells.append(description.replace("|", "\\|"))
         cells += [verdict_text(j), caught_by_text(j).replace("|", "\\|")]
         rows.append("| " + " | ".join(cells) + " |")
+    skipped = not_applicable_line(result)
+    if skipped:
+        rows += ["", skipped]
     scenarios = len(result.judgements[0].run.scenarios) if result.judgements else 0
     footer = [f"API version {result.api_version}, {scenarios} scenarios per variant; {result.seconds} s wall clock, "
               f"{result.cpu_seconds} s CPU in the worker processes.", ""]

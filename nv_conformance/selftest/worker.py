@@ -26,6 +26,7 @@ class ScenarioOutcome:
     scenario_id: str
     outcome: str          # passed | failed | skipped | defective
     reason: str = ""      # first line of the failure/skip/defect (redacted by the engine)
+    mandatory: bool = True  # False: optional, or a rule the version under test does not have
 
 
 @dataclass
@@ -73,7 +74,8 @@ def run_variant(variant: str, *, api_version: str = "vwip", features: Path | Non
                         seconds=round(time.monotonic() - started, 2))
     for scenario in run.scenarios:
         reason = scenario.reason.splitlines()[0][:300] if scenario.reason else ""
-        result.scenarios.append(ScenarioOutcome(scenario.scenario_id, scenario.outcome.value, reason))
+        result.scenarios.append(ScenarioOutcome(scenario.scenario_id, scenario.outcome.value, reason,
+                                                scenario.mandatory))
     return result
 
 

@@ -40,6 +40,10 @@ def test_a_benign_variant_must_pass_what_the_control_passes():
     # a scenario the control itself could not pass is not held against the variant
     assert judge(BENIGN, _run("liberty", nv_b_01="skipped"), _run("none", nv_b_01="skipped")).ok
     assert not judge(None, _run("none", nv_a_01="failed"), None).ok  # the control must pass everything
+    optional = _run("none", nv_a_01="skipped")
+    optional.scenarios[0].mandatory = False  # a rule the version under test does not have
+    assert judge(None, optional, None).ok
+    assert not judge(None, _run("none", nv_a_01="skipped"), None).ok
 
 
 def test_run_selftest_scores_and_table():
@@ -53,6 +57,20 @@ def test_run_selftest_scores_and_table():
     assert "| `missed` | faulty | not caught | **NOT CAUGHT** |" in table
     assert "| `liberty` | benign | a liberty | passes all | - |" in table
     assert "Faulty variants caught: 1/2 (50 %)" in table
+
+
+def test_variants_legal_in_the_version_under_test_are_not_run():
+    asked = []
+    only_vwip = Variant("vwip-only", "breaks a vwip rule", benign=False, bug_in=("vwip",))
+
+    def runner(name, **_):
+        asked.append(name)
+        return CONTROL if name == "none" else _run(name, nv_a_01="failed")
+
+    result = run_selftest([FAULTY, only_vwip], api_version="v2.1.0", runner=runner)
+    assert asked == ["none", "bug"] and result.not_applicable == [only_vwip] and result.passed
+    assert "Not run in API v2.1.0, where they break no rule: `vwip-only`." in markdown(result)
+    assert run_selftest([only_vwip], api_version="vwip", runner=runner).score("faulty") == (1, 1)
 
 
 @pytest.mark.parametrize(("argv", "setting"), [
