@@ -44,6 +44,8 @@ def fuzz_section(outcome: FuzzOutcome) -> dict[str, Any]:
         "authenticated_requests": s.authenticated,
         "authenticated_401": s.authenticated_401,
         "ratio_401": round(s.ratio_401, 4),
+        "valid_requests_with_token": s.valid_authenticated,
+        "valid_request_statuses": {str(k): v for k, v in sorted(s.valid_statuses.items())},
         "rate_limited_429": s.rate_limited,
         "no_token_probes": s.no_token_probes,
         "requests_without_answer": s.no_answer,

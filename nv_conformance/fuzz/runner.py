@@ -44,6 +44,7 @@ NO_TOKEN_PROBES_PER_OPERATION = 3
 BROKEN_TOKEN_RATIO = 0.5         # more 401s than this among authenticated requests: the run failed
 EARLY_STOP_MIN_RESPONSES = 40    # ... and from this many on, a run that is nearly all 401 stops early
 EARLY_STOP_RATIO = 0.9
+MIN_VALID_FOR_SUCCESS_GUARD = 10  # from this many valid authenticated requests on, most must succeed
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ class FuzzStats:
     request_kinds: Counter[str] = field(default_factory=Counter)
     authenticated: int = 0
     authenticated_401: int = 0
+    valid_authenticated: int = 0          # contract-valid requests with a token ...
+    valid_statuses: Counter[int] = field(default_factory=Counter)  # ... and what they got
     server_errors: int = 0
     rate_limited: int = 0
     no_token_probes: int = 0
@@ -264,6 +267,9 @@ class _RunState:
                 s.authenticated += 1
                 if ex.status == 401:
                     s.authenticated_401 += 1
+                if kind is RequestKind.VALID:
+                    s.valid_authenticated += 1
+                    s.valid_statuses[ex.status] += 1
 
     def _record(self, ex: FuzzExchange) -> None:
         for name, problems in run_all(self.env, ex).items():
@@ -468,6 +474,14 @@ def _run_problems(state: _RunState) -> list[str]:
             + (f"; the token layer handed out {state.tokens.repeated} token(s) more than once: fuzzing a single-use "
                "target needs a method that mints a token per call (not `static`)" if state.tokens.repeated else "")
         )
+    elif s.valid_authenticated >= MIN_VALID_FOR_SUCCESS_GUARD:
+        succeeded = sum(n for status, n in s.valid_statuses.items() if 200 <= status < 300)
+        if succeeded * 2 < s.valid_authenticated:
+            common = ", ".join(f"{n} x {status}" for status, n in s.valid_statuses.most_common(3))
+            problems.append(
+                f"only {succeeded} of {s.valid_authenticated} valid requests with a fresh token succeeded ({common}): "
+                "the success paths were not tested (do the tokens carry the scope and network-based authentication?)"
+            )
     if state.tokens.errors:
         problems.append(f"{state.tokens.errors} token request(s) failed; last: {state.tokens.last_error}")
     return problems

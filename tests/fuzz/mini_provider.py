@@ -1,7 +1,8 @@
 """A tiny, correct-enough vwip provider for testing the fuzz runner's machinery (not its checks).
 
 Single-use opaque tokens from POST /token; optional misbehaviours a live target can show:
-``rate_limit_first`` 429s (with Retry-After) and ``reject_tokens`` (every token gets 401).
+``rate_limit_first`` 429s (with Retry-After), ``reject_tokens`` (every token gets 401) and
+``forbid`` (every token gets 403).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class MiniState:
     rate_limit_first: int = 0      # answer this many API calls 429 before serving
     retry_after: str = "1"
     reject_tokens: bool = False
+    forbid: bool = False           # every token lacks what the API needs: 403 for everything
     tokens: set[str] = field(default_factory=set)
     used_tokens: list[str] = field(default_factory=list)
     calls: int = 0
@@ -67,6 +69,8 @@ def build_app(state: MiniState) -> Starlette:
         if state.reject_tokens or value not in state.tokens:
             return error(401, "UNAUTHENTICATED", "no valid token", xc)
         state.tokens.discard(value)
+        if state.forbid:
+            return error(403, "PERMISSION_DENIED", "token not obtained by network-based authentication", xc)
         return None
 
     async def verify(request: Request) -> Response:

@@ -104,3 +104,10 @@ def test_a_static_token_is_named_as_the_cause_of_the_401s():
         outcome = run_fuzz(target_for(server, fetch=lambda scope: token), FuzzOptions(duration_s=15))
     assert outcome.tokens_repeated > 0
     assert any("more than once" in p and "static" in p for p in outcome.run_problems)
+
+
+def test_a_run_where_valid_requests_never_succeed_proves_nothing():
+    with MiniServer(MiniState(forbid=True)) as server:
+        outcome = run_fuzz(target_for(server), FuzzOptions(duration_s=2))
+    assert outcome.stats.authenticated_401 == 0
+    assert any("valid requests with a fresh token succeeded" in p and "403" in p for p in outcome.run_problems)
