@@ -69,6 +69,8 @@ def main(args: argparse.Namespace) -> int:
     with open_target(config, fault=args.fault) as (target, completed):
         outcome = run_fuzz(target, options, progress=progress)
         declared = completed.declared_options()
+    if args.fault:
+        declared["fault"] = args.fault
     run = to_run_result(outcome, declared)
     paths = write_fuzz_reports(outcome, run, report_dir) if report_dir else []
 

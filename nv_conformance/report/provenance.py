@@ -37,6 +37,8 @@ def run_command(run: RunResult, *, tags: str | None = None) -> str:
     Built from the declared options: ``config``, ``api_version``, ``features``, ``spec``, ``tags``.
     """
     options = run.options
+    if options.get("mode") == "fuzz":
+        return fuzz_command(run)
     parts = ["nv-conformance", "run"]
     config = str(options.get("config") or "")
     if config and config != "embedded reference":
@@ -56,8 +58,28 @@ def run_command(run: RunResult, *, tags: str | None = None) -> str:
     return shlex.join(parts)
 
 
+def fuzz_command(run: RunResult) -> str:
+    """The ``nv-conformance fuzz`` command line that repeats a fuzz run: same target, version and seed."""
+    options = run.options
+    fuzz = options.get("fuzz") or {}
+    parts = ["nv-conformance", "fuzz"]
+    config = str(options.get("config") or "")
+    if config and config != "embedded reference":
+        parts += ["--config", config]
+    if run.api_version:
+        parts += ["--api-version", run.api_version]
+    if options.get("fault"):
+        parts += ["--fault", str(options["fault"])]
+    for flag, key in (("--seed", "seed"), ("--max-examples", "max_examples"), ("--duration", "duration_limit_s")):
+        if fuzz.get(key) is not None:
+            parts += [flag, str(fuzz[key])]
+    return shlex.join(parts)
+
+
 def scenario_command(run: RunResult, scenario: ScenarioResult) -> str:
     """A command that runs just this scenario again (by its id tag, else by its name)."""
+    if run.options.get("mode") == "fuzz":
+        return fuzz_command(run)
     if scenario.scenario_id != scenario.name:
         return run_command(run, tags=f"@{scenario.scenario_id}")
     return run_command(run) + " --name " + shlex.quote(f"^{scenario.name}$")

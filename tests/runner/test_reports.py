@@ -233,3 +233,17 @@ def test_tag_selection_is_stated_next_to_the_verdict(tmp_path: Path) -> None:
     run.options = {"tags": ["@nv_verify_01"]}
     text = {p.name: p for p in write_reports(run, tmp_path)}[HTML_FILE].read_text(encoding="utf-8")
     assert "only the scenarios selected by the tag expression (@nv_verify_01)" in text
+
+
+def test_fuzz_runs_are_repeated_with_the_fuzz_command_and_seed():
+    from nv_conformance.report.provenance import scenario_command
+    from nv_conformance.results import Outcome, RunResult, ScenarioResult
+
+    run = RunResult(
+        target="embedded reference", api_version="vwip", kit_version="0", git_commit="x", started_at="now",
+        options={"mode": "fuzz", "fuzz": {"seed": 42, "max_examples": 30, "duration_limit_s": 20.0}},
+    )
+    scenario = ScenarioResult(feature="fuzz", name="no 5xx", tags=["fuzz_no_5xx_phoneNumberVerify"], outcome=Outcome.FAILED)
+    command = scenario_command(run, scenario)
+    assert command.startswith("nv-conformance fuzz ") and "--seed 42" in command and "--api-version vwip" in command
+    assert "--tags" not in command
