@@ -13,6 +13,7 @@ not burn it.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
@@ -124,7 +125,7 @@ class NumberVerificationApi:
             claims = await self._authorise(scope, receive, op, correlator_raw)
             body = await self._body(scope, receive, op)
             self._check_network_auth(claims)
-            self._consume(claims)
+            await self._consume(claims)
             payload = self._handlers[op.operation.operation_id](claims, body)
         except ApiError as error:
             extra = [_WWW_AUTHENTICATE] if error.status == 401 and self._behaviour.www_authenticate_header else []
@@ -188,8 +189,25 @@ class NumberVerificationApi:
             raise ApiError(403, CODE_NOT_NETWORK,
                            "the access token was not obtained by network-based or SIM-based authentication")
 
-    def _consume(self, claims: dict[str, Any]) -> None:
-        if self._behaviour.single_use and not self._store.consume_access_token(claims["jti"], claims["exp"]):
+    async def _consume(self, claims: dict[str, Any]) -> None:
+        """Record the token's jti; a second use anywhere (other worker, before a restart) is refused.
+
+        While another worker holds SQLite's write lock, wait with ``await`` (the event loop keeps
+        serving) and only after a second fall back to the blocking insert with its busy timeout.
+        """
+        if not self._behaviour.single_use:
+            return
+        jti, exp = claims["jti"], claims["exp"]
+        first_use = self._store.try_consume_access_token(jti, exp)
+        delay, waited = 0.0002, 0.0
+        while first_use is None and waited < 1.0:
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 0.005)
+            first_use = self._store.try_consume_access_token(jti, exp)
+        if first_use is None:
+            first_use = self._store.consume_access_token(jti, exp)
+        if not first_use:
             raise ApiError(401, CODE_UNAUTHENTICATED, "the access token has already been used")
 
     # -- operations ---------------------------------------------------------------------

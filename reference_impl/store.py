@@ -10,6 +10,7 @@ all in the file.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -102,6 +103,7 @@ class Store:
         self._connections_lock = threading.Lock()
         self._subscribers_by_id: dict[str, Subscriber] = {}
         self._purge_counter = 0
+        self._checkpointer: _Checkpointer | None = None
         conn = self._conn()
         conn.executescript(_SCHEMA)
         self._seed(conn)
@@ -116,15 +118,25 @@ class Store:
             # NORMAL in WAL mode: a committed row survives a process crash or restart
             # (only a power loss may lose the last commits), at a fraction of FULL's cost.
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint = 0")  # see _Checkpointer
             self._local.conn = conn
             with self._connections_lock:
                 self._all_connections.append(conn)
+            self._ensure_checkpointer()
         return conn
+
+    def _ensure_checkpointer(self) -> None:
+        with self._connections_lock:
+            if self._checkpointer is None or self._checkpointer.pid != os.getpid():
+                self._checkpointer = _Checkpointer(self.path)
 
     def close(self) -> None:
         """Close every thread's connection (call when no request is being served any more)."""
         with self._connections_lock:
             connections, self._all_connections = self._all_connections, []
+            checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            checkpointer.stop()
         for conn in connections:
             conn.close()
         self._local = threading.local()
@@ -243,6 +255,35 @@ class Store:
             self.purge_expired(time.time())
         return True
 
+    def try_consume_access_token(self, jti: str, expires_at: float) -> bool | None:
+        """Like consume_access_token, but None instead of waiting when another process holds the write lock.
+
+        The API runs on an event loop: SQLite's busy handler sleeps (1, 2, 5, ... ms) inside the call
+        and would stall every request of the worker, so the API retries with ``await`` instead.
+        """
+        conn = getattr(self._local, "nowait", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 0")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            self._local.nowait = conn
+            with self._connections_lock:
+                self._all_connections.append(conn)
+        try:
+            conn.execute("INSERT INTO used_access_tokens (jti, expires_at) VALUES (?, ?)", (jti, expires_at))
+        except sqlite3.IntegrityError:
+            return False
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return None
+            raise
+        self._purge_counter += 1
+        if self._purge_counter >= 5000:
+            self._purge_counter = 0
+            self.purge_expired(time.time())
+        return True
+
     def consume_assertion_jti(self, client_id: str, jti: str, expires_at: float) -> bool:
         try:
             self._conn().execute(
@@ -317,3 +358,39 @@ class Store:
             "UPDATE ciba_requests SET done = 1 WHERE auth_req_id = ? AND done = 0", (auth_req_id,)
         )
         return cursor.rowcount == 1
+
+
+class _Checkpointer:
+    """Moves the WAL into the database file from a background thread, every quarter second.
+
+    SQLite's automatic checkpoint runs inside whichever commit crosses the threshold and
+    fsyncs there; with several workers writing, a checkpoint that a reader holds back is
+    retried commit after commit. On the API's event loop that stalled a worker for up to
+    200 ms. Here the commits never checkpoint (``wal_autocheckpoint = 0``) and this thread
+    does it off the request path; its sqlite calls release the GIL.
+    """
+
+    INTERVAL_SECONDS = 0.25
+
+    def __init__(self, path: Path) -> None:
+        self.pid = os.getpid()
+        self._path = path
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="nv-reference-checkpointer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self._path, timeout=5.0, isolation_level=None, check_same_thread=False)
+        try:
+            while not self._stopping.wait(self.INTERVAL_SECONDS):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    pass  # another process is checkpointing, or the file is going away: try again later
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=5)
