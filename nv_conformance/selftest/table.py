@@ -18,8 +18,12 @@ def caught_by_text(judgement: Judgement) -> str:
         return "; ".join(judgement.problems) or "-"
     if not judgement.caught_by:
         return "; ".join(judgement.problems) or "-"
-    listed = ", ".join(f"`{s}`" for s in judgement.caught_by[:MAX_LISTED])
-    more = len(judgement.caught_by) - MAX_LISTED
+    counts: dict[str, int] = {}
+    for scenario_id in judgement.caught_by:  # the examples of an outline share one id
+        counts[scenario_id] = counts.get(scenario_id, 0) + 1
+    shown = [f"`{s}`" + (f" (x{n})" if n > 1 else "") for s, n in counts.items()]
+    listed = ", ".join(shown[:MAX_LISTED])
+    more = len(shown) - MAX_LISTED
     return listed + (f" (+{more} more)" if more > 0 else "")
 
 
