@@ -97,8 +97,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--duration", type=int, default=10, help="seconds of load (default 10)")
-    parser.add_argument("--max-rate", type=int, default=6000,
-                        help="tokens minted per second of load; must exceed the achieved rate (default 6000)")
+    parser.add_argument("--max-rate", type=int, default=10000,
+                        help="tokens minted per second of load; must exceed the achieved rate (default 10000)")
     parser.add_argument("--version-path", default="/number-verification/vwip", help="base path to load")
     parser.add_argument("--json", action="store_true", help="print only the JSON result line")
     args = parser.parse_args()
