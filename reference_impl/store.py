@@ -102,7 +102,6 @@ class Store:
         self._all_connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._subscribers_by_id: dict[str, Subscriber] = {}
-        self._purge_counter = 0
         self._checkpointer: _Checkpointer | None = None
         conn = self._conn()
         conn.executescript(_SCHEMA)
@@ -249,10 +248,6 @@ class Store:
             conn.execute("INSERT INTO used_access_tokens (jti, expires_at) VALUES (?, ?)", (jti, expires_at))
         except sqlite3.IntegrityError:
             return False
-        self._purge_counter += 1
-        if self._purge_counter >= 5000:
-            self._purge_counter = 0
-            self.purge_expired(time.time())
         return True
 
     def try_consume_access_token(self, jti: str, expires_at: float) -> bool | None:
@@ -278,10 +273,6 @@ class Store:
             if "locked" in str(exc) or "busy" in str(exc):
                 return None
             raise
-        self._purge_counter += 1
-        if self._purge_counter >= 5000:
-            self._purge_counter = 0
-            self.purge_expired(time.time())
         return True
 
     def consume_assertion_jti(self, client_id: str, jti: str, expires_at: float) -> bool:
@@ -296,13 +287,7 @@ class Store:
 
     def purge_expired(self, now: float) -> None:
         """Forget use-once records whose tokens have expired anyway (an expired token is refused on exp)."""
-        conn = self._conn()
-        grace = now - 3600  # keep an hour of slack for clock skew
-        conn.execute("DELETE FROM used_access_tokens WHERE expires_at < ?", (grace,))
-        conn.execute("DELETE FROM used_assertions WHERE expires_at < ?", (grace,))
-        conn.execute("DELETE FROM auth_codes WHERE expires_at < ?", (grace,))
-        conn.execute("DELETE FROM ciba_requests WHERE expires_at < ?", (grace,))
-        conn.execute("DELETE FROM operator_tokens WHERE expires_at IS NOT NULL AND expires_at < ?", (grace,))
+        purge_expired(self._conn(), now)
 
     # -- authorization codes ---------------------------------------------------------------
     def add_code(self, code: str, data: AuthCode) -> None:
@@ -360,6 +345,15 @@ class Store:
         return cursor.rowcount == 1
 
 
+def purge_expired(conn: sqlite3.Connection, now: float) -> None:
+    grace = now - 3600  # keep an hour of slack for clock skew
+    conn.execute("DELETE FROM used_access_tokens WHERE expires_at < ?", (grace,))
+    conn.execute("DELETE FROM used_assertions WHERE expires_at < ?", (grace,))
+    conn.execute("DELETE FROM auth_codes WHERE expires_at < ?", (grace,))
+    conn.execute("DELETE FROM ciba_requests WHERE expires_at < ?", (grace,))
+    conn.execute("DELETE FROM operator_tokens WHERE expires_at IS NOT NULL AND expires_at < ?", (grace,))
+
+
 class _Checkpointer:
     """Moves the WAL into the database file from a background thread, every quarter second.
 
@@ -371,6 +365,7 @@ class _Checkpointer:
     """
 
     INTERVAL_SECONDS = 0.25
+    PURGE_EVERY = 240  # checkpoints, i.e. about once a minute: expired use-once records are deleted here too
 
     def __init__(self, path: Path) -> None:
         self.pid = os.getpid()
@@ -381,9 +376,14 @@ class _Checkpointer:
 
     def _run(self) -> None:
         conn = sqlite3.connect(self._path, timeout=5.0, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        rounds = 0
         try:
             while not self._stopping.wait(self.INTERVAL_SECONDS):
+                rounds += 1
                 try:
+                    if rounds % self.PURGE_EVERY == 0:
+                        purge_expired(conn, time.time())
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error:
                     pass  # another process is checkpointing, or the file is going away: try again later
