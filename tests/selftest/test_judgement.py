@@ -44,6 +44,10 @@ def test_a_benign_variant_must_pass_what_the_control_passes():
     optional.scenarios[0].mandatory = False  # a rule the version under test does not have
     assert judge(None, optional, None).ok
     assert not judge(None, _run("none", nv_a_01="skipped"), None).ok
+    # other feature files (CAMARA's) may carry defective scenarios; the kit's own may not
+    assert judge(None, _run("none", nv_a_01="defective"), None, defects_allowed=True).ok
+    assert not judge(None, _run("none", nv_a_01="defective"), None).ok
+    assert not judge(None, _run("none", nv_a_01="failed"), None, defects_allowed=True).ok
 
 
 def test_run_selftest_scores_and_table():
