@@ -4,7 +4,10 @@ Each variant is data: a name, a one-line description of what a real implementati
 get wrong, and how it is produced from the correct reference:
 - ``overrides``: flags of the typed :class:`~reference_impl.behaviour.Behaviour` switchboard;
 - ``middleware``: a small raw-ASGI wrapper that rewrites requests or responses of the
-  Number Verification API (paths under ``/number-verification/``) for what no flag covers.
+  Number Verification API (paths under ``/number-verification/``) for what no flag covers;
+  a few also rewrite the variant's own authorization server (opaque tokens, ``token_type``).
+``bug_in`` names the API versions whose rules a faulty variant breaks (e.g. single use: vwip);
+``server_http`` asks for uvicorn's h11 server when the bug must reach the wire byte for byte.
 
 Select one with ``EmbeddedReference(fault=NAME)`` or ``nv-conformance serve --fault NAME``.
 ``create_app`` applies both parts. The kit's self-test runs every *faulty* variant and expects a
