@@ -208,7 +208,7 @@ class NumberVerificationApi:
         if first_use is None:
             first_use = self._store.consume_access_token(jti, exp)
         if not first_use:
-            raise ApiError(401, CODE_UNAUTHENTICATED, "the access token has already been used")
+            raise ApiError(401, CODE_UNAUTHENTICATED, "the access token has already been used or was revoked")
 
     # -- operations ---------------------------------------------------------------------
     def _subscriber_number(self, claims: dict[str, Any]) -> str:

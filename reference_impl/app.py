@@ -110,7 +110,8 @@ def create_app(settings: Settings) -> ReferenceApp:
                                    check_expiry=b.check_expiry, check_audience=b.check_audience)
     api = NumberVerificationApi(versions=settings.api_versions, prefix=settings.api_root_prefix, store=store,
                                 verifier=verifier, behaviour=b)
-    auth = AuthorizationServer(settings, store, issuer, keys.jwks())
+    revocation_verifier = AccessTokenVerifier(keys, settings.issuer, audience)
+    auth = AuthorizationServer(settings, store, issuer, keys.jwks(), revocation_verifier)
     auth_app = Starlette(routes=auth.routes(), exception_handlers={HTTPException: _http_exception})
     dispatcher = _Dispatcher(api, auth_app)
     if settings.fault:

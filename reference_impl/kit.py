@@ -48,6 +48,7 @@ def build_kit(app: ReferenceApp) -> dict[str, Any]:
         "token_endpoint": e.token,
         "backchannel_authentication_endpoint": e.backchannel,
         "jwks_uri": e.jwks,
+        "revocation_endpoint": e.revocation,
         "ts43_entitlement_endpoint": e.ts43,
         "api_root": settings.api_root,
         "base_paths": {version: path.removeprefix(settings.api_root_prefix)

@@ -31,7 +31,15 @@ from .keys import SIGNING_ALG
 from .scopes import ScopeError, api_scopes, parse_scope
 from .settings import Settings
 from .store import AuthCode, CibaRequest, Client, Store, Subscriber
-from .tokens import AMR_ASSERTED, AMR_NETWORK, AMR_SIM, AccessTokenIssuer, TokenGrant
+from .tokens import (
+    AMR_ASSERTED,
+    AMR_NETWORK,
+    AMR_SIM,
+    AccessTokenIssuer,
+    AccessTokenVerifier,
+    InvalidAccessToken,
+    TokenGrant,
+)
 
 GRANT_AUTHORIZATION_CODE = "authorization_code"
 GRANT_JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -76,6 +84,10 @@ class Endpoints:
         return self.issuer + "/jwks"
 
     @property
+    def revocation(self) -> str:
+        return self.issuer + "/revoke"
+
+    @property
     def ts43(self) -> str:
         return self.issuer + "/ts43/entitlement"
 
@@ -102,8 +114,10 @@ def redirect_uri_registered(client: Client, redirect_uri: str) -> bool:
 
 
 class AuthorizationServer:
-    def __init__(self, settings: Settings, store: Store, issuer: AccessTokenIssuer, jwks: dict[str, Any]) -> None:
+    def __init__(self, settings: Settings, store: Store, issuer: AccessTokenIssuer, jwks: dict[str, Any],
+                 verifier: AccessTokenVerifier | None = None) -> None:
         self.settings = settings
+        self.verifier = verifier
         self.behaviour = settings.behaviour
         self.store = store
         self.issuer = issuer
@@ -117,6 +131,7 @@ class AuthorizationServer:
             Route("/authorize", self.authorize, methods=["GET"]),
             Route("/token", self.token, methods=["POST"]),
             Route("/bc-authorize", self.bc_authorize, methods=["POST"]),
+            Route("/revoke", self.revoke, methods=["POST"]),
             Route("/ts43/entitlement", self.ts43_entitlement, methods=["POST"]),
             Route("/demo-callback", self.demo_callback, methods=["GET"]),
         ]
@@ -130,6 +145,8 @@ class AuthorizationServer:
             "token_endpoint": e.token,
             "backchannel_authentication_endpoint": e.backchannel,
             "jwks_uri": e.jwks,
+            "revocation_endpoint": e.revocation,
+            "revocation_endpoint_auth_methods_supported": ["private_key_jwt", "client_secret_basic"],
             "ts43_entitlement_endpoint": e.ts43,
             "grant_types_supported": [GRANT_AUTHORIZATION_CODE, GRANT_JWT_BEARER, GRANT_CIBA],
             "response_types_supported": ["code"],
@@ -435,6 +452,29 @@ class AuthorizationServer:
         grant = TokenGrant(req.subscriber_id, client.client_id, tuple(s for s in scopes if s != "openid"),
                            req.amr, req.purpose)
         return self._token_response(grant, openid="openid" in scopes)
+
+    # -- revocation (RFC 7009) ---------------------------------------------------------------------------
+    async def revoke(self, request: Request) -> Response:
+        """Revoke an access token issued to the authenticated client: it is marked used, so the API refuses
+        it. As RFC 7009 asks, an unknown, invalid or already-expired token also gets 200."""
+        try:
+            form = await self._form(request)
+            client = self._authenticate_client(request, form, self.endpoints.revocation)
+            token = form.get("token")
+            if not token:
+                raise OAuthError("invalid_request", "token is required")
+        except OAuthError as exc:
+            return exc.response()
+        except ClientGone:
+            return Response(status_code=400)
+        if self.verifier is not None:
+            try:
+                claims = self.verifier.verify(token, now=0.0)  # expiry does not matter for revocation
+            except InvalidAccessToken:
+                claims = None
+            if claims is not None and claims.get("client_id") == client.client_id:
+                self.store.consume_access_token(claims["jti"], float(claims["exp"]))
+        return Response(status_code=200, headers={"Cache-Control": "no-store"})
 
     # -- TS.43 -------------------------------------------------------------------------------------------
     async def ts43_entitlement(self, request: Request) -> Response:

@@ -330,3 +330,26 @@ def test_ts43_from_a_device_address_and_refusal_for_unknown_sims(client, referen
         assert device.post(kit["ts43_entitlement_endpoint"], data={}).status_code == 200
     unknown = client.http.post(kit["ts43_entitlement_endpoint"], data={"imsi": "001019999999999"})
     assert unknown.status_code == 403 and "TemporaryToken" not in unknown.json()
+
+
+# -- revocation --------------------------------------------------------------------------------------
+
+def test_a_revoked_token_is_refused_by_the_api(client, reference):
+    kit = reference.kit
+    token = client.token()
+    revoked = client.http.post(kit["revocation_endpoint"], data={"token": token, "token_type_hint": "access_token"},
+                               auth=client.basic_auth())
+    assert revoked.status_code == 200
+    answer = api_verify(client.http, reference, token, kit["subscribers"][0]["phone_number"])
+    assert answer.status_code == 401 and answer.json()["code"] == "UNAUTHENTICATED"
+    assert "revoked" in answer.json()["message"]
+
+
+def test_revocation_needs_client_authentication_and_ignores_unknown_tokens(client, reference):
+    kit = reference.kit
+    token = client.token()
+    anonymous = client.http.post(kit["revocation_endpoint"], data={"token": token})
+    assert anonymous.status_code == 401 and anonymous.json()["error"] == "invalid_client"
+    assert api_verify(client.http, reference, token, kit["subscribers"][0]["phone_number"]).status_code == 200
+    garbage = client.http.post(kit["revocation_endpoint"], data={"token": "not-a-token"}, auth=client.basic_auth())
+    assert garbage.status_code == 200
