@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator, ValidationError, validators
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
@@ -42,6 +42,57 @@ class Operation:
     request_body_required: bool
 
 
+def python_pattern(pattern: str) -> str:
+    """An OpenAPI (ECMA-262) regex for Python's ``re``: ``$`` becomes ``\\Z``.
+
+    In ECMA-262 ``$`` matches only at the end of the string; in Python it also matches before a
+    final newline, so ``"+447700900001\\n"`` would pass ``^\\+[1-9][0-9]{4,14}$``.
+    """
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+            out.append(char)
+            # a "]" right after "[" or "[^" is a literal
+            if pattern[i + 1 : i + 2] == "^":
+                out.append("^")
+                i += 1
+            if pattern[i + 1 : i + 2] == "]":
+                out.append("]")
+                i += 1
+        elif char == "]" and in_class:
+            in_class = False
+            out.append(char)
+        elif char == "$" and not in_class:
+            out.append(r"\Z")
+        else:
+            out.append(char)
+        i += 1
+    return "".join(out)
+
+
+@cache
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """The compiled Python form of an OpenAPI pattern (see :func:`python_pattern`)."""
+    return re.compile(python_pattern(pattern))
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    if validator.is_type(instance, "string") and not compile_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# Draft 4 (what OpenAPI 3.0 schemas build on) with ECMA-262 end-of-string semantics for `pattern`.
+ContractValidator = validators.extend(Draft4Validator, {"pattern": _ecma_pattern})
+
+
 def normalise_pointer(pointer: str) -> str:
     """Accept ``#/a/b``, ``/a/b`` and ``a/b``; return ``/a/b``."""
     pointer = pointer.strip()
@@ -66,7 +117,7 @@ class Contract:
         self.source = source
         resource = DRAFT4.create_resource(document)
         self._registry: Registry = Registry().with_resource(_BASE_URI, resource)
-        self._validators: dict[str, Draft4Validator] = {}
+        self._validators: dict[str, Any] = {}
 
     # -- loading -----------------------------------------------------------------
     @classmethod
@@ -157,13 +208,13 @@ class Contract:
             node = self.resolve(node["$ref"])
         return node
 
-    def validator_at(self, pointer: str) -> Draft4Validator:
+    def validator_at(self, pointer: str) -> Any:
         """A compiled validator for the schema at ``pointer`` (e.g. ``#/components/schemas/X``)."""
         norm = normalise_pointer(pointer)
         cached = self._validators.get(norm)
         if cached is None:
             self.resolve(norm)  # raises PointerNotFoundError for a pointer that names nothing
-            cached = Draft4Validator({"$ref": f"{_BASE_URI}#{norm}"}, registry=self._registry)
+            cached = ContractValidator({"$ref": f"{_BASE_URI}#{norm}"}, registry=self._registry)
             self._validators[norm] = cached
         return cached
 
@@ -201,7 +252,7 @@ class Contract:
                 return f"{pointer}/content/{escaped}/schema"
         return None
 
-    def response_validator(self, operation_id: str, status: int) -> Draft4Validator | None:
+    def response_validator(self, operation_id: str, status: int) -> Any | None:
         pointer = self.response_schema_pointer(operation_id, status)
         return self.validator_at(pointer) if pointer else None
 
@@ -244,7 +295,7 @@ class Contract:
                 if param.get("in") == "header" and str(param.get("name", "")).lower() == "x-correlator":
                     schema = self._deref(param.get("schema") or {})
                     pattern = schema.get("pattern")
-                    return re.compile(pattern) if pattern else None
+                    return compile_pattern(pattern) if pattern else None
         return None
 
     def x_correlator_is_valid(self, value: str) -> bool:

@@ -15,9 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import fastjsonschema
-from jsonschema import Draft4Validator
 
-from nv_conformance.contract import Contract
+from nv_conformance.contract import Contract, ContractValidator, python_pattern
 
 
 class _Cyclic(Exception):
@@ -31,7 +30,11 @@ def _inline(contract: Contract, node: Any, seen: tuple[str, ...] = ()) -> Any:
             if ref in seen:
                 raise _Cyclic(ref)
             return _inline(contract, contract.resolve(ref), (*seen, ref))
-        return {key: _inline(contract, value, seen) for key, value in node.items()}
+        # `pattern` strings get ECMA-262 end-of-string semantics, as in the contract's own validator
+        return {
+            key: python_pattern(value) if key == "pattern" and isinstance(value, str) else _inline(contract, value, seen)
+            for key, value in node.items()
+        }
     if isinstance(node, list):
         return [_inline(contract, item, seen) for item in node]
     return node
@@ -42,7 +45,7 @@ def _fast_check(schema: dict[str, Any]) -> Callable[[Any], bool]:
     try:
         compiled = fastjsonschema.compile({**schema, "$schema": "http://json-schema.org/draft-04/schema#"})
     except (fastjsonschema.JsonSchemaDefinitionException, ValueError, TypeError, RecursionError):
-        return Draft4Validator(schema).is_valid
+        return ContractValidator(schema).is_valid
 
     def check(instance: Any) -> bool:
         try:

@@ -103,3 +103,20 @@ def test_unknown_version_is_a_clear_error():
     with pytest.raises(UnknownVersionError, match="supported: v1.0.0"):
         get_profile("v9")
     assert get_profile("2.1.0").version == "v2.1.0" and get_profile("wip").version == "vwip"
+
+
+@pytest.mark.parametrize("version", ["v2.0.0", "v2.1.0", "vwip"])
+def test_patterns_follow_ecma_262_end_of_string(version):
+    """'$' matches only at the very end (ECMA-262), not before a final newline as in Python's re."""
+    c = Contract.for_version(version)
+    assert c.errors_at(c.request_body_pointer(VERIFY), {"phoneNumber": "+447700900123\n"})
+    assert not c.response_validator(SHARE, 200).is_valid({"devicePhoneNumber": "+447700900123\n"})
+    assert not c.x_correlator_is_valid("abc\n")
+
+
+def test_python_pattern_translation():
+    from nv_conformance.contract import python_pattern
+
+    assert python_pattern(r"^\+[1-9][0-9]{4,14}$") == r"^\+[1-9][0-9]{4,14}\Z"
+    assert python_pattern(r"^[a$]\$x$") == r"^[a$]\$x\Z"  # `$` in a class and escaped `\$` stay literal
+    assert python_pattern(r"^[]$]$") == r"^[]$]\Z"
