@@ -13,8 +13,6 @@ token layer use the ``reference`` method unless a ``tokens`` section is given.
 from __future__ import annotations
 
 import json
-import os
-import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -25,15 +23,15 @@ from urllib.parse import urlsplit
 import yaml
 
 from .contract import Contract, ContractError
+from .envvars import expand_env
 from .errors import ConfigError
 from .http import DEFAULT_MAX_BODY_BYTES, HttpSettings, ssl_context
+from .phone import is_e164
 from .profiles import UnknownVersionError, get_profile
 from .redact import mask_phone, redact, register_secret
 
 DEFAULT_API_VERSION = "vwip"
 KIT_FORMAT = "nv-conformance-tester-kit/1"
-E164 = re.compile(r"^\+[1-9][0-9]{4,14}$")
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 _TOP_LEVEL = {
     "api_root", "api_version", "base_path", "spec", "kit", "tls", "http", "run", "test_data", "tokens", "embedded",
@@ -118,7 +116,7 @@ class TargetConfig:
             other_phone_number=self.test_data.other_phone_number or (numbers[1] if len(numbers) > 1 else None),
         )
         for index, number in enumerate((test_data.phone_number, test_data.other_phone_number)):
-            if number and not E164.match(number):
+            if number and not is_e164(number):
                 raise ConfigError(f"kit.subscribers[{index}].phone_number", "not an E.164 number")
         # An empty tokens section with a kit means "every kind by the `reference` method" (docs/interfaces.md).
         return replace(
@@ -222,16 +220,7 @@ def _interpolate(value: Any, setting: str) -> Any:
     if not isinstance(value, str) or "${" not in value:
         return value
 
-    def substitute(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise ConfigError(setting, f"environment variable {name} is not set")
-        resolved = os.environ[name]
-        if setting.startswith("tokens"):
-            register_secret(resolved)
-        return resolved
-
-    return _ENV_REF.sub(substitute, value)
+    return expand_env(value, setting, on_value=register_secret if setting.startswith("tokens") else None)
 
 
 def _join(prefix: str, key: str) -> str:
@@ -413,7 +402,7 @@ def _test_data(value: Any) -> TestData:
             continue
         if isinstance(number, int) and not isinstance(number, bool):
             raise ConfigError(f"test_data.{key}", "not an E.164 number (quote it and start with '+')")
-        if not isinstance(number, str) or not E164.match(number.strip()):
+        if not is_e164(number.strip() if isinstance(number, str) else number):
             raise ConfigError(f"test_data.{key}", "not an E.164 number (expected + and 5 to 15 digits)")
         numbers[key] = number.strip()
     if numbers["phone_number"] and numbers["phone_number"] == numbers["other_phone_number"]:

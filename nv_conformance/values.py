@@ -7,7 +7,6 @@ so step functions and checks never parse strings themselves.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from typing import Any
@@ -196,6 +195,3 @@ def media_type(value: str | None) -> str:
     return (value or "").split(";")[0].strip().lower()
 
 
-def sha256_hex(phone_number: str) -> str:
-    """The hashedPhoneNumber of an E.164 number: SHA-256 of the number *including* the '+', lower-case hex."""
-    return hashlib.sha256(phone_number.encode("utf-8")).hexdigest()

@@ -14,12 +14,12 @@ not burn it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from nv_conformance.contract import Contract, Operation
+from nv_conformance.phone import sha256_hex
 from nv_conformance.profiles import VersionProfile, get_profile
 from nv_conformance.redact import redact
 
@@ -223,7 +223,7 @@ class NumberVerificationApi:
         if isinstance(body.get("phoneNumber"), str):
             return {"devicePhoneNumberVerified": body["phoneNumber"] == number}
         given = body.get("hashedPhoneNumber")
-        expected = hashlib.sha256(number.encode()).hexdigest()
+        expected = sha256_hex(number)
         if not isinstance(given, str):
             return {"devicePhoneNumberVerified": False}
         if self._behaviour.hashed_case_insensitive:

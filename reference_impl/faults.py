@@ -17,7 +17,6 @@ finding, and every *benign* one (``benign=True``: a legal variation) and expects
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import re
 import uuid
@@ -26,6 +25,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+from nv_conformance.phone import sha256_hex
 
 from .asgi_util import Receive, Scope, Send, camara_error_body, header, send_json
 from .behaviour import CORRECT, Behaviour
@@ -397,8 +398,6 @@ def _empty_object_as_no_match(data: Any) -> Any:
     return {"phoneNumber": _NO_NUMBER} if data == {} else data
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _hash_without_plus(data: Any) -> Any:
@@ -408,10 +407,10 @@ def _hash_without_plus(data: Any) -> Any:
     given = data["hashedPhoneNumber"].lower()
     for subscriber in DEMO_SUBSCRIBERS:
         number = subscriber.phone_number
-        if given == _sha256(number.lstrip("+")):
-            return {**data, "hashedPhoneNumber": _sha256(number)}   # the wrong hash matches
-        if given == _sha256(number):
-            return {**data, "hashedPhoneNumber": _sha256(number + "#")}  # the right one does not
+        if given == sha256_hex(number.lstrip("+")):
+            return {**data, "hashedPhoneNumber": sha256_hex(number)}   # the wrong hash matches
+        if given == sha256_hex(number):
+            return {**data, "hashedPhoneNumber": sha256_hex(number + "#")}  # the right one does not
     return data
 
 

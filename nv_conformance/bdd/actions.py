@@ -22,6 +22,7 @@ from ..exchange import (
     obtain_token,
     scope_for,
 )
+from ..phone import sha256_hex
 from ..results import CheckRecord
 from ..tokens.base import TokenKind, off_network_unsupported_reason
 from .session import ScenarioState
@@ -50,7 +51,7 @@ def phone_value(state: ScenarioState, which: str, *, hashed: bool = False, upper
     number = subscriber_number(state) if which == "subscriber" else other_number(state)
     if not hashed:
         return number
-    digest = values.sha256_hex(number)
+    digest = sha256_hex(number)
     return digest.upper() if upper else digest
 
 

@@ -8,11 +8,11 @@ The ``scope`` form parameter is deliberately not sent (the profile forbids it).
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 
 from ..errors import ConfigError, TokenError
+from ..phone import is_e164
 from ..redact import redact, register_secret
 from .authserver import SERVER_SETTINGS, AuthServer, failure_line, issued_token
 from .base import IssuedToken, TokenKind
@@ -22,7 +22,6 @@ from .settings import Section
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SETTINGS = SERVER_SETTINGS | KEY_SETTINGS | {"client_id", "subject", "purpose", "assertion_lifetime", "audience"}
-E164 = re.compile(r"^\+[1-9][0-9]{4,14}$")
 
 
 def check_subject(value: str, setting: str, *, allow_ipport: bool = False) -> str:
@@ -31,7 +30,7 @@ def check_subject(value: str, setting: str, *, allow_ipport: bool = False) -> st
     if scheme == "operatortoken" and rest:
         register_secret(rest)
         return value
-    if scheme == "tel" and E164.match(rest):
+    if scheme == "tel" and is_e164(rest):
         return value
     if scheme == "ipport" and allow_ipport and rest:
         return value

@@ -8,27 +8,12 @@ environment here too, so the token layer works the same when called without the 
 from __future__ import annotations
 
 import ipaddress
-import os
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..envvars import expand_env
 from ..errors import ConfigError
-
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def expand_env(value: str, setting: str) -> str:
-    """Replace each ``${NAME}`` with the environment variable; a missing one is a ConfigError."""
-
-    def lookup(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise ConfigError(setting, f"environment variable {name} is not set")
-        return os.environ[name]
-
-    return _ENV_REF.sub(lookup, value)
 
 
 def is_loopback_host(host: str) -> bool:

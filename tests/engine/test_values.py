@@ -3,6 +3,7 @@ import hashlib
 import pytest
 
 from nv_conformance import values
+from nv_conformance.phone import sha256_hex
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -62,4 +63,4 @@ def test_media_type_drops_parameters_and_case():
 
 
 def test_sha256_hex_hashes_the_number_with_its_plus():
-    assert values.sha256_hex("+447700900123") == hashlib.sha256(b"+447700900123").hexdigest()
+    assert sha256_hex("+447700900123") == hashlib.sha256(b"+447700900123").hexdigest()

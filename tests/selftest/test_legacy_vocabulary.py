@@ -19,10 +19,10 @@ from nv_conformance.commands.run import run_behave_in_process
 from nv_conformance.contract import Contract
 from nv_conformance.exchange import DefectiveDefinition
 from nv_conformance.http import GuardedClient
+from nv_conformance.phone import sha256_hex
 from nv_conformance.profiles import get_profile
 from nv_conformance.results import Outcome
 from nv_conformance.tokens.base import IssuedToken, TokenKind
-from nv_conformance.values import sha256_hex
 
 OFFICIAL = Path("/work/shared/camara")
 SUBSCRIBER, OTHER = "+447700900001", "+447700900002"
