@@ -1,6 +1,6 @@
 """The whole suite through behave: our features against the reference, and CAMARA's official files.
 
-The official files are read from /work/shared/camara when it exists (never copied into the kit);
+The official files are read from ../shared/camara when it exists (never copied into the kit);
 otherwise those tests are skipped.
 """
 
@@ -10,12 +10,11 @@ import json
 from pathlib import Path
 
 import pytest
+from camara_files import OFFICIAL
 
 from nv_conformance.commands.run import run_behave_in_process
 from nv_conformance.resources import features_dir
 from nv_conformance.results import Outcome
-
-OFFICIAL = Path("/work/shared/camara")
 
 # The documented defects of the official files (docs/suite.md, errata): scenario name -> reason fragment.
 OFFICIAL_DEFECTS = {

@@ -5,9 +5,9 @@ with a reproducing curl command that carries a token placeholder, never a token.
 """
 
 import json
-from pathlib import Path
 
 import pytest
+from camara_files import OFFICIAL
 
 from nv_conformance.cli import main as cli_main
 from nv_conformance.config import load_config
@@ -73,7 +73,6 @@ def test_each_fault_is_found_with_a_reproduction(fault):
     assert all(s.exchanges and s.exchanges[0].reproduce for s in failed)
 
 
-OFFICIAL = Path("/work/shared/camara")
 
 
 @pytest.mark.parametrize("version", ["v1.0.0", "vwip"])

@@ -1,7 +1,7 @@
 """The whole chain: ``nv-conformance run`` -> behave -> hooks -> live reference over loopback HTTP -> reports.
 
 Runs in-process (like the CLI does) against the embedded reference provider, a faulty variant of it
-served from a tester kit, and CAMARA's official feature files when /work/shared/camara exists.
+served from a tester kit, and CAMARA's official feature files when ../shared/camara exists.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from camara_files import OFFICIAL
 
 from nv_conformance import cli
 from nv_conformance.bdd import session
@@ -22,7 +23,6 @@ from nv_conformance.results import Outcome
 
 pytestmark = pytest.mark.skipif(not any(features_dir().glob("*.feature")), reason="the kit has no features yet")
 
-OFFICIAL = Path("/work/shared/camara")
 
 
 def some_scenario_id() -> str:

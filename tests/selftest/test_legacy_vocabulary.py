@@ -1,6 +1,6 @@
 """The older CAMARA vocabulary: unit behaviour of nv_conformance.bdd.legacy, and CAMARA's own v1.0.0/v2.0.0 files.
 
-The official files are read from /work/shared/camara when it exists (never copied into the kit);
+The official files are read from ../shared/camara when it exists (never copied into the kit);
 otherwise those tests are skipped. Each of their scenarios must pass or be reported defective with
 the exact defect listed in docs/errata.md.
 """
@@ -8,10 +8,10 @@ the exact defect listed in docs/errata.md.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import httpx
 import pytest
+from camara_files import OFFICIAL
 
 from nv_conformance.bdd import actions, legacy
 from nv_conformance.bdd.session import ScenarioState, Session, TestData, new_run
@@ -24,7 +24,6 @@ from nv_conformance.profiles import get_profile
 from nv_conformance.results import Outcome
 from nv_conformance.tokens.base import IssuedToken, TokenKind
 
-OFFICIAL = Path("/work/shared/camara")
 SUBSCRIBER, OTHER = "+447700900001", "+447700900002"
 ROOT = "http://nv.test"
 
