@@ -1,4 +1,4 @@
-"""Every worked example in docs/tokens.md is a config the token layer accepts (so the README stays true)."""
+"""Every worked example in docs/tokens.md and README.md is a config the token layer accepts (so the docs stay true)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from joserfc import jwk
 from nv_conformance.http import HttpSettings
 from nv_conformance.tokens import TokenKind, build_token_provider
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "tokens.md"
-BLOCKS = re.findall(r"```yaml\n(.*?)```", DOC.read_text(), re.S)
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = (ROOT / "docs" / "tokens.md", ROOT / "README.md")
+BLOCKS = [block for doc in DOCS for block in re.findall(r"```yaml\n(.*?)```", doc.read_text(), re.S)]
 
 
-def test_the_doc_has_an_example_per_method() -> None:
-    text = "\n".join(BLOCKS)
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_the_doc_has_an_example_per_method(doc: Path) -> None:
+    text = "\n".join(re.findall(r"```yaml\n(.*?)```", doc.read_text(), re.S))
     for method in ("jwt-bearer", "ciba", "authorization-code", "static", "command"):
         assert f"method: {method}" in text
 
