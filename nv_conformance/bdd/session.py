@@ -110,7 +110,7 @@ def new_run(target: str, api_version: str, options: dict[str, Any]) -> RunResult
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")  # run durations below a second stay visible
 
 
 def _git_commit() -> str:
