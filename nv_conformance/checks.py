@@ -104,10 +104,15 @@ def error_code_allowed(contract: Contract, operation_id: str, result: HttpResult
     if not allowed:
         return None
     body = result.json if isinstance(result.json, Mapping) else {}
-    code = body.get("code")
     pointer = contract.response_schema_pointer(operation_id, result.status)
-    return _record(f"error code is one the contract allows for {result.status}", f"contract:#{pointer}",
-                   code in allowed, f"allowed {sorted(allowed)}, got {code!r}")
+    return code_allowed(body.get("code"), allowed, f"error code is one the contract allows for {result.status}",
+                        f"contract:#{pointer}")
+
+
+def code_allowed(actual: Any, allowed: frozenset[str], description: str, clause: str) -> CheckRecord:
+    """``actual`` (any JSON value a target sent, absent included) is one of the ``allowed`` code strings."""
+    ok = isinstance(actual, str) and actual in allowed
+    return _record(description, clause, ok, f"allowed {sorted(allowed)}, got {values.show(actual)}")
 
 
 # -- properties ----------------------------------------------------------------------------------

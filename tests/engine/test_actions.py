@@ -86,6 +86,15 @@ def test_error_assertions_pass_and_fail_with_clear_messages():
     assert [c.passed for c in state.checks].count(False) == 2
 
 
+@pytest.mark.parametrize("code", [["UNAUTHENTICATED"], {"code": "UNAUTHENTICATED"}])
+def test_a_code_of_the_wrong_json_type_is_a_failed_check_not_a_kit_crash(code):
+    state, _ = make_state(respond=error(401, code))
+    actions.request_sent(state, "phoneNumberShare")
+    with pytest.raises(AssertionError, match="is a code the contract allows for 401"):
+        actions.expect_code_allowed(state, "$.code")
+    assert state.checks[-1].passed is False
+
+
 def test_message_wording_assertions_are_defects_not_failures():
     state, _ = make_state(respond=error(403, "PERMISSION_DENIED", "Not allowed here."))
     actions.request_sent(state, "phoneNumberShare")

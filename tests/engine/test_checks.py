@@ -69,6 +69,13 @@ def test_error_code_allowed_uses_the_contract_enum():
     assert not checks.error_code_allowed(contract, "phoneNumberShare", bad).passed
 
 
+def test_a_code_that_is_not_a_string_fails_instead_of_crashing():
+    allowed = frozenset({"UNAUTHENTICATED"})
+    for hostile in (["UNAUTHENTICATED"], {"a": 1}, 401, None):
+        record = checks.code_allowed(hostile, allowed, "code allowed", "c")
+        assert not record.passed and "allowed ['UNAUTHENTICATED']" in record.detail
+
+
 def test_property_checks():
     body = {"status": 400, "code": "INVALID_ARGUMENT", "message": " "}
     assert checks.property_equals(body, "$.status", 400, "c").passed
