@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -173,11 +174,18 @@ def token_lifetime(issued: IssuedToken) -> tuple[int | None, str]:
     if len(parts) == 3:
         try:
             claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-            if isinstance(claims.get("exp"), int | float) and isinstance(claims.get("iat"), int | float):
-                return int(claims["exp"] - claims["iat"]), "JWT exp - iat"
         except ValueError:
-            pass
+            claims = None
+        # The payload is whatever the target issued: a JSON array, a string or an infinite exp says nothing.
+        if isinstance(claims, dict):
+            exp, iat = claims.get("exp"), claims.get("iat")
+            if _is_finite_number(exp) and _is_finite_number(iat):
+                return int(exp - iat), "JWT exp - iat"
     return None, "neither expires_in nor JWT exp/iat"
+
+
+def _is_finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def lifetime_at_most(issued: IssuedToken, max_seconds: int, clause: str) -> CheckRecord:

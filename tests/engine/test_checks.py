@@ -1,3 +1,5 @@
+import base64
+
 import httpx
 
 from nv_conformance import checks
@@ -94,6 +96,16 @@ def test_token_lifetime_from_expires_in_or_jwt_claims():
     assert not from_claims.passed and "400 s (JWT exp - iat)" in from_claims.detail
     unknown = checks.lifetime_at_most(IssuedToken("opaque", TokenKind.VALID, "s"), 300, "c")
     assert not unknown.passed and "unknown" in unknown.detail
+
+
+def test_token_lifetime_from_a_hostile_jwt_payload_is_unknown_not_a_crash():
+    def token(payload: bytes) -> str:
+        encode = lambda data: base64.urlsafe_b64encode(data).decode().rstrip("=")  # noqa: E731
+        return f"{encode(b'{}')}.{encode(payload)}.{encode(b'sig')}"
+
+    for payload in (b"[1, 2]", b'"text"', b'{"exp": Infinity, "iat": 0}', b'{"exp": true, "iat": 0}', b"\xff\xfe"):
+        record = checks.lifetime_at_most(IssuedToken(token(payload), TokenKind.VALID, "s"), 300, "c")
+        assert not record.passed and "unknown" in record.detail
 
 
 def test_refresh_token_and_off_network_checks():
