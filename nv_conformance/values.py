@@ -58,16 +58,24 @@ def same_value(actual: Any, expected: Any, *, expected_was_quoted: bool = False)
     and failing an implementation for that would judge the test, not the implementation.
     Booleans never equal numbers (JSON keeps them apart even though Python does not).
     """
-    if isinstance(actual, bool) != isinstance(expected, bool):
-        if not (expected_was_quoted and isinstance(expected, str)):
-            return False
-    if actual == expected and type(actual) is type(expected):
+    if json_equal(actual, expected):
         return True
-    if isinstance(actual, int | float) and isinstance(expected, int | float) and not isinstance(actual, bool):
-        return actual == expected
     if expected_was_quoted and isinstance(expected, str) and not isinstance(actual, str):
         return json.dumps(actual) == expected
     return False
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    """Equality as JSON sees it, at every depth: ``1 == 1.0``, but ``true != 1`` and ``[true] != [1]``."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
 
 
 def show(value: Any) -> str:

@@ -34,6 +34,15 @@ def test_same_value_keeps_json_types_apart_but_forgives_quoted_numbers():
     assert not values.same_value("x", "y", expected_was_quoted=True)
 
 
+def test_same_value_keeps_booleans_and_numbers_apart_inside_objects_and_lists():
+    assert not values.same_value({"devicePhoneNumberVerified": 1}, {"devicePhoneNumberVerified": True})
+    assert not values.same_value([1.0], [True])
+    assert not values.same_value({"a": [0]}, {"a": [False]})
+    assert values.same_value({"a": [1, {"b": True}]}, {"a": [1.0, {"b": True}]})
+    assert not values.same_value({"a": 1}, {"a": 1, "b": None})
+    assert not values.same_value(None, "null")
+
+
 def test_jsonpath_reads_through_python_jsonpath():
     doc = {"a": {"b": [{"c": 1}]}, "status": 0}
     assert values.find(doc, "$.a.b[0].c") == [1]
