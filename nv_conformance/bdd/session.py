@@ -7,7 +7,7 @@ The hooks build one :class:`Session` per behave run; every scenario gets a fresh
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from ..contract import Contract
 from ..exchange import Conversation
 from ..http import GuardedClient
 from ..profiles import VersionProfile
+from ..redact import redact
 from ..results import CheckRecord, RunResult
 from ..tokens.base import IssuedToken, OffNetworkOutcome, TokenProvider
 
@@ -81,9 +82,15 @@ class ScenarioState:
         self.started = time.monotonic()
 
     def check(self, record: CheckRecord | None) -> CheckRecord | None:
-        """Record a verdict and fail the step when it did not hold."""
+        """Record a verdict and fail the step when it did not hold.
+
+        Redacted here, whoever built the record: its text becomes the step's error message, which
+        plain ``behave`` prints as it is.
+        """
         if record is None:
             return None
+        record = replace(record, description=redact(record.description), clause=redact(record.clause),
+                         detail=redact(record.detail))
         self.checks.append(record)
         return enforce(record)
 

@@ -135,3 +135,16 @@ def test_token_policy_and_off_network_actions():
     no_sim, _ = make_state(tokens=FakeTokens())
     with pytest.raises(SkipScenario):
         actions.require_off_network(no_sim)
+
+
+def test_every_recorded_check_is_redacted_whoever_built_it():
+    from nv_conformance.results import CheckRecord
+
+    state, _ = make_state()
+    token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+    raw = CheckRecord(description=f"number {SUBSCRIBER}", clause="c", passed=False, detail=f"got {SUBSCRIBER} with {token}")
+    with pytest.raises(AssertionError) as failure:
+        state.check(raw)
+    for text in (str(failure.value), state.checks[-1].description, state.checks[-1].detail):
+        assert SUBSCRIBER not in text and token not in text
+    assert "+44770090****" in state.checks[-1].detail
