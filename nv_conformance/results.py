@@ -1,7 +1,7 @@
 """Result model of a conformance run: what the reports are written from.
 
 Records hold only redacted text: whoever creates a record passes request/response
-data through ``redact`` first (see ``ExchangeRecord.from_http``).
+data through ``redact`` first (see ``exchange.exchange_record``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ class Outcome(StrEnum):
 
 
 class Verdict(StrEnum):
-    CONFORMANT = "conformant"        # no mandatory scenario failed or was skipped
-    PARTIAL = "partial"              # nothing failed, but mandatory scenarios were skipped
+    CONFORMANT = "conformant"        # scenarios passed, and no mandatory one failed or was skipped
+    PARTIAL = "partial"              # nothing failed, but mandatory scenarios were skipped (or none passed)
     NOT_CONFORMANT = "not conformant"
 
 
@@ -90,6 +90,8 @@ class RunResult:
             return Verdict.NOT_CONFORMANT
         if self.aborted or any(s.mandatory and s.outcome in (Outcome.SKIPPED, Outcome.DEFECTIVE) for s in self.scenarios):
             return Verdict.PARTIAL
+        if not any(s.outcome == Outcome.PASSED for s in self.scenarios):
+            return Verdict.PARTIAL  # nothing was shown to hold (no scenario selected, or only optional ones skipped)
         return Verdict.CONFORMANT
 
     @property

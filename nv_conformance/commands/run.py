@@ -72,6 +72,9 @@ def main(args: argparse.Namespace) -> int:
     if run.aborted:
         print(f"nv-conformance run: {run.aborted}; verdict {run.verdict.value} (incomplete run)", file=sys.stderr)
         return 130 if run.aborted.startswith("interrupted") else max(run.exit_code, 1)
+    if not run.scenarios:
+        # A selection that matches nothing must not look like a clean run to CI (exit 0).
+        raise KitError("no scenario matched the selection (--tags, --name, --features): nothing was tested")
     if args.quiet:
         totals = ", ".join(f"{run.count(outcome)} {outcome.value}" for outcome in Outcome)
         where = f"; reports in {report_dir}" if report_dir else ""

@@ -22,7 +22,8 @@ VERDICT_TEXT = {
     Verdict.CONFORMANT: "Every mandatory scenario ran and passed.",
     Verdict.PARTIAL: (
         "No scenario failed, but some mandatory scenarios were not carried out (skipped for missing inputs, "
-        "or their test definition is defective); conformance is therefore not established for those clauses."
+        "or their test definition is defective), or no scenario passed at all; conformance is therefore not "
+        "established for those clauses."
     ),
     Verdict.NOT_CONFORMANT: "At least one scenario failed (or the suite has undefined steps): see Failures.",
 }

@@ -199,3 +199,26 @@ def test_aborted_run_without_failures_is_partial() -> None:
     assert run.verdict.value == "conformant"
     run.aborted = "interrupted: not every scenario ran"
     assert run.verdict.value == "partial"
+
+
+def test_a_selection_matching_no_scenario_is_not_a_clean_run(
+    tmp_path: Path, fake_kit: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(["--features", str(features(tmp_path, failing=False)), "--tags", "@no_such_scenario",
+                "--report-dir", str(tmp_path / "r"), "--quiet"])
+    assert code == 2
+    assert "nv-conformance run: no scenario matched the selection" in capsys.readouterr().err
+    assert json.loads((tmp_path / "r" / "results.json").read_text())["verdict"] == "partial"
+
+
+def test_a_run_where_nothing_passed_is_never_conformant() -> None:
+    from nv_conformance.results import Outcome
+
+    from .sample_runs import clean_run
+
+    run = clean_run()
+    run.scenarios = []
+    assert run.verdict.value == "partial" and run.exit_code == 0
+    run = clean_run()
+    run.scenarios = [s for s in run.scenarios if s.outcome != Outcome.PASSED]  # only an optional scenario, skipped
+    assert run.scenarios and run.verdict.value == "partial"
