@@ -13,6 +13,7 @@ token layer use the ``reference`` method unless a ``tokens`` section is given.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -296,6 +297,8 @@ def _number(value: Any, setting: str, *, integer: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or (integer and not isinstance(value, int)):
         kind = "a whole number" if integer else "a number"
         raise ConfigError(setting, f"must be {kind}, got {_type_name(value)}")
+    if not math.isfinite(value):  # YAML's .nan / .inf: a NaN deadline never expires
+        raise ConfigError(setting, "must be a finite number")
     if value <= 0:
         raise ConfigError(setting, "must be greater than 0")
     return value
@@ -458,10 +461,10 @@ def _validate_kit(kit: Any, setting: str) -> None:
 def _register_kit_secrets(kit: Mapping[str, Any]) -> None:
     """The kit's credentials are test-only, but a report must not teach anyone to reuse them."""
     client = kit.get("client") if isinstance(kit.get("client"), Mapping) else {}
-    register_secret(client.get("client_secret"))
     jwk = client.get("private_key_jwk") if isinstance(client.get("private_key_jwk"), Mapping) else {}
-    register_secret(jwk.get("d"))
-    register_secret(kit.get("expired_access_token"))
-    for subscriber in kit.get("subscribers") or []:
-        if isinstance(subscriber, Mapping):
-            register_secret(subscriber.get("operator_token"))
+    secrets = [client.get("client_secret"), jwk.get("d"), kit.get("expired_access_token")]
+    secrets += [s.get("operator_token") for s in kit.get("subscribers") or [] if isinstance(s, Mapping)]
+    for secret in secrets:
+        # A hand-edited kit may hold a number or a list here: mask what can be masked, never crash.
+        if isinstance(secret, str | int | float) and not isinstance(secret, bool):
+            register_secret(str(secret))

@@ -108,6 +108,18 @@ def test_kit_file_fills_root_paths_numbers_and_reference_tokens(tmp_path: Path) 
     assert "optok-first-subscriber" not in redact("optok-first-subscriber")
 
 
+def test_kit_secrets_of_the_wrong_type_are_masked_or_ignored_not_a_crash(tmp_path: Path) -> None:
+    kit = json.loads(json.dumps(KIT))
+    kit["client"]["client_secret"] = 987654321987
+    kit["client"]["private_key_jwk"]["d"] = ["not", "a", "scalar", "at", "all", "!"]
+    kit["subscribers"][0]["operator_token"] = {"nested": "object"}
+    kit["expired_access_token"] = None
+    write(tmp_path, json.dumps(kit), "kit.json")
+    config = load_config(write(tmp_path, "kit: kit.json\n"))
+    assert config.test_data.phone_number == "+447700900001"
+    assert "987654321987" not in redact("secret 987654321987")
+
+
 def test_explicit_settings_win_over_the_kit(tmp_path: Path) -> None:
     write(tmp_path, json.dumps(KIT), "kit.json")
     config = load_config(write(tmp_path, """
@@ -155,6 +167,9 @@ def test_overrides_win_and_none_is_ignored(tmp_path: Path) -> None:
         ("api_root: https://example.com\nhttp: {connect_timeout: 0}\n", "http.connect_timeout", "greater than 0"),
         ("api_root: https://example.com\nhttp: {max_body_bytes: 1.5}\n", "http.max_body_bytes", "whole number"),
         ("api_root: https://example.com\nrun: {max_seconds: -1}\n", "run.max_seconds", "greater than 0"),
+        ("api_root: https://example.com\nhttp: {total_timeout: .nan}\n", "http.total_timeout", "finite"),
+        ("api_root: https://example.com\nhttp: {read_timeout: .inf}\n", "http.read_timeout", "finite"),
+        ("api_root: https://example.com\nrun: {max_seconds: .nan}\n", "run.max_seconds", "finite"),
         ("api_root: https://example.com\nrun: 5\n", "run", "must be a mapping"),
         ("api_root: https://example.com\ntest_data: {phone_number: '447700900001'}\n",
          "test_data.phone_number", "not an E.164 number"),
