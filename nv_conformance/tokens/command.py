@@ -112,12 +112,13 @@ def _from_json(text: str, kind: TokenKind, scope: str, label: str, method: str) 
     token = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token.strip():
         raise TokenError(f"{label} printed JSON without access_token")
+    token = token.strip()  # the value registered for redaction must be the one that is sent
     remember_secret(token)
     if isinstance(body.get("refresh_token"), str):
         remember_secret(body["refresh_token"])
     expires_in = body.get("expires_in")
     return IssuedToken(
-        access_token=token.strip(),
+        access_token=token,
         kind=kind,
         scope=scope,
         expires_in=expires_in if isinstance(expires_in, int) and not isinstance(expires_in, bool) else None,

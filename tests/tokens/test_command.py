@@ -32,6 +32,17 @@ def test_first_line_is_the_token_and_placeholders_are_filled(tmp_path: Path, lea
     assert SECRET not in repr(token)
 
 
+def test_a_json_token_with_blanks_around_it_is_masked_as_it_is_sent(tmp_path: Path) -> None:
+    from nv_conformance.redact import redact
+
+    opaque = "opaque-cmd-token-7f3a9c"  # not JWT-shaped: masked only because it was registered
+    code = f"import json\nprint(json.dumps({{'access_token': '  {opaque}  '}}))\n"
+    with provider_for(tmp_path, code) as provider:
+        token = provider.get(TokenKind.VALID, "s")
+    assert token.access_token == opaque
+    assert opaque not in redact(f'{{"echo": "{opaque}"}}')
+
+
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
