@@ -7,6 +7,7 @@ a jti is accepted once per client (replay protection stored in SQLite).
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,15 @@ class ClientJwtError(Exception):
 class VerifiedAssertion:
     client: Client
     claims: dict[str, Any]
+
+
+def is_numeric_date(value: Any) -> bool:
+    """A JSON number that is a real point in time (RFC 7519 NumericDate).
+
+    Python's json module reads ``NaN`` and ``Infinity``, and ``true`` is an int: every comparison
+    with NaN is False, so such a claim would slip past each time check.
+    """
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def unverified_issuer(token: str) -> str | None:
@@ -77,11 +87,16 @@ def verify_client_jwt(
         if name not in claims:
             raise ClientJwtError(error_code, f"the assertion lacks the {name} claim")
     aud = claims["aud"]
-    aud_values = set(aud) if isinstance(aud, list) else {aud}
+    if isinstance(aud, str):
+        aud_values = {aud}
+    elif isinstance(aud, list) and all(isinstance(value, str) for value in aud):
+        aud_values = set(aud)
+    else:
+        raise ClientJwtError(error_code, "the assertion's aud must be a string or a list of strings")
     if not aud_values & audiences:
         raise ClientJwtError(error_code, "the assertion's aud is not this server's token endpoint")
     exp, iat = claims.get("exp"), claims.get("iat", claims.get("exp"))
-    if not isinstance(exp, int | float) or not isinstance(iat, int | float):
+    if not is_numeric_date(exp) or not is_numeric_date(iat):
         raise ClientJwtError(error_code, "the assertion's exp and iat must be numbers")
     if exp <= now - CLOCK_SKEW_SECONDS:
         raise ClientJwtError(error_code, "the assertion has expired")

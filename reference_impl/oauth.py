@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from .asgi_util import BodyTooLarge, ClientGone, read_body
-from .assertions import CLIENT_SIGNING_ALGS, ClientJwtError, verify_client_jwt
+from .assertions import CLIENT_SIGNING_ALGS, ClientJwtError, is_numeric_date, verify_client_jwt
 from .keys import SIGNING_ALG
 from .scopes import ScopeError, api_scopes, parse_scope
 from .settings import Settings
@@ -423,7 +423,9 @@ class AuthorizationServer:
         except ClientJwtError as exc:
             raise OAuthError("invalid_request", "signed authentication request: " + exc.description) from None
         nbf = verified.claims["nbf"]
-        if not isinstance(nbf, int | float) or nbf > time.time() + 30:
+        if not is_numeric_date(nbf):
+            raise OAuthError("invalid_request", "signed authentication request: nbf must be a number")
+        if nbf > time.time() + 30:
             raise OAuthError("invalid_request", "signed authentication request: nbf is in the future")
         return {k: v for k, v in verified.claims.items() if isinstance(v, str)}
 

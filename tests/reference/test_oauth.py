@@ -11,7 +11,7 @@ from joserfc.jwk import ECKey, KeySet
 
 from reference_impl.embedded import EmbeddedReference
 
-from .conftest import CIBA, JWT_BEARER, PURPOSE, SHARE, VERIFY, DemoClient
+from .conftest import ASSERTION_TYPE, CIBA, JWT_BEARER, PURPOSE, SHARE, VERIFY, DemoClient
 
 
 def api_verify(http: httpx.Client, ref, token: str, phone: str) -> httpx.Response:
@@ -70,6 +70,13 @@ def test_access_token_claims_and_token_policy(client, reference, http):
     ("ipport subject", "invalid_grant"),
     ("foreign key", "invalid_grant"),
     ("unknown client", "invalid_client"),
+    # JSON numbers that are no point in time: NaN compares False with everything, true is an int
+    ("iat NaN", "invalid_grant"),
+    ("exp NaN", "invalid_grant"),
+    ("exp Infinity, iat NaN", "invalid_grant"),
+    ("iat true", "invalid_grant"),
+    ("aud an object", "invalid_grant"),
+    ("aud a list of lists", "invalid_grant"),
 ])
 def test_jwt_bearer_rejections(client, reference, case, error):
     kit = reference.kit
@@ -105,11 +112,43 @@ def test_jwt_bearer_rejections(client, reference, case, error):
         key = ECKey.generate_key("P-256", auto_kid=True)
     elif case == "unknown client":
         claims["iss"] = "someone-else"
+    elif case == "iat NaN":
+        claims["iat"] = float("nan")
+    elif case == "exp NaN":
+        claims["exp"] = float("nan")
+    elif case == "exp Infinity, iat NaN":
+        claims.update(exp=float("inf"), iat=float("nan"))
+    elif case == "iat true":
+        claims["iat"] = True
+    elif case == "aud an object":
+        claims["aud"] = {"token_endpoint": kit["token_endpoint"]}
+    elif case == "aud a list of lists":
+        claims["aud"] = [[kit["token_endpoint"]]]
     form = {"grant_type": JWT_BEARER, "assertion": client.sign(claims, key), **extra}
     response = client.http.post(kit["token_endpoint"], data=form)
     assert response.status_code in (400, 401), response.text
     assert response.json()["error"] == error
     assert "access_token" not in response.json()
+    if case.startswith(("iat", "exp", "aud")):  # refused for what is wrong, not by accident further on
+        assert "jti" not in response.json()["error_description"], response.text
+
+
+def test_client_assertion_and_signed_ciba_request_with_malformed_claims_get_oauth_errors(client, reference):
+    """A claim of the wrong JSON type is the client's mistake: an OAuth error, never a 500."""
+    kit = reference.kit
+    now = int(time.time())
+    assertion = client.sign({"iss": client.client_id, "sub": client.client_id, "aud": {"x": kit["token_endpoint"]},
+                             "iat": now, "exp": now + 60, "jti": f"ca-{now}-{id(client)}"})
+    response = client.http.post(kit["token_endpoint"], data={
+        "grant_type": CIBA, "auth_req_id": "x", "client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion})
+    assert response.status_code == 401 and response.json()["error"] == "invalid_client", response.text
+    endpoint = kit["backchannel_authentication_endpoint"]
+    base = {"iss": client.client_id, "aud": kit["issuer"], "iat": now, "nbf": now, "exp": now + 60,
+            "scope": f"{PURPOSE} {VERIFY}", "login_hint": sim_subject(kit)}
+    for n, change in enumerate(({"aud": [[kit["issuer"]]]}, {"nbf": float("nan")}, {"nbf": True})):
+        signed = client.sign({**base, **change, "jti": f"req-{now}-{n}-{id(client)}"})
+        started = client.http.post(endpoint, data={"request": signed}, auth=client.basic_auth())
+        assert started.status_code == 400 and started.json()["error"] == "invalid_request", (change, started.text)
 
 
 def test_jwt_bearer_assertion_jti_cannot_be_replayed(client, reference):
