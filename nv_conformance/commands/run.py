@@ -109,7 +109,7 @@ def run_behave_in_process(features: Path, *, tags: list[str], names: list[str], 
     try:
         runner.run()
     except ParserError as exc:
-        raise KitError(f"cannot parse a feature file: {_first_line(exc)}") from None
+        raise KitError(f"cannot parse a feature file: {_one_line(exc)}") from None
     except KitError:
         raise
     except Exception as exc:  # behave's own ConfigError, missing files, ...
@@ -190,6 +190,15 @@ def _features_path(value: str | None) -> Path:
     if not any(path.rglob("*.feature")):
         raise ConfigError("--features", f"no .feature files in {value}")
     return path
+
+
+def _one_line(exc: BaseException) -> str:
+    """All of the message on one line (behave puts the parse failure itself on the second), redacted:
+    it quotes the offending line of the feature file, which may hold a phone number."""
+    from ..redact import redact
+
+    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
+    return redact(text)[:300]
 
 
 def _first_line(exc: BaseException) -> str:

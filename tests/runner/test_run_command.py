@@ -222,3 +222,30 @@ def test_a_run_where_nothing_passed_is_never_conformant() -> None:
     run = clean_run()
     run.scenarios = [s for s in run.scenarios if s.outcome != Outcome.PASSED]  # only an optional scenario, skipped
     assert run.scenarios and run.verdict.value == "partial"
+
+
+def test_a_feature_file_that_does_not_parse_is_one_line_with_the_reason_and_no_phone_number(
+    tmp_path: Path, fake_kit: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    directory = tmp_path / "broken"
+    directory.mkdir()
+    (directory / "a.feature").write_text('Feature: A\n  Scenario: a\n    Given a step that passes\n  Bogus "+447700900001"\n')
+    assert run(["--features", str(directory), "--no-reports"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "at line 4" in err
+    assert "+447700900001" not in err and "+44770090****" in err
+
+
+def test_the_cli_redacts_the_one_line_of_any_kit_error(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from nv_conformance.errors import TargetError
+
+    token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+
+    def fails(args: object) -> int:
+        raise TargetError(f"token endpoint echoed access_token={token} for +447700900001")
+
+    monkeypatch.setattr(run_command, "main", fails)
+    assert run([]) == 2
+    err = capsys.readouterr().err
+    assert token not in err and "+447700900001" not in err and err.startswith("nv-conformance run: ")
