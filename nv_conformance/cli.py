@@ -12,6 +12,7 @@ import sys
 
 from . import __version__
 from .errors import KitError
+from .redact import redact
 
 SUBCOMMANDS = {
     "run": ("nv_conformance.commands.run", "run the conformance features (embedded reference by default)"),
@@ -47,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._main(args) or 0)
     except KitError as exc:
-        print(f"nv-conformance {args.command}: {exc}", file=sys.stderr)
+        # Redacted once more here: messages quote endpoints, server answers and feature lines.
+        print(f"nv-conformance {args.command}: {redact(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"nv-conformance {args.command}: interrupted", file=sys.stderr)
