@@ -56,6 +56,12 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     return JSONResponse({"status": status, "code": code, "message": message}, status_code=status, headers=headers)
 
 
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """Starlette's ServerErrorMiddleware answers before the guard below sees the error: same CAMARA body."""
+    return Response(camara_error_body(500, "INTERNAL", "internal error"), status_code=500,
+                    media_type="application/json")
+
+
 class _Dispatcher:
     def __init__(self, api: NumberVerificationApi, auth_app: Starlette) -> None:
         self._api = api
@@ -112,7 +118,8 @@ def create_app(settings: Settings) -> ReferenceApp:
                                 verifier=verifier, behaviour=b)
     revocation_verifier = AccessTokenVerifier(keys, settings.issuer, audience)
     auth = AuthorizationServer(settings, store, issuer, keys.jwks(), revocation_verifier)
-    auth_app = Starlette(routes=auth.routes(), exception_handlers={HTTPException: _http_exception})
+    auth_app = Starlette(routes=auth.routes(),
+                         exception_handlers={HTTPException: _http_exception, Exception: _internal_error})
     dispatcher = _Dispatcher(api, auth_app)
     if settings.fault:
         from .faults import wrap_app

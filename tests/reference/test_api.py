@@ -281,3 +281,35 @@ def test_oversized_chunked_body_is_refused_while_streaming(client, reference):
     response = client.http.post(reference.api_root + VERSIONS["vwip"] + "/verify", content=chunks(),
                                 headers={"Authorization": f"Bearer {token}", "content-type": "application/json"})
     assert response.status_code == 400 and "exceeds" in response.json()["message"]
+
+
+def test_an_unexpected_error_in_the_authorization_server_is_a_camara_500_and_logged_redacted(monkeypatch, caplog):
+    """Starlette answers an escaping exception itself (plain text) before the last-resort guard sees it."""
+    import asyncio
+    import tempfile
+
+    from reference_impl.app import create_app
+    from reference_impl.oauth import AuthorizationServer
+    from reference_impl.settings import Settings
+
+    async def broken_jwks(self, request):
+        raise RuntimeError("boom with Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln and +447700900001")
+
+    monkeypatch.setattr(AuthorizationServer, "jwks", broken_jwks)
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(Settings(db_path=f"{tmp}/db.sqlite3", issuer="http://127.0.0.1:1"))
+
+        async def call() -> httpx.Response:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:1") as c:
+                return await c.get("/jwks")
+
+        try:
+            response = asyncio.run(call())
+        finally:
+            app.store.close()
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"status": 500, "code": "INTERNAL", "message": "internal error"}
+    logged = caplog.text
+    assert "unexpected error while serving GET /jwks" in logged
+    assert "eyJhbGciOiJSUzI1NiJ9" not in logged and "447700900001" not in logged
