@@ -71,7 +71,7 @@ class HttpResult:
     def json(self) -> Any:
         try:
             return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # a hostile body may nest [[[... 100,000 deep
             return None
 
     @property

@@ -148,3 +148,14 @@ def test_every_recorded_check_is_redacted_whoever_built_it():
     for text in (str(failure.value), state.checks[-1].description, state.checks[-1].detail):
         assert SUBSCRIBER not in text and token not in text
     assert "+44770090****" in state.checks[-1].detail
+
+
+def test_a_body_nested_too_deep_to_parse_fails_as_not_json_instead_of_crashing():
+    deep = b"[" * 200_000 + b"]" * 200_000  # well under the 1 MiB cap
+    state, _ = make_state(respond=lambda r: httpx.Response(200, content=deep,
+                                                           headers={"content-type": "application/json"}))
+    actions.request_sent(state, "phoneNumberShare")
+    with pytest.raises(AssertionError, match="response body is JSON"):
+        actions.expect_schema_for_operation(state)
+    with pytest.raises(AssertionError, match="response body is JSON"):
+        actions.expect_property_exists(state, "$.devicePhoneNumber")
