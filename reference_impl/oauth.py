@@ -97,13 +97,20 @@ class Endpoints:
 
 
 def redirect_uri_registered(client: Client, redirect_uri: str) -> bool:
-    """Exact match, except that loopback redirect URIs match on any port (RFC 8252 section 7.3)."""
-    if redirect_uri in client.redirect_uris:
-        return True
+    """Exact match, except that loopback redirect URIs match on any port (RFC 8252 section 7.3).
+
+    Only the port may differ: never a fragment (RFC 6749 section 3.1.2; the code would land in it),
+    user information or a port that is no port.
+    """
     try:
         given = urlsplit(redirect_uri)
+        given.port  # noqa: B018 - raises ValueError for a port that is not a number in range
     except ValueError:
         return False
+    if "#" in redirect_uri or given.username is not None or given.password is not None:
+        return False
+    if redirect_uri in client.redirect_uris:
+        return True
     if given.hostname not in ("127.0.0.1", "localhost", "::1") or given.scheme != "http":
         return False
     for registered in client.redirect_uris:

@@ -226,11 +226,26 @@ def test_authorization_code_needs_client_authentication_and_pkce_verifier(client
     assert client.exchange_code(code, code_verifier="wrong" * 10).json()["error"] == "invalid_grant"
 
 
-def test_authorize_refuses_unregistered_redirect_uri_without_redirecting(client, reference):
-    response = client.authorize_from(reference.kit["subscribers"][0]["device_ip"],
-                                     redirect_uri="https://attacker.example/cb")
+@pytest.mark.parametrize("redirect_uri", [
+    "https://attacker.example/cb",
+    "http://127.0.0.1:5/demo-callback#frag",         # the code would end up in the fragment
+    "http://127.0.0.1:5/demo-callback#",
+    "http://attacker@127.0.0.1:5/demo-callback",      # only the port of a loopback URI may differ
+    "http://127.0.0.1:abc/demo-callback",
+    "http://127.0.0.1:99999/demo-callback",
+    "http://127.0.0.1.attacker.example/demo-callback",
+])
+def test_authorize_refuses_unregistered_redirect_uri_without_redirecting(client, reference, redirect_uri):
+    response = client.authorize_from(reference.kit["subscribers"][0]["device_ip"], redirect_uri=redirect_uri)
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
     assert "location" not in response.headers
+
+
+def test_loopback_redirect_uri_matches_on_any_port(client, reference):
+    for redirect_uri in ("http://127.0.0.1:5/demo-callback", "http://localhost:6/demo-callback",
+                         "http://127.0.0.1/demo-callback"):
+        response = client.authorize_from(reference.kit["subscribers"][0]["device_ip"], redirect_uri=redirect_uri)
+        assert response.status_code == 302 and response.headers["location"].startswith(redirect_uri + "?")
 
 
 def test_authorize_error_redirects_for_bad_scope_and_response_type(client, reference):
