@@ -5,13 +5,9 @@ Values may be quoted or not; header names are case-insensitive (the engine compa
 """
 
 from nv_conformance.bdd import actions
-from nv_conformance.bdd.glue import nv, sentence
+from nv_conformance.bdd.glue import nv, sentence, unquoted
 
 VALUE = r'(?P<value>"[^"]*"|[^"\s]+)'
-
-
-def _text(value: str) -> str:
-    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
 
 
 def _rows(table):
@@ -42,7 +38,7 @@ def version_base_path(context):
 
 @sentence(r'the header "(?P<name>[^"]+)" is set (?:to|as) ' + VALUE)
 def header_set(context, name, value):
-    actions.set_header(nv(context), name, _text(value))
+    actions.set_header(nv(context), name, unquoted(value))
 
 
 @sentence(r"the (?:request )?headers:?")
@@ -69,7 +65,7 @@ def header_noncompliant(context, name, pointer):
 
 @sentence(r'the path parameter "(?P<name>[^"]+)" is set (?:to|as) ' + VALUE)
 def path_parameter(context, name, value):
-    actions.set_path_parameter(nv(context), name, _text(value))
+    actions.set_path_parameter(nv(context), name, unquoted(value))
 
 
 @sentence(r"the path parameters:?")
@@ -80,7 +76,7 @@ def path_parameters(context):
 
 @sentence(r'the query parameter "(?P<name>[^"]+)" is set (?:to|as) ' + VALUE)
 def query_parameter(context, name, value):
-    actions.set_query_parameter(nv(context), name, _text(value))
+    actions.set_query_parameter(nv(context), name, unquoted(value))
 
 
 @sentence(r"the query parameters:?")

@@ -39,12 +39,7 @@ def run_command(run: RunResult, *, tags: str | None = None) -> str:
     options = run.options
     if options.get("mode") == "fuzz":
         return fuzz_command(run)
-    parts = ["nv-conformance", "run"]
-    config = str(options.get("config") or "")
-    if config and config != "embedded reference":
-        parts += ["--config", config]
-    if run.api_version:
-        parts += ["--api-version", run.api_version]
+    parts = ["nv-conformance", "run", *_target_arguments(run)]
     if options.get("features"):
         parts += ["--features", str(options["features"])]
     if options.get("spec") and not str(options["spec"]).startswith("kit contract"):
@@ -62,18 +57,24 @@ def fuzz_command(run: RunResult) -> str:
     """The ``nv-conformance fuzz`` command line that repeats a fuzz run: same target, version and seed."""
     options = run.options
     fuzz = options.get("fuzz") or {}
-    parts = ["nv-conformance", "fuzz"]
-    config = str(options.get("config") or "")
-    if config and config != "embedded reference":
-        parts += ["--config", config]
-    if run.api_version:
-        parts += ["--api-version", run.api_version]
+    parts = ["nv-conformance", "fuzz", *_target_arguments(run)]
     if options.get("fault"):
         parts += ["--fault", str(options["fault"])]
     for flag, key in (("--seed", "seed"), ("--max-examples", "max_examples"), ("--duration", "duration_limit_s")):
         if fuzz.get(key) is not None:
             parts += [flag, str(fuzz[key])]
     return shlex.join(parts)
+
+
+def _target_arguments(run: RunResult) -> list[str]:
+    """``--config`` (unless the embedded reference) and ``--api-version``: what both commands need first."""
+    parts: list[str] = []
+    config = str(run.options.get("config") or "")
+    if config and config != "embedded reference":
+        parts += ["--config", config]
+    if run.api_version:
+        parts += ["--api-version", run.api_version]
+    return parts
 
 
 def scenario_command(run: RunResult, scenario: ScenarioResult) -> str:
