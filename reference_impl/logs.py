@@ -3,8 +3,31 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote, unquote
 
 from nv_conformance.redact import redact
+
+_MAX_DECODING_ROUNDS = 3
+_KEEP_IN_URLS = "/?&=:;,+@!$'()*~[]"
+
+
+def redact_logged(text: str) -> str:
+    """``redact(text)``, also for secrets hidden by percent-encoding (``operatortoken%3A...`` in a query string).
+
+    The access log shows paths and query strings still percent-encoded. When a decoded form holds
+    something ``redact`` masks, the line shows that form masked and encoded again (so a ``%0A`` stays
+    encoded and cannot forge a log line).
+    """
+    out = redact(text)
+    decoded = out
+    for _ in range(_MAX_DECODING_ROUNDS):
+        if "%" not in decoded:
+            break
+        decoded = unquote(decoded)
+        masked = redact(decoded)
+        if masked != decoded:
+            return quote(masked, safe=_KEEP_IN_URLS)
+    return out
 
 
 class RedactingFilter(logging.Filter):
@@ -13,11 +36,11 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
             if isinstance(record.args, dict):
-                record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+                record.args = {k: redact_logged(v) if isinstance(v, str) else v for k, v in record.args.items()}
             else:
-                record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+                record.args = tuple(redact_logged(a) if isinstance(a, str) else a for a in record.args)
         if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
+            record.msg = redact_logged(record.msg)
         if record.exc_info and record.exc_info[1] is not None:
             # keep the traceback's shape, drop the exception's message (it may quote client input)
             exc_type = record.exc_info[0]

@@ -103,6 +103,8 @@ def test_serve_with_two_workers_keeps_tokens_single_use_and_logs_no_secrets(tmp_
         # the authorization code flow logs its query string: it must come out redacted
         demo.redirect_params(demo.authorize_from(kit["subscribers"][0]["device_ip"],
                                                  login_hint="tel:" + phone))
+        demo.redirect_params(demo.authorize_from(kit["subscribers"][0]["device_ip"],
+                                                 login_hint="operatortoken:" + kit["subscribers"][0]["operator_token"]))
         demo.close()
     finally:
         output = _stop(proc)
