@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def main(args: argparse.Namespace) -> int:
     if not target.embedded:
         _check_tokens_section(target)
     features = _features_path(args.features)
-    report_dir = None if args.no_reports else Path(args.report_dir).expanduser().resolve()
+    report_dir = None if args.no_reports else _writable_dir(args.report_dir, "--report-dir")
 
     userdata = {"progress": "off" if args.quiet else "on"}
     if config_path:
@@ -175,6 +176,18 @@ def _existing_path(value: str, option: str) -> Path:
     if not path.is_file():
         raise ConfigError(option, f"not a file: {value}")
     return path.resolve()
+
+
+def _writable_dir(value: str, option: str) -> Path:
+    """Created now if need be: a run whose reports cannot be written must not start (and then claim them)."""
+    path = Path(value).expanduser().resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(option, f"cannot create {value}: {exc.strerror or type(exc).__name__}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(option, f"not writable: {value}")
+    return path
 
 
 def _features_path(value: str | None) -> Path:

@@ -249,3 +249,15 @@ def test_the_cli_redacts_the_one_line_of_any_kit_error(monkeypatch: pytest.Monke
     assert run([]) == 2
     err = capsys.readouterr().err
     assert token not in err and "+447700900001" not in err and err.startswith("nv-conformance run: ")
+
+
+def test_a_report_dir_that_cannot_be_created_stops_the_run_before_it_starts(
+    tmp_path: Path, fake_kit: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code = run(["--features", str(features(tmp_path, failing=False)), "--report-dir", str(blocker / "reports"), "--quiet"])
+    assert code == 2
+    captured = capsys.readouterr()
+    assert "nv-conformance run: config: --report-dir: cannot create" in captured.err
+    assert "verdict" not in captured.out  # nothing ran
