@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -321,6 +322,7 @@ class Conversation:
 
 # -- records ------------------------------------------------------------------------------------
 
+_PLAIN_SCHEME = re.compile(r"[A-Za-z0-9._~+/-]+")  # safe between double quotes in a shell
 _SKIPPED_HEADERS = frozenset({"host", "content-length", "accept-encoding", "connection", "user-agent", "accept"})
 
 
@@ -339,7 +341,10 @@ def curl_command(method: str, url: str, headers: list[tuple[str, str]] | dict[st
             continue
         if name.lower() == "authorization":
             scheme = value.split(" ", 1)[0] if " " in value.strip() else "Bearer"
-            parts += ["-H", f'"{name}: {scheme} $ACCESS_TOKEN"']
+            if _PLAIN_SCHEME.fullmatch(scheme):
+                parts += ["-H", f'"{name}: {scheme} $ACCESS_TOKEN"']
+            else:  # a scheme from a feature literal could hold $(...) or quotes: quote it, expand only the token
+                parts += ["-H", shlex.quote(redact(f"{name}: {scheme} ")) + '"$ACCESS_TOKEN"']
             uses_token = True
             continue
         parts += ["-H", shlex.quote(f"{name}: {redact(value)}")]

@@ -187,3 +187,19 @@ def test_a_default_body_is_not_sent_to_an_operation_without_request_body():
     actions.request_sent(state, "phoneNumberShare")
     actions.expect_status(state, 200)
     assert recorder.requests[0].content == b""
+
+
+def test_a_hostile_authorization_scheme_cannot_run_anything_in_the_reproduce_command():
+    import subprocess
+
+    from nv_conformance.exchange import curl_command
+
+    scheme = "$(echo${IFS}PWNED)"
+    command = curl_command("GET", "http://x/y", [("Authorization", f"{scheme} abc")], None, "literal value")
+    shown = command.split("   #")[0].replace("curl ", "printf '%s\\n' ", 1)  # the arguments curl would get
+    printed = subprocess.run(["sh", "-c", shown], capture_output=True, text=True,
+                             env={"ACCESS_TOKEN": "tok"}, check=True).stdout
+    assert f"Authorization: {scheme} tok" in printed.splitlines()
+    assert "PWNED" not in printed.replace(scheme, "")
+    plain = curl_command("GET", "http://x/y", [("Authorization", "Bearer abc")], None, "valid access token")
+    assert '-H "Authorization: Bearer $ACCESS_TOKEN"' in plain
