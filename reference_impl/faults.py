@@ -57,6 +57,10 @@ def _is_nv_call(scope: Scope) -> bool:
     return scope.get("type") == "http" and "/number-verification/" in scope.get("path", "")
 
 
+def _is_verify_post(scope: Scope) -> bool:
+    return _is_nv_call(scope) and scope["method"] == "POST" and _operation(scope) == "verify"
+
+
 def _operation(scope: Scope) -> str | None:
     path = scope.get("path", "")
     if path.endswith("/verify"):
@@ -108,7 +112,7 @@ def crash_on_malformed_json(app: Asgi) -> Asgi:
     """POST /verify with a body that is not JSON -> 500 (the parser's exception escapes)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if not (_is_nv_call(scope) and scope["method"] == "POST" and _operation(scope) == "verify"):
+        if not _is_verify_post(scope):
             await app(scope, receive, send)
             return
         body = await _read_all(receive)
@@ -123,63 +127,6 @@ def crash_on_malformed_json(app: Asgi) -> Asgi:
     return middleware
 
 
-_DIGITS_ONLY = re.compile(r"^[1-9][0-9]{4,14}$")
-
-
-def accept_number_without_plus(app: Asgi) -> Asgi:
-    """POST /verify normalises ``phoneNumber`` "447700900001" to "+447700900001" instead of refusing it."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if not (_is_nv_call(scope) and scope["method"] == "POST" and _operation(scope) == "verify"):
-            await app(scope, receive, send)
-            return
-        body = await _read_all(receive)
-        try:
-            data = json.loads(body)
-        except (ValueError, RecursionError):
-            data = None
-        if isinstance(data, dict) and isinstance(data.get("phoneNumber"), str) and _DIGITS_ONLY.match(data["phoneNumber"]):
-            body = json.dumps({**data, "phoneNumber": "+" + data["phoneNumber"]}).encode()
-            scope = _with_content_length(scope, len(body))
-        await app(scope, _replay(body, receive), send)
-
-    return middleware
-
-
-def wrong_401_code(app: Asgi) -> Asgi:
-    """401 bodies carry code "UNAUTHORIZED", which no version allows (UNAUTHENTICATED is the code)."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if not _is_nv_call(scope):
-            await app(scope, receive, send)
-            return
-        held: dict[str, Any] | None = None
-
-        async def rewriting_send(message: dict[str, Any]) -> None:
-            nonlocal held
-            if message["type"] == "http.response.start" and message["status"] == 401:
-                held = message
-                return
-            if held is not None and message["type"] == "http.response.body":
-                try:
-                    data = json.loads(message.get("body", b""))
-                    data["code"] = "UNAUTHORIZED"
-                    body = json.dumps(data).encode()
-                except (ValueError, TypeError):
-                    body = message.get("body", b"")
-                headers = [(k, v) for k, v in held["headers"] if k != b"content-length"]
-                headers.append((b"content-length", str(len(body)).encode()))
-                await send({**held, "headers": headers})
-                held = None
-                await send({**message, "body": body, "more_body": False})
-                return
-            await send(message)
-
-        await app(scope, receive, rewriting_send)
-
-    return middleware
-
-
 def answer_without_token(app: Asgi) -> Asgi:
     """A call without any Authorization header is answered 200 as if from the first subscriber."""
 
@@ -189,7 +136,8 @@ def answer_without_token(app: Asgi) -> Asgi:
             await app(scope, receive, send)
             return
         await _read_all(receive)
-        payload = {"devicePhoneNumberVerified": True} if operation == "verify" else {"devicePhoneNumber": "+447700900001"}
+        number = DEMO_SUBSCRIBERS[0].phone_number
+        payload = {"devicePhoneNumberVerified": True} if operation == "verify" else {"devicePhoneNumber": number}
         await send_json(send, 200, json.dumps(payload).encode(), _correlator(scope))
 
     return middleware
@@ -271,7 +219,7 @@ def rewrite_verify_body(edit: BodyEdit) -> Middleware:
 
     def wrap(app: Asgi) -> Asgi:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if not (_is_nv_call(scope) and scope["method"] == "POST" and _operation(scope) == "verify"):
+            if not _is_verify_post(scope):
                 await app(scope, receive, send)
                 return
             body = await _read_all(receive)
@@ -384,6 +332,16 @@ def _verify_renamed(data: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- edits of requests (one bug each) ------------------------------------------------------------
+_DIGITS_ONLY = re.compile(r"^[1-9][0-9]{4,14}$")
+
+
+def _number_with_plus(data: Any) -> Any:
+    """phoneNumber "447700900001" is normalised to "+447700900001" instead of being refused."""
+    if isinstance(data, dict) and isinstance(data.get("phoneNumber"), str) and _DIGITS_ONLY.match(data["phoneNumber"]):
+        return {**data, "phoneNumber": "+" + data["phoneNumber"]}
+    return data
+
+
 def _drop_hash_when_both(data: Any) -> Any:
     """Both properties: the hash is silently ignored instead of the request being refused."""
     if isinstance(data, dict) and "phoneNumber" in data and "hashedPhoneNumber" in data:
@@ -396,8 +354,6 @@ _NO_NUMBER = "+10000000000"  # what a lenient parser ends up comparing when the 
 
 def _empty_object_as_no_match(data: Any) -> Any:
     return {"phoneNumber": _NO_NUMBER} if data == {} else data
-
-
 
 
 def _hash_without_plus(data: Any) -> Any:
@@ -519,7 +475,7 @@ _CATALOGUE: tuple[Fault, ...] = (
     Fault(
         "number-without-plus-200",
         "POST /verify accepts a phoneNumber without the leading '+' (200) instead of 400 INVALID_ARGUMENT",
-        middleware=accept_number_without_plus,
+        middleware=rewrite_verify_body(_number_with_plus),
     ),
     Fault(
         "both-properties-accepted",
@@ -670,7 +626,7 @@ _CATALOGUE: tuple[Fault, ...] = (
     Fault(
         "wrong-401-code",
         "401 bodies carry code UNAUTHORIZED instead of UNAUTHENTICATED",
-        middleware=wrong_401_code,
+        middleware=_responses(_when(lambda s: s == 401, None, _set(code="UNAUTHORIZED"))),
     ),
     Fault(
         "authentication-required-code",

@@ -12,6 +12,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
+from reference_impl.behaviour import CORRECT
 from reference_impl.embedded import EmbeddedReference
 from reference_impl.faults import FAULTS, OPAQUE_PREFIX, behaviour_for, benign_names, faulty_names, get_fault
 
@@ -24,12 +25,19 @@ def test_catalogue_is_big_enough_and_well_formed():
     assert len(faulty_names()) >= 25 and len(benign_names()) >= 5
     assert {"malformed-json-500", "number-without-plus-200", "x-correlator-not-echoed", "wrong-401-code",
             "no-token-200"} <= set(faulty_names())  # used by the fuzz helper's tests
-    for fault in FAULTS.values():
-        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", fault.name)
+    for name, fault in FAULTS.items():
+        assert name == fault.name and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", fault.name)
         assert fault.description and (fault.overrides or fault.middleware), fault.name
         behaviour_for(fault.name)  # flag names exist (a typo raises TypeError)
-    with pytest.raises(KeyError, match="unknown fault"):
+    assert set(faulty_names()) | set(benign_names()) == set(FAULTS)
+    assert not set(faulty_names()) & set(benign_names())
+    with pytest.raises(KeyError, match="unknown fault 'no-such-variant'; known: .*no-token-200"):
         get_fault("no-such-variant")
+
+
+def test_behaviour_overrides_apply():
+    assert behaviour_for("x-correlator-not-echoed").echo_x_correlator is False
+    assert behaviour_for("no-token-200") == CORRECT
 
 
 def _token(ref: EmbeddedReference, client: httpx.Client, scope: str) -> dict:
@@ -86,3 +94,31 @@ def test_wire_shape_variants_change_only_what_they_claim():
 
         assert verified(hashlib.sha256(number.encode()).hexdigest()) is False           # the right hash fails
         assert verified(hashlib.sha256(number[1:].encode()).hexdigest()) is True        # the wrong one matches
+
+
+@pytest.mark.slow
+def test_request_and_error_variants_misbehave_over_http():
+    def call(fault, method, path, **kwargs):
+        with EmbeddedReference(fault=fault) as ref:
+            return httpx.request(method, ref.api_root + "/number-verification/vwip" + path, **kwargs)
+
+    no_token = call("no-token-200", "GET", "/device-phone-number", headers={"x-correlator": "abc"})
+    assert no_token.status_code == 200 and no_token.headers["x-correlator"] == "abc"
+    wrong_code = call("wrong-401-code", "GET", "/device-phone-number")
+    assert wrong_code.status_code == 401 and wrong_code.json()["code"] == "UNAUTHORIZED"
+    assert int(wrong_code.headers["content-length"]) == len(wrong_code.content)
+    assert wrong_code.headers["www-authenticate"].startswith("Bearer")
+    crash = call("malformed-json-500", "POST", "/verify", content=b"{not json",
+                 headers={"content-type": "application/json", "authorization": "Bearer x"})
+    assert crash.status_code == 500 and crash.json()["code"] == "INTERNAL"
+    correct = call(None, "GET", "/device-phone-number")
+    assert correct.status_code == 401 and correct.json()["code"] == "UNAUTHENTICATED"
+    with EmbeddedReference(fault="number-without-plus-200") as ref, httpx.Client(timeout=10) as client:
+        number = ref.kit["subscribers"][0]["phone_number"]
+        url = ref.api_root + "/number-verification/vwip/verify"
+        for sent, expected in ((number[1:], 200), (number, 200), ("0" + number[1:], 400)):
+            token = _token(ref, client, VERIFY)["access_token"]
+            response = client.post(url, json={"phoneNumber": sent}, headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == expected, (sent, response.text)
+            if expected == 200:
+                assert response.json() == {"devicePhoneNumberVerified": True}
