@@ -11,14 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 from ..config import load_config
-from ..errors import ConfigError
 from ..fuzz.report import to_run_result, write_fuzz_reports
 from ..fuzz.runner import DEFAULT_DURATION_S, DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, FuzzOptions, run_fuzz
 from ..fuzz.target import open_target
 from ..redact import redact
+from .paths import existing_file, writable_dir
 
 DEFAULT_REPORT_DIR = "reports/fuzz"
 LIVE_DEFAULT_RATE = 10.0  # requests/s against a --config target unless --rate says otherwise
@@ -52,8 +51,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    config_path = _existing(args.config, "--config")
-    spec = _existing(args.spec, "--spec")
+    config_path = existing_file(args.config, "--config") if args.config else None
+    spec = existing_file(args.spec, "--spec") if args.spec else None
     rate = args.rate if args.rate is not None or config_path is None else LIVE_DEFAULT_RATE
     options = FuzzOptions(
         seed=args.seed, max_examples=args.max_examples, duration_s=args.duration, rate=rate,
@@ -63,7 +62,7 @@ def main(args: argparse.Namespace) -> int:
     config = load_config(config_path, api_version=args.api_version, spec=spec)
     if config.embedded and args.rate is None:
         options = replace(options, rate=None)  # `embedded: true` in a file: still our own server
-    report_dir = None if args.no_reports else Path(args.report_dir).expanduser().resolve()
+    report_dir = None if args.no_reports else writable_dir(args.report_dir, "--report-dir")
     progress = None if args.quiet else sys.stderr
 
     with open_target(config, fault=args.fault) as (target, completed):
@@ -89,11 +88,3 @@ def main(args: argparse.Namespace) -> int:
         print("reports: " + ", ".join(str(p) for p in paths))
     return run.exit_code
 
-
-def _existing(value: str | None, option: str) -> Path | None:
-    if value is None:
-        return None
-    path = Path(value).expanduser()
-    if not path.is_file():
-        raise ConfigError(option, f"no such file: {value}")
-    return path.resolve()

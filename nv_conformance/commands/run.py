@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
 from pathlib import Path
 
 from ..errors import ConfigError, KitError
 from ..resources import environment_file, features_dir, steps_dir
 from ..results import Outcome, RunResult
+from .paths import existing_file, writable_dir
 
 DEFAULT_REPORT_DIR = "reports"
 
@@ -47,13 +47,13 @@ def main(args: argparse.Namespace) -> int:
     from ..config import load_config  # here, not at import: the CLI imports every command to build its parser
 
     # Validate everything the user typed before starting anything: one clear line per problem.
-    config_path = _existing_path(args.config, "--config") if args.config else None
-    spec = _existing_path(args.spec, "--spec") if args.spec else None
+    config_path = existing_file(args.config, "--config") if args.config else None
+    spec = existing_file(args.spec, "--spec") if args.spec else None
     target = load_config(config_path, api_version=args.api_version, spec=spec)
     if not target.embedded:
         _check_tokens_section(target)
     features = _features_path(args.features)
-    report_dir = None if args.no_reports else _writable_dir(args.report_dir, "--report-dir")
+    report_dir = None if args.no_reports else writable_dir(args.report_dir, "--report-dir")
 
     userdata = {"progress": "off" if args.quiet else "on"}
     if config_path:
@@ -167,27 +167,6 @@ def _check_tokens_section(target) -> None:
     from ..tokens import build_token_provider
 
     build_token_provider(dict(target.tokens), http=target.http, kit=dict(target.kit) if target.kit else None).close()
-
-
-def _existing_path(value: str, option: str) -> Path:
-    path = Path(value).expanduser()
-    if not path.exists():
-        raise ConfigError(option, f"file not found: {value}")
-    if not path.is_file():
-        raise ConfigError(option, f"not a file: {value}")
-    return path.resolve()
-
-
-def _writable_dir(value: str, option: str) -> Path:
-    """Created now if need be: a run whose reports cannot be written must not start (and then claim them)."""
-    path = Path(value).expanduser().resolve()
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(option, f"cannot create {value}: {exc.strerror or type(exc).__name__}") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise ConfigError(option, f"not writable: {value}")
-    return path
 
 
 def _features_path(value: str | None) -> Path:

@@ -261,3 +261,14 @@ def test_a_report_dir_that_cannot_be_created_stops_the_run_before_it_starts(
     captured = capsys.readouterr()
     assert "nv-conformance run: config: --report-dir: cannot create" in captured.err
     assert "verdict" not in captured.out  # nothing ran
+
+
+def test_fuzz_checks_its_report_dir_before_fuzzing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    started = time.monotonic()
+    assert cli.main(["fuzz", "--report-dir", str(blocker / "fuzz"), "--quiet"]) == 2
+    assert time.monotonic() - started < 5  # refused before the embedded reference starts or anything is fuzzed
+    assert "nv-conformance fuzz: config: --report-dir: cannot create" in capsys.readouterr().err
