@@ -113,9 +113,9 @@ class Contract:
     def __init__(self, document: dict[str, Any], source: str = "<memory>") -> None:
         if not isinstance(document, dict) or "paths" not in document:
             raise ContractError(f"{source}: not an OpenAPI document (no 'paths')")
-        self.document = document
+        self.document = _string_keys(document)
         self.source = source
-        resource = DRAFT4.create_resource(document)
+        resource = DRAFT4.create_resource(self.document)
         self._registry: Registry = Registry().with_resource(_BASE_URI, resource)
         self._validators: dict[str, Any] = {}
 
@@ -301,6 +301,15 @@ class Contract:
     def x_correlator_is_valid(self, value: str) -> bool:
         pattern = self.x_correlator_pattern
         return pattern is None or pattern.search(value) is not None
+
+
+def _string_keys(node: Any) -> Any:
+    """Every mapping key as a string, as in JSON: YAML reads an unquoted ``200:`` response key as the int 200."""
+    if isinstance(node, dict):
+        return {k if isinstance(k, str) else str(k): _string_keys(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_string_keys(v) for v in node]
+    return node
 
 
 def _describe(error: Any) -> str:

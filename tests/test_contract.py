@@ -120,3 +120,19 @@ def test_python_pattern_translation():
     assert python_pattern(r"^\+[1-9][0-9]{4,14}$") == r"^\+[1-9][0-9]{4,14}\Z"
     assert python_pattern(r"^[a$]\$x$") == r"^[a$]\$x\Z"  # `$` in a class and escaped `\$` stay literal
     assert python_pattern(r"^[]$]$") == r"^[]$]\Z"
+
+
+def test_unquoted_status_code_keys_in_a_yaml_spec_work_like_quoted_ones(tmp_path):
+    """Hand-written OpenAPI files often write ``200:`` (YAML int), not ``"200":``."""
+    import re
+
+    text = get_profile("vwip").contract_path.read_text()
+    unquoted = re.sub(r'^(\s*)"(\d{3})":', r"\1\2:", text, flags=re.M)
+    assert unquoted != text
+    path = tmp_path / "spec.yaml"
+    path.write_text(unquoted)
+    c = Contract.from_file(path)
+    assert c.documented_statuses(SHARE) == Contract.for_version("vwip").documented_statuses(SHARE)
+    assert c.response_schema_pointer(SHARE, 200) is not None
+    assert c.errors_at(c.response_schema_pointer(SHARE, 200), {"devicePhoneNumber": "+447700900001"}) == []
+    assert c.allowed_error_codes(SHARE, 401)
