@@ -360,10 +360,17 @@ def _file(value: Any, setting: str, base_dir: Path) -> Path:
 
 
 def _load_spec(path: Path, setting: str) -> Contract:
+    """The user's OpenAPI file, checked now for what every scenario needs: its operations."""
     try:
-        return Contract.from_file(path)
+        contract = Contract.from_file(path)
+        operations = contract.operations
     except ContractError as exc:
         raise ConfigError(setting, str(exc).splitlines()[0]) from None
+    except (AttributeError, TypeError, ValueError):
+        raise ConfigError(setting, f"{path}: 'paths' must map each path to its operations") from None
+    if not operations:
+        raise ConfigError(setting, f"{path}: defines no operation with an operationId")
+    return contract
 
 
 def _tls(value: Any, base_dir: Path) -> TlsConfig:

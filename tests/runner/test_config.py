@@ -232,6 +232,20 @@ def test_bad_kit_file_is_a_config_error(tmp_path: Path) -> None:
     assert config_error(tmp_path, "kit: kit.json\n").setting == "kit.kit_format"
 
 
+@pytest.mark.parametrize(
+    ("spec", "problem"),
+    [
+        ("openapi: 3.0.3\npaths: just text\n", "'paths' must map each path"),
+        ("openapi: 3.0.3\npaths: {}\n", "defines no operation"),
+        ("openapi: 3.0.3\npaths:\n  /verify:\n    post: {summary: no id}\n", "defines no operation"),
+    ],
+)
+def test_a_spec_without_usable_operations_is_refused_before_the_run(tmp_path: Path, spec: str, problem: str) -> None:
+    write(tmp_path, spec, "spec.yaml")
+    error = config_error(tmp_path, "api_root: https://example.com\nspec: spec.yaml\n")
+    assert error.setting == "spec" and problem in error.problem
+
+
 def test_unknown_override_is_refused() -> None:
     with pytest.raises(ConfigError) as info:
         load_config(None, colour="blue")
