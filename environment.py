@@ -6,8 +6,6 @@ behave looks for this file next to the `steps/` directory, which is the reposito
 from nv_conformance.bdd.hooks import (  # noqa: F401
     after_all,
     after_scenario,
-    after_step,
     before_all,
-    before_feature,
     before_scenario,
 )

@@ -105,10 +105,6 @@ def before_all(context: Any) -> None:
         session.printer.run_started(session.run, total=total)
 
 
-def before_feature(context: Any, feature: Any) -> None:
-    pass
-
-
 def before_scenario(context: Any, scenario: Any) -> None:
     session: Session | None = getattr(context, "nv_session", None)
     if session is None:
@@ -120,10 +116,6 @@ def before_scenario(context: Any, scenario: Any) -> None:
     if session.deadline is not None and time.monotonic() > session.deadline:
         state.skip_reason = "run.max_seconds reached: scenario not started"
         scenario.skip(state.skip_reason)
-
-
-def after_step(context: Any, step: Any) -> None:
-    pass
 
 
 def after_scenario(context: Any, scenario: Any) -> None:
