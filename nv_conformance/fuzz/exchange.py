@@ -15,16 +15,23 @@ from typing import Any
 _NO_JSON = object()
 
 
+_OWS = " \t"
+
+
 def _lower_headers(headers: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> dict[str, str]:
-    """Header names lower-cased; list values (schemathesis keeps every occurrence) joined like HTTP does."""
+    """Header names lower-cased; list values (schemathesis keeps every occurrence) joined like HTTP does.
+
+    Values lose surrounding spaces and tabs: they are not part of a field value (RFC 9110 section 5.5),
+    so a server that strips them sees ``abc`` when ``x-correlator: abc `` is sent, a valid value.
+    """
     if headers is None:
         return {}
     items = headers.items() if isinstance(headers, Mapping) else headers
     out: dict[str, str] = {}
     for name, value in items:
         if isinstance(value, list | tuple):
-            value = ", ".join(_text(v) for v in value)
-        out[_text(name).lower()] = _text(value)
+            value = ", ".join(_text(v).strip(_OWS) for v in value)
+        out[_text(name).lower()] = _text(value).strip(_OWS)
     return out
 
 

@@ -110,6 +110,15 @@ def test_x_correlator_must_be_echoed():
     assert x_correlator_echo(env(), exchange(headers={"x-correlator": "bad value!"})) is None
 
 
+def test_whitespace_around_a_header_value_is_not_part_of_it():
+    """RFC 9110 5.5: 'x-correlator: abc ' carries the value 'abc'; a server that answers 200 and echoes 'abc' is right."""
+    padded = exchange(headers={"x-correlator": XC + " "})
+    assert classify_request(env(), padded)[0] is RequestKind.VALID
+    assert {name: problems for name, problems in run_all(env(), padded).items() if problems} == {}
+    tabbed = exchange(headers={"x-correlator": "\t" + XC}, response_headers={"content-type": "application/json"})
+    assert x_correlator_echo(env(), tabbed) == ["x-correlator not echoed"]
+
+
 def test_success_schema():
     assert success_schema(env(), exchange(body={"devicePhoneNumberVerified": "yes"}))
     assert success_schema(env(), exchange(body={"devicePhoneNumber": "447700900001"}, op="phoneNumberShare"))
