@@ -111,6 +111,8 @@ class NumberVerificationApi:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         by_method = self.routes.get(scope["path"])
         correlator_raw = header(scope, b"x-correlator")
+        if correlator_raw is not None:  # surrounding whitespace is no part of a field value (RFC 9110 5.5);
+            correlator_raw = correlator_raw.strip(b" \t")  # uvicorn's h11 drops it, its httptools keeps it
         if by_method is None:
             await self._error(send, ApiError(404, CODE_NOT_FOUND, "no such resource"), correlator_raw, None)
             return

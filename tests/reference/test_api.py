@@ -269,6 +269,26 @@ def test_hostile_headers_never_produce_500(client, reference):
         assert set(response.json()) == {"status", "code", "message"}
 
 
+def test_whitespace_around_the_x_correlator_is_not_part_of_it(client, reference):
+    """RFC 9110 5.5: 'x-correlator: abc-1 ' carries 'abc-1' (httpx will not send it, so a raw request)."""
+    import socket
+
+    body = b'{"phoneNumber": "+447700900001"}'
+    path = (reference.api_root.removeprefix(reference.base_url) + VERSIONS["vwip"] + "/verify").encode()
+    request = (b"POST " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+               b"Authorization: Bearer " + client.token().encode() + b"\r\nx-correlator: abc-1 \t\r\n"
+               b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    with socket.create_connection(("127.0.0.1", reference.port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), answer
+    assert b"\r\nx-correlator: abc-1\r\n" in head.lower()
+    assert json.loads(payload) == {"devicePhoneNumberVerified": True}
+
+
 def test_oversized_chunked_body_is_refused_while_streaming(client, reference):
     token = client.token()
 
