@@ -247,3 +247,21 @@ def test_fuzz_runs_are_repeated_with_the_fuzz_command_and_seed():
     command = scenario_command(run, scenario)
     assert command.startswith("nv-conformance fuzz ") and "--seed 42" in command and "--api-version vwip" in command
     assert "--tags" not in command
+
+
+def test_a_scenario_without_id_tag_is_repeated_by_a_name_regex_that_matches_itself(tmp_path: Path) -> None:
+    import re
+    import shlex
+
+    from nv_conformance.report import scenario_command
+
+    from .sample_runs import clean_run
+
+    run = clean_run()
+    scenario = run.scenarios[0]
+    scenario.name = "Hashed number (upper case hex) + [v2.*] verified?"
+    scenario.tags = []
+    argv = shlex.split(scenario_command(run, scenario))
+    pattern = argv[argv.index("--name") + 1]
+    assert re.search(pattern, scenario.name)
+    assert not re.search(pattern, "Hashed number upper case hex + v2x verified")
