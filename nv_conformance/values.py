@@ -142,6 +142,9 @@ def segments(path: str) -> list[str | int]:
     return out
 
 
+MAX_INDEX_GAP = 10_000  # how many nulls set_path may add to reach an index
+
+
 def set_path(document: Any, path: str, value: Any) -> Any:
     """``document`` with ``value`` written at ``path`` (missing objects/lists created); returns the new root."""
     parts = segments(path)
@@ -155,6 +158,8 @@ def set_path(document: Any, path: str, value: Any) -> Any:
         if isinstance(part, int):
             if not isinstance(node, list):
                 raise PathError(f"{path!r}: index [{part}] used on a non-list")
+            if part > len(node) + MAX_INDEX_GAP:  # [100000000000] would fill memory with nulls
+                raise PathError(f"{path!r}: index [{part}] is more than {MAX_INDEX_GAP} past the end of the list")
             while len(node) <= part:
                 node.append(None)
             if last:

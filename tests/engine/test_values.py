@@ -73,3 +73,13 @@ def test_media_type_drops_parameters_and_case():
 
 def test_sha256_hex_hashes_the_number_with_its_plus():
     assert sha256_hex("+447700900123") == hashlib.sha256(b"+447700900123").hexdigest()
+
+
+def test_setting_a_huge_list_index_is_refused_not_a_memory_blow_up():
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(values.PathError, match="past the end"):
+        values.set_path({}, "$.a[100000000000]", 1)
+    assert time.monotonic() - started < 1
+    assert values.set_path({}, "$.a[2]", 1) == {"a": [None, None, 1]}
