@@ -382,6 +382,8 @@ class AuthorizationServer:
             digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
             if not hmac.compare_digest(digest, data.code_challenge):
                 raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
+        elif "code_verifier" in form:  # PKCE downgrade (RFC 9700 section 2.1.1): no challenge was sent
+            raise OAuthError("invalid_grant", "code_verifier sent, but the authorization request had no code_challenge")
         scopes = data.scope.split()
         grant = TokenGrant(data.subscriber_id, client.client_id, tuple(s for s in scopes if s != "openid"),
                            AMR_NETWORK, data.purpose)

@@ -224,6 +224,9 @@ def test_authorization_code_needs_client_authentication_and_pkce_verifier(client
     code = client.redirect_params(client.authorize_from(ip, code_challenge=challenge,
                                                         code_challenge_method="S256"))["code"]
     assert client.exchange_code(code, code_verifier="wrong" * 10).json()["error"] == "invalid_grant"
+    code = client.redirect_params(client.authorize_from(ip))["code"]  # no code_challenge: a verifier is a downgrade
+    downgrade = client.exchange_code(code, code_verifier=verifier)
+    assert downgrade.status_code == 400 and downgrade.json()["error"] == "invalid_grant", downgrade.text
 
 
 @pytest.mark.parametrize("redirect_uri", [
