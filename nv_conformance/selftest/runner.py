@@ -102,6 +102,9 @@ def judge(variant: Variant | None, run: VariantRun, control: VariantRun | None, 
     for scenario in run.scenarios:
         if scenario.scenario_id in expected and scenario.outcome != "passed":
             problems.append(f"{scenario.scenario_id} {scenario.outcome}: {scenario.reason}")
+    missing = sorted(expected - {s.scenario_id for s in run.scenarios})
+    if missing and not run.error:  # a run cut short must not pass on what it never tried
+        problems.append(f"{len(missing)} scenario(s) the control passes did not run, e.g. {missing[0]}")
     if not run.scenarios and not run.error:
         problems.append("no scenario ran")
     return Judgement(variant, run, ok=not problems, caught_by=failed, problems=problems)

@@ -71,7 +71,7 @@ def run_variant(variant: str, *, api_version: str = "vwip", features: Path | Non
         run = run_behave_in_process(features or features_dir(), tags=[], names=[],
                                     userdata={"progress": "off", "config": str(config)})
     result = VariantRun(variant=variant, api_version=api_version, undefined_steps=list(run.undefined_steps),
-                        seconds=round(time.monotonic() - started, 2))
+                        seconds=round(time.monotonic() - started, 2), error=run.aborted)
     for scenario in run.scenarios:
         reason = scenario.reason.splitlines()[0][:300] if scenario.reason else ""
         result.scenarios.append(ScenarioOutcome(scenario.scenario_id, scenario.outcome.value, reason,

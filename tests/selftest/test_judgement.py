@@ -50,6 +50,18 @@ def test_a_benign_variant_must_pass_what_the_control_passes():
     assert not judge(None, _run("none", nv_a_01="failed"), None, defects_allowed=True).ok
 
 
+
+def test_a_benign_run_cut_short_is_no_pass():
+    """Scenarios the control passed must have run: a truncated run proves nothing about the rest."""
+    truncated = _run("liberty")
+    truncated.scenarios = truncated.scenarios[:1]
+    judgement = judge(BENIGN, truncated, CONTROL)
+    assert not judgement.ok and judgement.problems == ["2 scenario(s) the control passes did not run, e.g. nv_a_02"]
+    aborted = _run("liberty")
+    aborted.error = "interrupted: not every scenario ran"
+    assert not judge(BENIGN, aborted, CONTROL).ok
+
+
 def test_run_selftest_scores_and_table():
     runs = {"none": CONTROL, "bug": _run("bug", nv_a_01="failed", nv_b_01="failed"), "liberty": _run("liberty"),
             "missed": _run("missed")}
