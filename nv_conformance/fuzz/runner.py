@@ -63,7 +63,7 @@ class FuzzOptions:
             raise ConfigError("--max-examples", "must be at least 1")
         if not 0 < self.duration_s <= 24 * 3600:
             raise ConfigError("--duration", "must be between 0 and 86400 seconds")
-        if self.rate is not None and self.rate <= 0:
+        if self.rate is not None and not 0 < self.rate < math.inf:  # NaN fails too: it would pace nothing
             raise ConfigError("--rate", "must be a positive number of requests per second")
         if self.max_failures is not None and self.max_failures < 1:
             raise ConfigError("--max-failures", "must be at least 1")

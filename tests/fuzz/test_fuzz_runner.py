@@ -74,6 +74,9 @@ def test_a_token_layer_that_cannot_issue_tokens_is_one_clear_error():
 
 @pytest.mark.parametrize("options, setting", [
     (FuzzOptions(rate=0), "--rate"),
+    (FuzzOptions(rate=float("nan")), "--rate"),  # argparse's float() reads "nan": the pacer would wait for nothing
+    (FuzzOptions(rate=float("inf")), "--rate"),
+    (FuzzOptions(duration_s=float("nan")), "--duration"),
     (FuzzOptions(duration_s=0), "--duration"),
     (FuzzOptions(max_examples=0), "--max-examples"),
     (FuzzOptions(max_failures=0), "--max-failures"),
