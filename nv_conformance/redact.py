@@ -13,7 +13,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 _PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.S)
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*)?")
+# A compact JWS/JWT from its first "eyJ" on. Tried once per run of base64url characters (the group keeps
+# what precedes "eyJ" in the run): a plain "eyJ[...]*\." retried at every "eyJ" of a hostile 1 MiB body
+# like "eyJeyJeyJ..." is quadratic (minutes per redact call). Later "eyJ"s of a run cannot match if the
+# first one does not: their segments end at the same character.
+_JWT = re.compile(r"(?<![A-Za-z0-9_-])((?:(?!eyJ)[A-Za-z0-9_-])*+)eyJ[A-Za-z0-9_-]*+\.[A-Za-z0-9_-]*+(\.[A-Za-z0-9_-]*+)?")
 # A shell placeholder such as "$ACCESS_TOKEN" in a reproducing curl command is not a secret: keep it.
 # Not a credential after "Bearer": a shell placeholder ($ACCESS_TOKEN), an auth-param of a challenge
 # (realm="...", error="..."), or prose ("the Bearer scheme").
@@ -73,7 +77,7 @@ def redact(text: Any) -> str:
         if secret in out:
             out = out.replace(secret, "(redacted)")
     out = _PEM.sub("(private key redacted)", out)
-    out = _JWT.sub("eyJ…(redacted)", out)
+    out = _JWT.sub(lambda m: f"{m.group(1)}eyJ…(redacted)", out)
     out = _BEARER.sub(lambda m: f"{m.group(1)} (redacted)", out)
     out = _OPERATOR_TOKEN.sub(lambda m: f"{m.group(1)}(redacted)", out)
     out = _FORM_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}(redacted)", out)

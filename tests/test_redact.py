@@ -41,3 +41,13 @@ def test_headers_and_json():
         "phoneNumber": "+44770090****",
         "n": ["eyJ…(redacted)"],
     }
+
+
+def test_jwt_masking_is_linear_on_a_hostile_body_and_keeps_what_precedes_the_token():
+    import time
+
+    started = time.monotonic()
+    redact("eyJ" * 350_000)  # ~1 MiB, the response cap: was quadratic (minutes)
+    assert time.monotonic() - started < 3
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"
+    assert redact(f"xyz{jwt} and a.{jwt}") == "xyzeyJ…(redacted) and a.eyJ…(redacted)"
