@@ -112,17 +112,19 @@ class FuzzExchange:
         """The request body parsed as JSON, or the module's ``_NO_JSON`` marker."""
         if self.request_body is None:
             return _NO_JSON
-        try:
-            return json.loads(self.request_body)
-        except (ValueError, UnicodeDecodeError):
-            return _NO_JSON
+        return _parse_json(self.request_body)
 
     @cached_property
     def response_json(self) -> Any:
-        try:
-            return json.loads(self.response_body)
-        except (ValueError, UnicodeDecodeError):
-            return _NO_JSON
+        return _parse_json(self.response_body)
+
+
+def _parse_json(raw: bytes) -> Any:
+    """``raw`` as JSON, or ``_NO_JSON``; nesting too deep for the parser counts as not JSON (RecursionError)."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return _NO_JSON
 
 
 def has_json(value: Any) -> bool:

@@ -2,7 +2,7 @@
 
 Single-use opaque tokens from POST /token; optional misbehaviours a live target can show:
 ``rate_limit_first`` 429s (with Retry-After), ``reject_tokens`` (every token gets 401) and
-``forbid`` (every token gets 403).
+``forbid`` (every token gets 403), ``deep_json_errors`` (400 bodies nested beyond any parser's recursion limit).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class MiniState:
     retry_after: str = "1"
     reject_tokens: bool = False
     forbid: bool = False           # every token lacks what the API needs: 403 for everything
+    deep_json_errors: bool = False  # 400 bodies are JSON arrays nested 100,000 deep
     tokens: set[str] = field(default_factory=set)
     used_tokens: list[str] = field(default_factory=list)
     calls: int = 0
@@ -43,6 +44,9 @@ class MiniState:
 def build_app(state: MiniState) -> Starlette:
     def error(status: int, code: str, message: str, xc: str | None) -> Response:
         headers = {"x-correlator": xc} if xc and XC.match(xc) else {}
+        if state.deep_json_errors and status == 400:
+            return Response(b"[" * 100_000 + b"]" * 100_000, status_code=400, media_type="application/json",
+                            headers=headers)
         return JSONResponse({"status": status, "code": code, "message": message}, status_code=status, headers=headers)
 
     def ok(payload: dict, xc: str | None) -> Response:

@@ -114,3 +114,15 @@ def test_a_run_where_valid_requests_never_succeed_proves_nothing():
         outcome = run_fuzz(target_for(server), FuzzOptions(duration_s=2))
     assert outcome.stats.authenticated_401 == 0
     assert any("valid requests with a fresh token succeeded" in p and "403" in p for p in outcome.run_problems)
+
+
+def test_a_response_nested_too_deep_to_parse_is_a_finding_not_a_lost_case():
+    """json.loads raises RecursionError, not ValueError: the check must still judge the response."""
+    with MiniServer(MiniState(deep_json_errors=True)) as server:
+        outcome = run_fuzz(target_for(server), FuzzOptions(duration_s=3))
+    assert outcome.stats.statuses[400] > 0 and not outcome.stats.errors
+    failed = outcome.findings.failed
+    assert failed[("error_body", "phoneNumberVerify")] + failed[("error_body", "phoneNumberShare")] == \
+        outcome.stats.statuses[400]
+    finding = outcome.findings.findings[("error_body", "phoneNumberVerify")]
+    assert "400 body is not a JSON object" in finding.problem
