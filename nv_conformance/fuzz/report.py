@@ -49,6 +49,7 @@ def fuzz_section(outcome: FuzzOutcome) -> dict[str, Any]:
         "rate_limited_429": s.rate_limited,
         "no_token_probes": s.no_token_probes,
         "requests_without_answer": s.no_answer,
+        "responses_not_judged": s.unjudged,
         "tokens_issued": outcome.tokens_issued,
         "tokens_repeated": outcome.tokens_repeated,
         "token_errors": outcome.token_errors,

@@ -98,6 +98,7 @@ class FuzzStats:
     no_token_probes: int = 0
     probe_errors: int = 0
     no_answer: int = 0       # requests that got no HTTP answer (connection refused, reset, timeout)
+    unjudged: int = 0        # responses the kit's checks failed on (a kit bug): the run cannot pass then
     errors: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
     stop_reason: str = ""
@@ -222,6 +223,16 @@ class _RunState:
 
     # -- per response -----------------------------------------------------------------
     def judge(self, response: Any, case: Any) -> None:
+        """Judge one response; a check that breaks is a run problem, never a silently skipped response."""
+        try:
+            self._judge(response, case)
+        except Exception as exc:  # noqa: BLE001 - counted and reported, the run goes on
+            with self.lock:
+                self.stats.unjudged += 1
+                if len(self.stats.errors) < 20:
+                    self.stats.errors.append(redact(f"kit check error: {type(exc).__name__}: {exc}".splitlines()[0])[:300])
+
+    def _judge(self, response: Any, case: Any) -> None:
         operation = case.operation
         op_id = self.operation_id(operation)
         request = response.request
@@ -482,6 +493,9 @@ def _run_problems(state: _RunState) -> list[str]:
                 f"only {succeeded} of {s.valid_authenticated} valid requests with a fresh token succeeded ({common}): "
                 "the success paths were not tested (do the tokens carry the scope and network-based authentication?)"
             )
+    if s.unjudged:
+        problems.append(f"{s.unjudged} response(s) could not be judged: the kit's checks failed on them "
+                        "(see engine_errors); a run with unjudged responses cannot pass")
     if state.tokens.errors:
         problems.append(f"{state.tokens.errors} token request(s) failed; last: {state.tokens.last_error}")
     return problems

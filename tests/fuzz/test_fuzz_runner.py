@@ -126,3 +126,17 @@ def test_a_response_nested_too_deep_to_parse_is_a_finding_not_a_lost_case():
         outcome.stats.statuses[400]
     finding = outcome.findings.findings[("error_body", "phoneNumberVerify")]
     assert "400 body is not a JSON object" in finding.problem
+
+
+def test_a_check_that_breaks_fails_the_run_instead_of_skipping_responses(monkeypatch):
+    from nv_conformance.fuzz import checks
+
+    def broken(env, ex):
+        raise KeyError("kit bug")
+
+    monkeypatch.setattr(checks, "CAMARA_CHECKS", (*checks.CAMARA_CHECKS, checks.CamaraCheck("broken", broken, "d", "c")))
+    with MiniServer(MiniState()) as server:
+        outcome = run_fuzz(target_for(server), FuzzOptions(duration_s=1.5))
+    assert outcome.stats.unjudged == outcome.stats.cases > 0
+    assert outcome.failed and any("could not be judged" in p for p in outcome.run_problems)
+    assert any("kit check error: KeyError" in e for e in outcome.stats.errors)
