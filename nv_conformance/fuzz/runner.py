@@ -493,6 +493,9 @@ def _run_problems(state: _RunState) -> list[str]:
                 f"only {succeeded} of {s.valid_authenticated} valid requests with a fresh token succeeded ({common}): "
                 "the success paths were not tested (do the tokens carry the scope and network-based authentication?)"
             )
+    untested = [op for op in NV_OPERATIONS if s.authenticated and not state.collector.applied[("no_server_error", op)]]
+    if untested:
+        problems.append(f"no response of {', '.join(untested)} was judged: that operation was not tested")
     if s.unjudged:
         problems.append(f"{s.unjudged} response(s) could not be judged: the kit's checks failed on them "
                         "(see engine_errors); a run with unjudged responses cannot pass")

@@ -140,3 +140,19 @@ def test_a_check_that_breaks_fails_the_run_instead_of_skipping_responses(monkeyp
     assert outcome.stats.unjudged == outcome.stats.cases > 0
     assert outcome.failed and any("could not be judged" in p for p in outcome.run_problems)
     assert any("kit check error: KeyError" in e for e in outcome.stats.errors)
+
+
+def test_an_operation_that_got_no_judged_response_fails_the_run():
+    """Its checks would all be 'skipped, not mandatory': the verdict must not say the operation conforms."""
+    from nv_conformance.fuzz.runner import _run_problems, _RunState
+
+    state = _RunState(target_for(MiniServer(MiniState())), FuzzOptions(), time.monotonic() + 1)
+    try:
+        state.stats.authenticated = state.stats.valid_authenticated = 12
+        state.stats.valid_statuses[200] = 12
+        state.collector.applied[("no_server_error", "phoneNumberVerify")] = 12
+        assert _run_problems(state) == ["no response of phoneNumberShare was judged: that operation was not tested"]
+        state.collector.applied[("no_server_error", "phoneNumberShare")] = 1
+        assert _run_problems(state) == []
+    finally:
+        state.close()
