@@ -108,19 +108,23 @@ class Store:
         self._seed(conn)
 
     # -- plumbing -----------------------------------------------------------------------
+    def _connect(self, busy_timeout_seconds: float) -> sqlite3.Connection:
+        """A new connection of this thread, remembered for close()."""
+        conn = sqlite3.connect(self.path, timeout=busy_timeout_seconds, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_seconds * 1000)}")
+        # NORMAL in WAL mode: a committed row survives a process crash or restart
+        # (only a power loss may lose the last commits), at a fraction of FULL's cost.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA wal_autocheckpoint = 0")  # see _Checkpointer
+        with self._connections_lock:
+            self._all_connections.append(conn)
+        return conn
+
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout = 10000")
-            conn.execute("PRAGMA journal_mode = WAL")
-            # NORMAL in WAL mode: a committed row survives a process crash or restart
-            # (only a power loss may lose the last commits), at a fraction of FULL's cost.
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA wal_autocheckpoint = 0")  # see _Checkpointer
-            self._local.conn = conn
-            with self._connections_lock:
-                self._all_connections.append(conn)
+            conn = self._local.conn = self._connect(10.0)
+            conn.execute("PRAGMA journal_mode = WAL")  # kept in the file: the no-wait connection never sets it
             self._ensure_checkpointer()
         return conn
 
@@ -258,13 +262,7 @@ class Store:
         """
         conn = getattr(self._local, "nowait", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout = 0")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA wal_autocheckpoint = 0")
-            self._local.nowait = conn
-            with self._connections_lock:
-                self._all_connections.append(conn)
+            conn = self._local.nowait = self._connect(0.0)
         try:
             conn.execute("INSERT INTO used_access_tokens (jti, expires_at) VALUES (?, ?)", (jti, expires_at))
         except sqlite3.IntegrityError:
