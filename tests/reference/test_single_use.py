@@ -126,3 +126,23 @@ def test_serve_refuses_bad_settings_with_one_line(tmp_path, capsys, monkeypatch)
         err = capsys.readouterr().err
         assert setting in err and "Traceback" not in err
         assert len(err.strip().splitlines()) == 1, err
+
+
+def test_serve_port_0_on_ipv6_loopback_picks_a_free_port():
+    """`serve --host ::1 --port 0` crashed with a traceback: the free port was looked for with an IPv4 socket."""
+    import argparse
+    import socket
+
+    from reference_impl.command import _settings_from, configure
+
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    args = parser.parse_args(["--host", "::1", "--port", "0", "--db", "unused.sqlite3"])
+    settings = _settings_from(args)
+    assert 0 < args.port < 65536
+    assert settings.issuer == f"http://[::1]:{args.port}"
