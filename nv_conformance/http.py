@@ -2,7 +2,7 @@
 
 Everything the kit sends (API calls, token requests, discovery) goes through
 :class:`GuardedClient`, so the safety rules live in one place:
-- connect/read/write/pool timeouts and a total deadline per request;
+- connect/read/write/pool timeouts and a total deadline per request (headers and body);
 - response bodies are read in chunks and cut off at ``max_body_bytes``;
 - redirects are never followed (a redirect from the API is a finding, and an
   Authorization header must never travel to another host);
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import ssl
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -107,17 +108,52 @@ class GuardedClient:
     def __init__(self, settings: HttpSettings | None = None, *, transport: httpx.BaseTransport | None = None) -> None:
         """``transport`` is for tests (e.g. ``httpx.MockTransport``); by default a real one is built."""
         self.settings = settings or HttpSettings()
+        self._given_transport = transport
+        self._lock = threading.Lock()
+        self._client = self._new_client()
+
+    def _new_client(self) -> httpx.Client:
         s = self.settings
+        transport = self._given_transport
         if transport is None and s.local_address:
             # httpx ignores the client's ``verify`` when a transport is given, so it goes here too.
             transport = httpx.HTTPTransport(local_address=s.local_address, verify=ssl_context(s.verify()), trust_env=False)
-        self._client = httpx.Client(
+        return httpx.Client(
             timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout, pool=s.connect_timeout),
             follow_redirects=False,
             verify=ssl_context(s.verify()),
             trust_env=False,
             transport=transport,
         )
+
+    def _send_before(self, request: httpx.Request, deadline: float, method: str, url: str) -> httpx.Response:
+        """``send`` up to the response headers, cut off at ``deadline``.
+
+        httpx's timeouts are per socket operation: a server that trickles its status line and headers
+        one byte at a time never trips them. So the send runs in a worker thread; when the deadline
+        passes first, the client is closed (which closes the stalled socket under the worker) and replaced.
+        """
+        client = self._client
+        outcome: dict[str, Any] = {}
+
+        def send() -> None:
+            try:
+                outcome["response"] = client.send(request, stream=True)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=send, name="nv-http-send", daemon=True)
+        worker.start()
+        worker.join(max(0.0, deadline - time.monotonic()))
+        if worker.is_alive():
+            with self._lock:
+                if self._client is client:
+                    self._client = self._new_client()
+            client.close()
+            raise TargetError(f"{method} {_origin(url)}: no response headers within {self.settings.total_timeout:g} s")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["response"]
 
     def request(
         self,
@@ -134,7 +170,7 @@ class GuardedClient:
         deadline = started + self.settings.total_timeout
         request = self._client.build_request(method, url, headers=headers, content=content, data=data, params=params)
         try:
-            response = self._client.send(request, stream=True)
+            response = self._send_before(request, deadline, method, url)
         except httpx.TimeoutException as exc:
             raise TargetError(f"{method} {_origin(url)}: no answer within the timeout ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:

@@ -208,3 +208,50 @@ def test_rsa_assertions_verify_with_the_public_key(tmp_path: Path, alg: str) -> 
         assertion = server.hits("/token")[0].form["assertion"]
     decoded = jwt.decode(assertion, jwk.import_key(key.as_pem(private=False), "RSA"), algorithms=[alg])
     assert decoded.header["alg"] == alg and decoded.claims["iss"] == "app"
+
+
+def test_headers_trickled_a_byte_at_a_time_hit_the_total_deadline_and_the_client_recovers() -> None:
+    """Each byte arrives well within the read timeout, so only the total deadline can stop it."""
+    import socket
+    import threading
+
+    from nv_conformance.errors import TargetError
+    from nv_conformance.http import GuardedClient
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    stop = threading.Event()
+
+    def serve() -> None:
+        first, _ = listener.accept()
+        first.recv(65536)
+        first.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        while not stop.is_set():  # one header byte every 0.1 s, for ever
+            try:
+                first.sendall(b"a")
+            except OSError:
+                break
+            time.sleep(0.1)
+        first.close()
+
+    def answer_second() -> None:
+        second, _ = listener.accept()
+        second.recv(65536)
+        second.sendall(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+        second.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/token"
+    client = GuardedClient(HttpSettings(connect_timeout=0.5, read_timeout=0.5, total_timeout=1.0))
+    try:
+        started = time.monotonic()
+        with pytest.raises(TargetError, match="no response headers within 1 s"):
+            client.request("POST", url, data={"grant_type": "x"})
+        assert time.monotonic() - started < 2
+        threading.Thread(target=answer_second, daemon=True).start()
+        assert client.request("GET", url).status == 204  # a fresh connection pool after the cut-off
+    finally:
+        stop.set()
+        client.close()
+        listener.close()
