@@ -49,6 +49,11 @@ def main(args: argparse.Namespace) -> int:
         if unknown:
             raise ConfigError("--variant", f"unknown variant {unknown[0]!r} (see --list)")
         variants = [known[n] for n in args.variant]
+    markdown_path = None
+    if args.markdown:  # checked now, not after a run of minutes
+        markdown_path = Path(args.markdown).expanduser()
+        if not markdown_path.parent.is_dir():
+            raise ConfigError("--markdown", f"no such directory: {markdown_path.parent}")
     features = None
     if args.features:
         features = Path(args.features).expanduser().resolve()
@@ -69,7 +74,10 @@ def main(args: argparse.Namespace) -> int:
     for line in score_lines(result):
         print(line)
     print(f"({result.seconds} s wall clock, {result.cpu_seconds} s CPU in the worker processes)")
-    if args.markdown:
-        Path(args.markdown).write_text(markdown(result), encoding="utf-8")
-        print(f"table written to {args.markdown}")
+    if markdown_path is not None:
+        try:
+            markdown_path.write_text(markdown(result), encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError("--markdown", f"cannot write {markdown_path}: {exc.strerror or exc}") from None
+        print(f"table written to {markdown_path}")
     return 0 if result.passed else 1

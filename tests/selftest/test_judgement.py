@@ -93,6 +93,7 @@ def test_variants_legal_in_the_version_under_test_are_not_run():
     (["selftest", "--jobs", "0"], "--jobs"),
     (["selftest", "--variant", "no-such-variant"], "--variant"),
     (["selftest", "--api-version", "v9"], "--api-version"),
+    (["selftest", "--variant", "no-token-200", "--markdown", "/nonexistent/dir/table.md"], "--markdown"),
 ])
 def test_bad_options_are_one_line(argv, setting, capsys):
     assert cli.main(argv) == 2
