@@ -28,3 +28,17 @@ def writable_dir(value: str, option: str) -> Path:
     if not os.access(path, os.W_OK | os.X_OK):
         raise ConfigError(option, f"not writable: {value}")
     return path
+
+
+def features_path(value: str, option: str = "--features") -> Path:
+    """A ``.feature`` file, or a directory holding at least one."""
+    path = Path(value).expanduser().resolve()
+    if not path.exists():
+        raise ConfigError(option, f"not found: {value}")
+    if path.is_file():
+        if path.suffix != ".feature":
+            raise ConfigError(option, f"not a .feature file: {value}")
+        return path
+    if not any(path.rglob("*.feature")):
+        raise ConfigError(option, f"no .feature files in {value}")
+    return path

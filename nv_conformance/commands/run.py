@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import ConfigError, KitError
 from ..resources import environment_file, features_dir, steps_dir
 from ..results import Outcome, RunResult
-from .paths import existing_file, writable_dir
+from .paths import existing_file, features_path, writable_dir
 
 DEFAULT_REPORT_DIR = "reports"
 
@@ -52,7 +52,7 @@ def main(args: argparse.Namespace) -> int:
     target = load_config(config_path, api_version=args.api_version, spec=spec)
     if not target.embedded:
         _check_tokens_section(target)
-    features = _features_path(args.features)
+    features = features_path(args.features) if args.features else features_dir()
     report_dir = None if args.no_reports else writable_dir(args.report_dir, "--report-dir")
 
     userdata = {"progress": "off" if args.quiet else "on"}
@@ -167,21 +167,6 @@ def _check_tokens_section(target) -> None:
     from ..tokens import build_token_provider
 
     build_token_provider(dict(target.tokens), http=target.http, kit=dict(target.kit) if target.kit else None).close()
-
-
-def _features_path(value: str | None) -> Path:
-    if value is None:
-        return features_dir()
-    path = Path(value).expanduser().resolve()
-    if not path.exists():
-        raise ConfigError("--features", f"not found: {value}")
-    if path.is_file():
-        if path.suffix != ".feature":
-            raise ConfigError("--features", f"not a .feature file: {value}")
-        return path
-    if not any(path.rglob("*.feature")):
-        raise ConfigError("--features", f"no .feature files in {value}")
-    return path
 
 
 def _one_line(exc: BaseException) -> str:
