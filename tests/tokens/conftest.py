@@ -21,6 +21,15 @@ FAST = HttpSettings(connect_timeout=2, read_timeout=2, total_timeout=5)
 
 
 @pytest.fixture(scope="module")
+def client_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, jwk.ECKey]:
+    """An ES256 client key in a PEM file, for the scripted authorization servers."""
+    key = jwk.ECKey.generate_key("P-256")
+    path = tmp_path_factory.mktemp("keys") / "client.pem"
+    path.write_bytes(key.as_pem(private=True))
+    return path, key
+
+
+@pytest.fixture(scope="module")
 def reference() -> Iterator[Any]:
     with EmbeddedReference() as ref:
         yield ref

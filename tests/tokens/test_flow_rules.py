@@ -26,14 +26,6 @@ SHORT = HttpSettings(connect_timeout=0.5, read_timeout=1, total_timeout=2)
 OPERATOR_TOKEN = "op-token-SECRET-0815-xyz"
 
 
-@pytest.fixture(scope="module")
-def client_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, jwk.ECKey]:
-    key = jwk.ECKey.generate_key("P-256")
-    path = tmp_path_factory.mktemp("keys") / "client.pem"
-    path.write_bytes(key.as_pem(private=True))
-    return path, key
-
-
 # -- CIBA -----------------------------------------------------------------------------------------
 
 

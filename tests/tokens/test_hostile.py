@@ -24,14 +24,6 @@ OPERATOR_TOKEN = "op-token-SECRET-4711-abcdef"
 SHORT = HttpSettings(connect_timeout=0.5, read_timeout=0.5, total_timeout=2.0)
 
 
-@pytest.fixture(scope="module")
-def client_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, jwk.ECKey]:
-    key = jwk.ECKey.generate_key("P-256")
-    path = tmp_path_factory.mktemp("keys") / "client.pem"
-    path.write_bytes(key.as_pem(private=True))
-    return path, key
-
-
 def jwt_bearer_config(token_endpoint: str, key_path: Path) -> dict[str, Any]:
     return {"valid": {"method": "jwt-bearer", "token_endpoint": token_endpoint, "client_id": "app",
                       "private_key_file": str(key_path), "subject": f"operatortoken:{OPERATOR_TOKEN}",
