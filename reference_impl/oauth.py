@@ -524,13 +524,17 @@ def _ip_of_ipport(value: str) -> str | None:
     if value.startswith("["):
         end = value.find("]")
         host, rest = value[1:end], value[end + 1:]
-        if end < 0 or (rest and not (rest.startswith(":") and rest[1:].isdigit())):
+        if end < 0 or (rest and not (rest.startswith(":") and _is_port(rest[1:]))):
             return None
     else:
-        host, _, port = value.partition(":")
-        if port and not port.isdigit():
+        host, separator, port = value.partition(":")
+        if separator and not _is_port(port):
             return None
     try:
         return str(ipaddress.ip_address(host))
     except ValueError:
         return None
+
+
+def _is_port(text: str) -> bool:
+    return text.isascii() and text.isdigit() and int(text) <= 65535

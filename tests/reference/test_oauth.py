@@ -339,6 +339,10 @@ def test_ciba_unknown_subscribers_and_bad_hints(fast_ciba):
                         ("operatortoken:nope", "unknown_user_id"),
                         ("tel:+447700900999", "unknown_user_id"),
                         ("ipport:not-an-ip", "invalid_request"),
+                        ("ipport:127.0.0.2:65536", "invalid_request"),
+                        ("ipport:127.0.0.2:", "invalid_request"),
+                        ("ipport:127.0.0.2:\u0661", "invalid_request"),  # an Arabic-Indic digit one
+                        ("ipport:[::1]:99999", "invalid_request"),
                         ("sub:someone", "invalid_request")):
         response = bc_authorize(demo, hint)
         assert response.status_code == 400 and response.json()["error"] == error, (hint, response.text)
