@@ -48,9 +48,6 @@ class Fault:
     server_http: str | None = None  # uvicorn HTTP implementation the variant needs ("h11" keeps header-name case)
     bug_in: tuple[str, ...] | None = None  # API versions whose rules it breaks (None: every version)
 
-    def is_bug_in(self, api_version: str) -> bool:
-        return self.bug_in is None or api_version in self.bug_in
-
 
 # -- helpers for the middlewares ----------------------------------------------------------
 def _is_nv_call(scope: Scope) -> bool:

@@ -79,14 +79,13 @@ class AccessTokenVerifier:
     """Checks signature, issuer, audience and expiry; the caller checks scope, amr and single use."""
 
     def __init__(self, keys: ServerKeys, issuer: str, audience: str, *, check_signature: bool = True,
-                 check_expiry: bool = True, check_audience: bool = True, leeway_seconds: int = 0) -> None:
+                 check_expiry: bool = True, check_audience: bool = True) -> None:
         self._public = keys.public
         self._issuer = issuer
         self._audience = audience
         self._check_signature = check_signature
         self._check_expiry = check_expiry
         self._check_audience = check_audience
-        self._leeway = leeway_seconds
 
     def verify(self, token: str, now: float | None = None) -> dict[str, Any]:
         if token.count(".") != 2 or len(token) > 4096:
@@ -111,6 +110,6 @@ class AccessTokenVerifier:
         if self._check_audience and claims.get("aud") != self._audience:
             raise InvalidAccessToken("the access token is not meant for this API")
         current = time.time() if now is None else now
-        if self._check_expiry and claims["exp"] + self._leeway <= current:
+        if self._check_expiry and claims["exp"] <= current:
             raise InvalidAccessToken("the access token has expired")
         return claims

@@ -16,7 +16,6 @@ from typing import Any
 
 from ..errors import TokenError
 from ..redact import redact
-from ..tokens.base import TokenKind, TokenProvider
 
 TokenFetcher = Callable[[str], str]  # scope -> access token
 MAX_CONSECUTIVE_TOKEN_ERRORS = 3
@@ -35,10 +34,6 @@ class TokenSource:
     _consecutive_errors: int = 0
     _seen: set[bytes] = field(default_factory=set)  # digests only: the tokens themselves are never kept
     _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @classmethod
-    def from_provider(cls, provider: TokenProvider, **kwargs: Any) -> TokenSource:
-        return cls(fetch=lambda scope: provider.get(TokenKind.VALID, scope).access_token, **kwargs)
 
     def fresh(self, scope: str) -> str:
         try:

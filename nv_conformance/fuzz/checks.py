@@ -2,7 +2,7 @@
 
 Each check takes the contract facts (:class:`CheckEnv`) and one :class:`FuzzExchange` and
 returns ``None`` when it does not apply, ``[]`` when it held, or the problems it found.
-They know nothing of schemathesis: ``schemathesis_glue`` registers them as custom checks.
+They know nothing of schemathesis: :mod:`.runner` runs them from one registered custom check.
 The contract and the version profile are the only sources of expectations.
 """
 
@@ -248,7 +248,6 @@ CAMARA_CHECKS: tuple[CamaraCheck, ...] = (
     CamaraCheck("missing_token_rejected", missing_token_rejected, "a request without any token gets 401",
                 "CAMARA security: openIdConnect access token required"),
 )
-CHECKS_BY_NAME = {c.name: c for c in CAMARA_CHECKS}
 
 
 def run_all(env: CheckEnv, ex: FuzzExchange) -> dict[str, CheckResult]:

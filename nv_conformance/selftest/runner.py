@@ -38,7 +38,7 @@ def catalogue() -> list[Variant]:
     """The reference's catalogue of variants (faulty first, then benign), from reference_impl/faults.py."""
     from reference_impl.faults import FAULTS
 
-    variants = [Variant(f.name, f.description, f.benign, getattr(f, "bug_in", None)) for f in FAULTS.values()]
+    variants = [Variant(f.name, f.description, f.benign, f.bug_in) for f in FAULTS.values()]
     return [v for v in variants if not v.benign] + [v for v in variants if v.benign]
 
 
