@@ -30,6 +30,7 @@ from .http import DEFAULT_MAX_BODY_BYTES, HttpSettings, ssl_context
 from .phone import is_e164
 from .profiles import UnknownVersionError, get_profile
 from .redact import mask_phone, redact, register_secret
+from .tokens.kit import register_kit_secrets
 
 DEFAULT_API_VERSION = "vwip"
 KIT_FORMAT = "nv-conformance-tester-kit/1"
@@ -104,7 +105,7 @@ class TargetConfig:
         Settings given explicitly win over the kit's; the kit fills only what is missing.
         """
         _validate_kit(kit, "kit")
-        _register_kit_secrets(kit)
+        register_kit_secrets(kit)
         api_root = self.api_root or _check_url(str(kit["api_root"]), "kit.api_root")
         base_path = self.base_path
         if not self.base_path_explicit:
@@ -463,15 +464,3 @@ def _validate_kit(kit: Any, setting: str) -> None:
         raise ConfigError(f"{setting}.base_paths", "must be a mapping of API version to base path")
     if not isinstance(kit.get("subscribers", []), list):
         raise ConfigError(f"{setting}.subscribers", "must be a list")
-
-
-def _register_kit_secrets(kit: Mapping[str, Any]) -> None:
-    """The kit's credentials are test-only, but a report must not teach anyone to reuse them."""
-    client = kit.get("client") if isinstance(kit.get("client"), Mapping) else {}
-    jwk = client.get("private_key_jwk") if isinstance(client.get("private_key_jwk"), Mapping) else {}
-    secrets = [client.get("client_secret"), jwk.get("d"), kit.get("expired_access_token")]
-    secrets += [s.get("operator_token") for s in kit.get("subscribers") or [] if isinstance(s, Mapping)]
-    for secret in secrets:
-        # A hand-edited kit may hold a number or a list here: mask what can be masked, never crash.
-        if isinstance(secret, str | int | float) and not isinstance(secret, bool):
-            register_secret(str(secret))

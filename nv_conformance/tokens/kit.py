@@ -30,6 +30,23 @@ KIT_GROUPS = (
 )
 
 
+def register_kit_secrets(kit: Mapping[str, Any]) -> None:
+    """Mask the kit's credentials wherever they appear: test-only, but a report must not teach reuse.
+
+    A hand-edited kit may hold a number or a list where a string belongs: mask what can be masked, never crash.
+    """
+    client = kit.get("client") if isinstance(kit.get("client"), Mapping) else {}
+    jwk = client.get("private_key_jwk") if isinstance(client.get("private_key_jwk"), Mapping) else {}
+    secrets = [client.get("client_secret"), jwk.get("d")]
+    subscribers = kit.get("subscribers") if isinstance(kit.get("subscribers"), list) else []
+    secrets += [s.get("operator_token") for s in subscribers if isinstance(s, Mapping)]
+    for secret in secrets:
+        if isinstance(secret, str | int | float) and not isinstance(secret, bool):
+            register_secret(str(secret))
+    if isinstance(kit.get("expired_access_token"), str):
+        remember_secret(kit["expired_access_token"])
+
+
 @dataclass(frozen=True)
 class TesterKit:
     issuer: str
@@ -62,13 +79,7 @@ class TesterKit:
         issuer = kit.get("issuer")
         if not isinstance(issuer, str) or not issuer:
             raise ConfigError("kit.issuer", "missing from the tester kit")
-        for subscriber in subscribers:
-            if isinstance(subscriber, Mapping) and isinstance(subscriber.get("operator_token"), str):
-                register_secret(subscriber["operator_token"])
-        if isinstance(client.get("client_secret"), str):
-            register_secret(client["client_secret"])
-        if isinstance(kit.get("expired_access_token"), str):
-            remember_secret(kit["expired_access_token"])
+        register_kit_secrets(kit)
         return cls(
             issuer=issuer,
             discovery_url=str(kit.get("openid_configuration_url") or issuer.rstrip("/") + "/.well-known/openid-configuration"),
