@@ -240,7 +240,10 @@ def _undefined_steps(context: Any, scenario: Any) -> list[str]:
 def scenario_clauses(scenario: Any) -> list[str]:
     """``@clause:<text>`` tags and ``# clause: <text>`` comment lines just above the scenario."""
     clauses = [t.split(":", 1)[1] for t in scenario.effective_tags if t.lower().startswith("clause:")]
-    filename, line = getattr(scenario, "filename", None), getattr(scenario, "line", None)
+    # An example of a Scenario Outline sits on its Examples row: the comments are above the outline.
+    parent = getattr(scenario, "parent", None)
+    declared = parent if hasattr(parent, "examples") else scenario
+    filename, line = getattr(declared, "filename", None), getattr(declared, "line", None)
     if filename and line:
         lines = _file_lines(str(filename))
         index = int(line) - 2

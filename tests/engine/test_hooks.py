@@ -110,3 +110,29 @@ def test_a_malformed_jsonpath_is_a_defect_not_a_crash(tmp_path):
     run = run_behave_in_process(tmp_path, tags=[], names=[], userdata={"progress": "off"})
     (scenario,) = run.scenarios
     assert scenario.outcome == Outcome.DEFECTIVE and "not a valid JSONPath" in scenario.reason
+
+
+def test_outline_examples_carry_the_clause_comments_above_the_outline(tmp_path):
+    from behave.parser import parse_file
+
+    from nv_conformance.bdd.hooks import scenario_clauses
+
+    path = tmp_path / "outline.feature"
+    path.write_text('''Feature: outline clauses
+
+  # clause: the pattern of the outline
+  @o_<id>
+  Scenario Outline: case <id>
+    When the request "phoneNumberShare" is sent
+
+    Examples:
+      | id |
+      | 1  |
+      | 2  |
+
+  # clause: a plain one
+  Scenario: plain
+    When the request "phoneNumberShare" is sent
+''')
+    examples = list(parse_file(str(path)).walk_scenarios())
+    assert [scenario_clauses(s) for s in examples] == [["the pattern of the outline"]] * 2 + [["a plain one"]]
