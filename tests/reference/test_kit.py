@@ -13,7 +13,7 @@ from reference_impl.embedded import EmbeddedReference
 PROMISED = {"kit_format", "warning", "issuer", "openid_configuration_url", "authorization_endpoint",
             "token_endpoint", "backchannel_authentication_endpoint", "jwks_uri", "ts43_entitlement_endpoint",
             "api_root", "base_paths", "client", "purpose", "scopes", "subscribers", "off_network_ip",
-            "expired_access_token"}
+            "expired_access_token", "revocation_endpoint"}
 
 
 def test_kit_has_every_promised_field(reference):
@@ -32,6 +32,7 @@ def test_kit_has_every_promised_field(reference):
     for subscriber in kit["subscribers"]:
         assert subscriber["phone_number"].startswith("+447700900")
         assert subscriber["device_ip"].startswith("127.0.0.") and subscriber["operator_token"]
+        assert subscriber["imsi"].startswith("00101")  # the test network 001-01 (TS.43 entitlement)
     assert kit["off_network_ip"] not in {s["device_ip"] for s in kit["subscribers"]}
 
 
@@ -48,6 +49,7 @@ def test_kit_endpoints_match_discovery(reference, http):
     doc = http.get(kit["openid_configuration_url"]).json()
     assert doc["ts43_entitlement_endpoint"] == kit["ts43_entitlement_endpoint"]
     assert doc["jwks_uri"] == kit["jwks_uri"]
+    assert doc["revocation_endpoint"] == kit["revocation_endpoint"]
 
 
 def test_kit_secrets_are_redacted_when_printed(reference):
