@@ -399,6 +399,9 @@ class AuthorizationServer:
                 requested = parse_scope(params.get("scope"))
             except ScopeError as exc:
                 raise OAuthError("invalid_scope", str(exc)) from None
+            if not requested.openid:
+                raise OAuthError("invalid_scope", "a CIBA authentication request must include the openid scope "
+                                 "(CIBA core 7.1)")
             hint = params.get("login_hint")
             if not hint:
                 raise OAuthError("invalid_request", "login_hint is required (operatortoken:, ipport: or tel:)")

@@ -348,6 +348,14 @@ def test_ciba_unknown_subscribers_and_bad_hints(fast_ciba):
         assert response.status_code == 400 and response.json()["error"] == error, (hint, response.text)
 
 
+def test_ciba_request_without_openid_scope_is_invalid_scope(fast_ciba):
+    ref, demo = fast_ciba
+    form = {"scope": f"{PURPOSE} {VERIFY}", "login_hint": "operatortoken:" + ref.kit["subscribers"][0]["operator_token"]}
+    response = demo.http.post(ref.kit["backchannel_authentication_endpoint"], data=form, auth=demo.basic_auth())
+    assert response.status_code == 400 and response.json()["error"] == "invalid_scope", response.text
+    assert "auth_req_id" not in response.json()
+
+
 def test_ciba_authorization_pending_while_the_network_authenticates():
     with EmbeddedReference(ciba_interval_seconds=0, ciba_auth_delay_seconds=30) as ref:
         demo = DemoClient(ref.kit)
