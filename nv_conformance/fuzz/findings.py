@@ -7,11 +7,11 @@ Everything stored is redacted: the token becomes ``$ACCESS_TOKEN``, phone number
 
 from __future__ import annotations
 
-import shlex
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+from ..exchange import curl_command as engine_curl_command
 from ..redact import redact, redact_headers
 from ..results import ExchangeRecord
 from .exchange import FuzzExchange
@@ -24,20 +24,9 @@ MAX_BODY_SHOWN = 4000
 
 
 def curl_command(ex: FuzzExchange) -> str:
-    """A curl command that repeats the request; the token is the ``$ACCESS_TOKEN`` shell placeholder."""
-    parts = ["curl", "-sS", "-i", "-X", ex.method, shlex.quote(redact(ex.url))]
-    for name, value in ex.request_headers.items():
-        if name in _SKIP_CURL_HEADERS:
-            continue
-        if name == "authorization":
-            scheme = value.split(" ", 1)[0] if " " in value else "Bearer"
-            parts += ["-H", f'"Authorization: {scheme} {TOKEN_PLACEHOLDER}"']
-        else:
-            parts += ["-H", shlex.quote(f"{_header_case(name)}: {redact(value)}")]
-    if ex.request_body is not None:
-        body = ex.request_body.decode("utf-8", errors="backslashreplace")
-        parts += ["--data-binary", shlex.quote(redact(body))]
-    return " ".join(parts)
+    """A curl command that repeats the request (the engine's builder): token as ``$ACCESS_TOKEN``, all redacted."""
+    headers = [(_header_case(name), value) for name, value in ex.request_headers.items() if name not in _SKIP_CURL_HEADERS]
+    return engine_curl_command(ex.method, ex.url, headers, ex.request_body, token_note="a fresh access token")
 
 
 def _header_case(name: str) -> str:

@@ -14,11 +14,11 @@ from .mini_provider import MiniServer, MiniState
 SECRET_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 
 
-def exchange(body, token=SECRET_TOKEN):
+def exchange(body, token=SECRET_TOKEN, scheme="Bearer"):
     return FuzzExchange.build(
         operation_id="phoneNumberVerify", operation_method="POST", method="POST",
         url="http://127.0.0.1:1/number-verification/vwip/verify",
-        request_headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+        request_headers={"Authorization": f"{scheme} {token}", "Content-Type": "application/json",
                          "x-correlator": "abc", "Content-Length": "10"},
         request_body=json.dumps(body), status=200,
         response_headers={"content-type": "application/json"}, response_body=b'{"devicePhoneNumberVerified": true}',
@@ -31,6 +31,11 @@ def test_curl_uses_a_placeholder_and_masks_numbers():
     assert '"Authorization: Bearer $ACCESS_TOKEN"' in command
     assert "+447700900123" not in command and "+44770090****" in command
     assert command.startswith("curl ") and "-X POST" in command and "Content-Length" not in command
+
+
+def test_curl_quotes_an_authorization_scheme_that_is_not_a_plain_token():
+    command = curl_command(exchange({"phoneNumber": "+447700900123"}, token="xyz", scheme="$(id)"))
+    assert "-H 'Authorization: $(id) '\"$ACCESS_TOKEN\"" in command  # the scheme is quoted, only the token expands
 
 
 def test_findings_are_deduplicated_keeping_the_shortest_reproduction():
