@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -37,6 +38,7 @@ KIT_FORMAT = "nv-conformance-tester-kit/1"
 
 _TOP_LEVEL = {
     "api_root", "api_version", "base_path", "spec", "kit", "tls", "http", "run", "test_data", "tokens", "embedded",
+    "implementation",
 }
 _OVERRIDABLE = {"api_root", "api_version", "base_path", "spec", "embedded"}
 _WARNED_INSECURE: set[str] = set()
@@ -63,6 +65,24 @@ class TestData:
 
 
 @dataclass(frozen=True)
+class Implementation:
+    """The product under test, as its tester declares it (``implementation:``): named in statements and bundles."""
+
+    organization: str
+    product: str
+    version: str
+    contact: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.organization} {self.product} {self.version}"
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"organization": self.organization, "product": self.product, "version": self.version,
+                "contact": self.contact}
+
+
+@dataclass(frozen=True)
 class TargetConfig:
     """A validated target. ``embedded`` means "start the reference provider and use its kit"."""
 
@@ -80,6 +100,7 @@ class TargetConfig:
     embedded: bool = False
     source: str = "embedded reference"  # the config file, for reports
     base_path_explicit: bool = False    # True when base_path was set by the user, not derived
+    implementation: Implementation | None = None
 
     @property
     def api_base_url(self) -> str:
@@ -126,6 +147,15 @@ class TargetConfig:
             test_data=test_data,
         )
 
+    def _implementation_declared(self) -> dict[str, Any] | str:
+        if self.implementation is not None:
+            return {k: redact(v) for k, v in self.implementation.as_dict().items() if v is not None}
+        if self.embedded:
+            from . import __version__
+
+            return {"organization": "nv-conformance", "product": "embedded reference provider", "version": __version__}
+        return "not declared"
+
     def declared_options(self) -> dict[str, Any]:
         """The settings a test result statement shows: nothing secret, numbers masked."""
         methods: dict[str, str] = {}
@@ -156,6 +186,7 @@ class TargetConfig:
                 mask_phone(self.test_data.other_phone_number) if self.test_data.other_phone_number else "not given"
             ),
             "tokens": methods or "not given",
+            "implementation": self._implementation_declared(),
         }
         masked = {"test_data.phone_number", "test_data.other_phone_number"}
         return {k: redact(v) if isinstance(v, str) and k not in masked else v for k, v in options.items()}
@@ -259,11 +290,12 @@ def _build(raw: dict[str, Any], base_dir: Path, source: str) -> TargetConfig:
     run = _run(raw.get("run"))
     test_data = _test_data(raw.get("test_data"))
     tokens = _tokens(raw.get("tokens"), base_dir)
+    implementation = _implementation(raw.get("implementation"))
 
     config = TargetConfig(
         api_root=api_root, api_version=api_version, base_path=base_path, spec=spec, tls=tls, http=http,
         run=run, test_data=test_data, tokens=tokens, embedded=embedded, source=source,
-        base_path_explicit=base_path_explicit,
+        base_path_explicit=base_path_explicit, implementation=implementation,
     )
     if embedded and (raw.get("api_root") is not None or raw.get("kit") is not None):
         raise ConfigError("embedded", "cannot be combined with api_root or kit (the embedded reference brings its own)")
@@ -419,6 +451,33 @@ def _test_data(value: Any) -> TestData:
     if numbers["phone_number"] and numbers["phone_number"] == numbers["other_phone_number"]:
         raise ConfigError("test_data.other_phone_number", "must differ from test_data.phone_number")
     return TestData(**numbers)
+
+
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def _implementation(value: Any) -> Implementation | None:
+    """``implementation:``: organization, product and version are required, contact an e-mail or https URL."""
+    if value is None:
+        return None
+    section = _section(value, "implementation", {"organization", "product", "version", "contact"})
+    fields_ = {}
+    for key in ("organization", "product", "version"):
+        if key not in section:
+            raise ConfigError(f"implementation.{key}", "missing (organization, product and version name the product under test)")
+        text = section[key]
+        if isinstance(text, int | float) and not isinstance(text, bool) and key == "version":
+            text = str(text)  # `version: 1.2` is read by YAML as a number
+        fields_[key] = _str(text, f"implementation.{key}")
+        if len(fields_[key]) > 200 or any(ord(c) < 32 for c in fields_[key]):
+            raise ConfigError(f"implementation.{key}", "must be one line of at most 200 characters")
+    contact = section.get("contact")
+    if contact is not None:
+        contact = _str(contact, "implementation.contact")
+        is_url = urlsplit(contact).scheme == "https" and bool(urlsplit(contact).hostname)
+        if not (is_url or _EMAIL.match(contact)):
+            raise ConfigError("implementation.contact", "must be an e-mail address or an https:// URL")
+    return Implementation(**fields_, contact=contact)
 
 
 def _tokens(value: Any, base_dir: Path) -> dict[str, Any]:

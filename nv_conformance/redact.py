@@ -76,15 +76,42 @@ def redact(text: Any) -> str:
     for secret in _secrets_by_length:  # a run registers hundreds (every signed JWT); reports redact thousands of strings
         if secret in out:
             out = out.replace(secret, "(redacted)")
-    out = _PEM.sub("(private key redacted)", out)
-    out = _JWT.sub(lambda m: f"{m.group(1)}eyJ…(redacted)", out)
-    out = _BEARER.sub(lambda m: f"{m.group(1)} (redacted)", out)
-    out = _OPERATOR_TOKEN.sub(lambda m: f"{m.group(1)}(redacted)", out)
-    out = _FORM_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}(redacted)", out)
-    out = _QUERY_CODE.sub(lambda m: f"{m.group(1)}(redacted)", out)
-    out = _SHA256_HEX.sub(lambda m: f"{m.group(1)}…(sha256)", out)
-    out = _PHONE.sub(_phone, out)
+    for _kind, pattern, replacement in _RULES:
+        out = pattern.sub(replacement, out)
     return out
+
+
+# In the order redact applies them: (what it masks, pattern, replacement). Credentials first, then personal data.
+_RULES: tuple[tuple[str, re.Pattern[str], Any], ...] = (
+    ("private key", _PEM, "(private key redacted)"),
+    ("JWT", _JWT, lambda m: f"{m.group(1)}eyJ…(redacted)"),
+    ("bearer token", _BEARER, lambda m: f"{m.group(1)} (redacted)"),
+    ("operator token", _OPERATOR_TOKEN, lambda m: f"{m.group(1)}(redacted)"),
+    ("credential", _FORM_SECRET, lambda m: f"{m.group(1)}{m.group(2)}(redacted)"),
+    ("authorization code", _QUERY_CODE, lambda m: f"{m.group(1)}(redacted)"),
+    ("hashed phone number", _SHA256_HEX, lambda m: f"{m.group(1)}…(sha256)"),
+    ("phone number", _PHONE, _phone),
+)
+_PERSONAL_DATA = frozenset({"hashed phone number", "phone number"})
+
+
+def unredacted(text: str, *, personal_data: bool = True) -> str | None:
+    """What :func:`redact` would still mask in ``text`` (``"phone number"``, ``"JWT"``...), or None if nothing.
+
+    Checks text that claims to be redacted already (a bundle's reports). ``personal_data=False``
+    looks for credentials only: published test definitions carry example numbers and digests.
+    """
+    if len(text) < 6:
+        return None
+    for secret in _secrets_by_length:
+        if secret in text:
+            return "registered secret"
+    for kind, pattern, replacement in _RULES:
+        if not personal_data and kind in _PERSONAL_DATA:
+            continue
+        if pattern.sub(replacement, text) != text:
+            return kind
+    return None
 
 
 def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -6,7 +6,8 @@ data through ``redact`` first (see ``exchange.exchange_record``).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import uuid
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -80,12 +81,14 @@ class RunResult:
     scenarios: list[ScenarioResult] = field(default_factory=list)
     undefined_steps: list[str] = field(default_factory=list)
     aborted: str = ""  # why the run stopped before every scenario ran (e.g. interrupted); never conformant then
+    statement_id: str = field(default_factory=lambda: str(uuid.uuid4()))  # names this run's statement and bundle
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for s in self.scenarios if s.outcome == outcome)
 
     @property
     def verdict(self) -> Verdict:
+        """The kit's verdict rules, in one place: every report and ``verify-bundle`` ask this."""
         if self.undefined_steps or any(s.outcome == Outcome.FAILED for s in self.scenarios):
             return Verdict.NOT_CONFORMANT
         if self.aborted or any(s.mandatory and s.outcome in (Outcome.SKIPPED, Outcome.DEFECTIVE) for s in self.scenarios):
@@ -93,6 +96,9 @@ class RunResult:
         if not any(s.outcome == Outcome.PASSED for s in self.scenarios):
             return Verdict.PARTIAL  # nothing was shown to hold (no scenario selected, or only optional ones skipped)
         return Verdict.CONFORMANT
+
+    def totals(self) -> dict[str, int]:
+        return {o.value: self.count(o) for o in Outcome}
 
     @property
     def exit_code(self) -> int:
@@ -103,5 +109,23 @@ class RunResult:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["verdict"] = self.verdict.value
-        data["totals"] = {o.value: self.count(o) for o in Outcome}
+        data["totals"] = self.totals()
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunResult:
+        """The run a results document describes (``to_dict`` reversed; ``verdict`` and ``totals`` are derived,
+        never read). Raises ``ValueError`` or ``TypeError`` when the document is not one."""
+        known = {f.name for f in fields(cls)}
+        run = cls(**{k: v for k, v in data.items() if k in known and k != "scenarios"})
+        run.scenarios = [_scenario_from_dict(s) for s in data.get("scenarios") or []]
+        return run
+
+
+def _scenario_from_dict(data: dict[str, Any]) -> ScenarioResult:
+    known = {f.name for f in fields(ScenarioResult)}
+    values = {k: v for k, v in data.items() if k in known}
+    values["outcome"] = Outcome(values["outcome"])
+    values["checks"] = [CheckRecord(**c) for c in values.get("checks") or []]
+    values["exchanges"] = [ExchangeRecord(**x) for x in values.get("exchanges") or []]
+    return ScenarioResult(**values)

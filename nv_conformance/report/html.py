@@ -65,12 +65,13 @@ def e(value: Any) -> str:
     return html.escape(safe(value), quote=True)
 
 
-def write_html(run: RunResult, path: Path) -> Path:
-    path.write_text(render_statement(run), encoding="utf-8")
+def write_html(run: RunResult, path: Path, *, bundle: dict[str, str] | None = None) -> Path:
+    path.write_text(render_statement(run, bundle=bundle), encoding="utf-8")
     return path
 
 
-def render_statement(run: RunResult) -> str:
+def render_statement(run: RunResult, *, bundle: dict[str, str] | None = None) -> str:
+    """``bundle``: the evidence bundle of this run (``name``, ``sha256``, ``thumbprint``), once it exists."""
     verdict = run.verdict
     verdict_class = "verdict-" + verdict.value.replace(" ", "-")
     failed = [s for s in run.scenarios if s.outcome == Outcome.FAILED]
@@ -87,7 +88,7 @@ def render_statement(run: RunResult) -> str:
         f'<p class="o o-failed">Run stopped early: {e(run.aborted)}</p>' if run.aborted else "",
         _selection_note(run),
         "</header>",
-        _run_facts(run),
+        _run_facts(run, bundle),
         _options(run),
         _summary(run),
         _scenarios(run),
@@ -102,8 +103,10 @@ def render_statement(run: RunResult) -> str:
         parts.append(f'<h2 id="undefined">Undefined steps</h2><p>These steps have no implementation; the run '
                      f"cannot be conformant until they do.</p><ul>{items}</ul>")
     parts += [
-        "<h2>Reproduce this run</h2>",
+        '<h2 id="reproduce">Reproduce</h2>',
+        "<p>This run again, with the same target, version, features and selection:</p>",
         f"<pre>{html.escape(safe(run_command(run)))}</pre>",
+        _bundle_check(bundle),
         '<p class="muted">Secrets are not part of this statement: the config file names where tokens come from '
         "(environment variables, key files); supply the same inputs to repeat the run.</p>",
         f"<footer>Generated {e(_now())} by nv-conformance {e(__version__)}. Access tokens, keys, operator tokens and "
@@ -143,8 +146,9 @@ def _table(rows: list[tuple[str, Any]], css: str = "facts", *, redacted: bool = 
     return f'<table class="{css}">{body}</table>'
 
 
-def _run_facts(run: RunResult) -> str:
+def _run_facts(run: RunResult, bundle: dict[str, str] | None = None) -> str:
     rows = [
+        ("Statement id", run.statement_id),
         ("Target", run.target),
         ("API version", run.api_version),
         ("Kit version", run.kit_version),
@@ -156,7 +160,24 @@ def _run_facts(run: RunResult) -> str:
         ("Scenarios", f"{len(run.scenarios)} ("
          + ", ".join(f"{run.count(o)} {o.value}" for o in Outcome) + ")"),
     ]
-    return "<h2>Run</h2>" + _table(rows)
+    facts = _table(rows)
+    if bundle:  # a digest, shown whole (redact would shorten any 64-hex string); escaped all the same
+        facts = facts.replace("</table>", f'<tr><th>Evidence bundle SHA-256</th><td id="bundle-sha256"><code>'
+                              f'{html.escape(_hex(bundle.get("sha256")))}</code> ({e(bundle.get("name"))})</td></tr></table>')
+    return "<h2>Run</h2>" + facts
+
+
+def _hex(value: Any) -> str:
+    text = str(value or "")
+    return text if re.fullmatch(r"[0-9a-f]{64}", text) else "invalid digest"
+
+
+def _bundle_check(bundle: dict[str, str] | None) -> str:
+    if not bundle:
+        return ""
+    command = f"nv-conformance verify-bundle {bundle.get('name')} --thumbprint {bundle.get('thumbprint')}"
+    return (f"<p>Check the evidence bundle of this run (signature, every file's SHA-256, the verdict, "
+            f"redaction):</p><pre>{e(command)}</pre>")
 
 
 def _options(run: RunResult) -> str:

@@ -265,3 +265,41 @@ def test_ca_bundle_that_is_not_pem_is_named(tmp_path: Path) -> None:
     (tmp_path / "ca.pem").write_text("not a certificate\n")
     error = config_error(tmp_path, "api_root: https://example.com\ntls: {ca_bundle: ca.pem}\n")
     assert error.setting == "tls.ca_bundle" and "cannot load" in error.problem
+
+
+# -- implementation: the product under test, named in statements and evidence bundles ----------------
+
+IMPL = "api_root: https://example.com\nimplementation:\n"
+
+
+def test_implementation_is_declared_in_the_options(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, IMPL + "  organization: Example Operator\n  product: NV Gateway\n"
+                                       "  version: 3.1\n  contact: https://example.com/conformance\n"))
+    assert config.implementation is not None and config.implementation.label == "Example Operator NV Gateway 3.1"
+    assert config.declared_options()["implementation"] == {
+        "organization": "Example Operator", "product": "NV Gateway", "version": "3.1",
+        "contact": "https://example.com/conformance"}
+    assert load_config(write(tmp_path, "api_root: https://example.com\n")).declared_options()["implementation"] \
+        == "not declared"
+    assert load_config(None).declared_options()["implementation"]["product"] == "embedded reference provider"
+
+
+@pytest.mark.parametrize(
+    ("section", "setting", "problem"),
+    [
+        ("  product: P\n  version: '1'\n", "implementation.organization", "missing"),
+        ("  organization: O\n  version: '1'\n", "implementation.product", "missing"),
+        ("  organization: O\n  product: P\n", "implementation.version", "missing"),
+        ("  organization: ''\n  product: P\n  version: '1'\n", "implementation.organization", "non-empty string"),
+        ("  organization: O\n  product: [P]\n  version: '1'\n", "implementation.product", "non-empty string"),
+        ("  organization: O\n  product: P\n  version: '1'\n  contact: call us\n", "implementation.contact",
+         "e-mail address or an https:// URL"),
+        ("  organization: O\n  product: P\n  version: '1'\n  contact: http://example.com\n", "implementation.contact",
+         "https://"),
+        ("  organization: O\n  product: P\n  version: '1'\n  vendor: V\n", "implementation.vendor", "unknown setting"),
+        ("  organization: \"O\\nX\"\n  product: P\n  version: '1'\n", "implementation.organization", "one line"),
+    ],
+)
+def test_bad_implementation_names_the_setting(tmp_path: Path, section: str, setting: str, problem: str) -> None:
+    error = config_error(tmp_path, IMPL + section)
+    assert error.setting == setting and problem in str(error), str(error)
