@@ -19,12 +19,14 @@ SUBCOMMANDS = {
     "serve": ("reference_impl.command", "serve the reference provider (API + authorization server)"),
     "fuzz": ("nv_conformance.commands.fuzz", "fuzz the contract with schemathesis"),
     "selftest": ("nv_conformance.commands.selftest", "prove the verdicts against faulty and benign providers"),
+    "bundle": ("nv_conformance.commands.bundle", "pack a finished run into a signed evidence bundle"),
+    "verify-bundle": ("nv_conformance.commands.verify_bundle", "check an evidence bundle (signature, hashes, verdict)"),
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nv-conformance", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"nv-conformance {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="show the kit version, its commit and API versions")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         try:
@@ -37,6 +39,26 @@ def build_parser() -> argparse.ArgumentParser:
         module.configure(sub_parser)
         sub_parser.set_defaults(_main=module.main)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """Like argparse's "version", but computed only when asked (it runs git) and never re-wrapped."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(version_text())
+        parser.exit()
+
+
+def version_text() -> str:
+    """Kit version, the commit it was built from, and the API versions it has profiles for."""
+    from .profiles import all_profiles
+    from .report.provenance import kit_git_commit
+
+    versions = ", ".join(p.version for p in all_profiles())
+    return f"nv-conformance {__version__} (commit {kit_git_commit()}; API versions {versions})"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 from ..errors import ConfigError, KitError
 from ..resources import environment_file, features_dir, steps_dir
 from ..results import Outcome, RunResult
+from .bundle import add_sign_key_option, bundle_path, make_bundle
 from .paths import existing_file, features_path, writable_dir
 
 DEFAULT_REPORT_DIR = "reports"
@@ -39,6 +40,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report-dir", metavar="DIR", default=DEFAULT_REPORT_DIR,
                         help=f"where junit.xml, results.json and statement.html go (default: {DEFAULT_REPORT_DIR}/)")
     parser.add_argument("--no-reports", action="store_true", help="write no report files")
+    parser.add_argument("--bundle", metavar="PATH",
+                        help="also write a signed evidence bundle of the run (reports, inputs, manifest) to PATH")
+    add_sign_key_option(parser)
     parser.add_argument("--quiet", action="store_true",
                         help="no per-scenario progress; print only the verdict line")
 
@@ -54,6 +58,13 @@ def main(args: argparse.Namespace) -> int:
         _check_tokens_section(target)
     features = features_path(args.features) if args.features else features_dir()
     report_dir = None if args.no_reports else writable_dir(args.report_dir, "--report-dir")
+    bundle = bundle_path(args.bundle, "--bundle") if args.bundle else None
+    if bundle and report_dir is None:
+        raise ConfigError("--bundle", "needs the reports it packs: drop --no-reports")
+    if bundle:
+        from ..evidence.signing import load_signing_key
+
+        load_signing_key(args.sign_key)  # a bad key is reported now, not after the whole run
 
     userdata = {"progress": "off" if args.quiet else "on"}
     if config_path:
@@ -80,6 +91,8 @@ def main(args: argparse.Namespace) -> int:
         totals = ", ".join(f"{run.count(outcome)} {outcome.value}" for outcome in Outcome)
         where = f"; reports in {report_dir}" if report_dir else ""
         print(f"verdict: {run.verdict.value} ({totals}){where}")
+    if bundle and report_dir:
+        make_bundle(report_dir, bundle, args.sign_key, run=run)
     return run.exit_code
 
 
