@@ -13,7 +13,22 @@ from ..results import RunResult, ScenarioResult
 
 @cache
 def kit_git_commit() -> str:
-    """The kit's git commit (``-dirty`` when the checkout has local changes); ``unknown`` outside a checkout."""
+    """The kit's git commit (``-dirty`` when the checkout has local changes).
+
+    A checkout asks git; an installed wheel reads the commit recorded when it was built
+    (``nv_conformance/_build_info.py``, written by hatch_build.py); otherwise ``unknown``.
+    """
+    commit = _checkout_commit()
+    if commit != "unknown":
+        return commit
+    try:
+        from .._build_info import COMMIT  # type: ignore[import-not-found]
+    except ImportError:
+        return "unknown"
+    return str(COMMIT) or "unknown"
+
+
+def _checkout_commit() -> str:
     root = kit_root()
     try:
         commit = subprocess.run(
