@@ -46,7 +46,7 @@ def bundle_path(value: str, option: str = "PATH") -> Path:
     return path
 
 
-def make_bundle(report_dir: Path, path: Path, sign_key: str | None, *, run=None) -> None:
+def make_bundle(report_dir: Path, path: Path, sign_key: str | None) -> None:
     """Write the bundle, then the report directory's statement with the bundle's SHA-256, and say how to check it."""
     from ..evidence.bundle import write_bundle
     from ..evidence.signing import load_signing_key
@@ -55,10 +55,9 @@ def make_bundle(report_dir: Path, path: Path, sign_key: str | None, *, run=None)
 
     key = load_signing_key(sign_key)
     written = write_bundle(report_dir, path, key)
-    run = run if run is not None else _run_of(report_dir)
     bundle = {"name": path.name, "sha256": written.sha256, "thumbprint": key.thumbprint}
     try:
-        write_html(run, report_dir / HTML_FILE, bundle=bundle)
+        write_html(written.run, report_dir / HTML_FILE, bundle=bundle)
         (report_dir / SIGNER_FILE).write_text(json.dumps(key.public_jwk(), indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
         raise KitError(f"bundle written, but the statement in {report_dir} could not be updated: "
@@ -73,8 +72,3 @@ def make_bundle(report_dir: Path, path: Path, sign_key: str | None, *, run=None)
     print(f"Check it: nv-conformance verify-bundle {path} --thumbprint {key.thumbprint}")
     sys.stdout.flush()
 
-
-def _run_of(report_dir: Path):
-    from ..evidence.contents import collect
-
-    return collect(report_dir).run

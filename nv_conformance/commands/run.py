@@ -82,7 +82,9 @@ def main(args: argparse.Namespace) -> int:
 
     run = run_behave_in_process(features, tags=args.tags, names=args.name, userdata=userdata)
     if run.aborted:
-        print(f"nv-conformance run: {run.aborted}; verdict {run.verdict.value} (incomplete run)", file=sys.stderr)
+        unbundled = "; no bundle written" if bundle else ""
+        print(f"nv-conformance run: {run.aborted}; verdict {run.verdict.value} (incomplete run){unbundled}",
+              file=sys.stderr)
         return 130 if run.aborted.startswith("interrupted") else max(run.exit_code, 1)
     if not run.scenarios:
         # A selection that matches nothing must not look like a clean run to CI (exit 0).
@@ -92,7 +94,7 @@ def main(args: argparse.Namespace) -> int:
         where = f"; reports in {report_dir}" if report_dir else ""
         print(f"verdict: {run.verdict.value} ({totals}){where}")
     if bundle and report_dir:
-        make_bundle(report_dir, bundle, args.sign_key, run=run)
+        make_bundle(report_dir, bundle, args.sign_key)
     return run.exit_code
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KitError
+from ..results import RunResult
 from .archive import write_archive
 from .contents import collect
 from .manifest import MANIFEST, SIGNATURE, SIGNER_JWK, build_manifest, manifest_bytes, sha256
@@ -20,6 +21,7 @@ class WrittenBundle:
     sha256: str
     manifest: dict[str, Any]
     signer: SigningKey
+    run: RunResult  # as read back from the bundled results.json
 
 
 def write_bundle(report_dir: Path, path: Path, key: SigningKey) -> WrittenBundle:
@@ -35,4 +37,4 @@ def write_bundle(report_dir: Path, path: Path, key: SigningKey) -> WrittenBundle
         write_archive(path, members)
     except OSError as exc:
         raise KitError(f"cannot write the bundle {path}: {exc.strerror or exc}") from None
-    return WrittenBundle(path=path, sha256=sha256(path.read_bytes()), manifest=manifest, signer=key)
+    return WrittenBundle(path=path, sha256=sha256(path.read_bytes()), manifest=manifest, signer=key, run=evidence.run)

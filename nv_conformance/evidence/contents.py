@@ -55,6 +55,9 @@ def collect(report_dir: Path) -> RunEvidence:
         run = RunResult.from_dict(document)
     except (ValueError, TypeError, KeyError) as exc:
         raise KitError(f"cannot bundle {report_dir}: {JSON_FILE} is not a results file of the kit ({exc})") from None
+    if not document.get("statement_id"):
+        raise KitError(f"cannot bundle {report_dir}: {JSON_FILE} has no statement id (written by an older kit); "
+                       "run again to bundle")
     if run.options.get("mode") == "fuzz":
         raise KitError("bundles hold conformance runs (nv-conformance run); this report directory is from a fuzz run")
     if not run.finished_at:

@@ -318,3 +318,55 @@ def test_version_names_commit_and_api_versions(capsys: pytest.CaptureFixture[str
     assert stop.value.code == 0
     out = capsys.readouterr().out.strip()
     assert out == f"nv-conformance 0.1.0 (commit {kit_git_commit()}; API versions v1.0.0, v2.0.0, v2.1.0, vwip)"
+
+
+def test_effective_config_masks_literal_secrets_and_keeps_references(tmp_path: Path) -> None:
+    from nv_conformance.evidence.contents import effective_config
+    from nv_conformance.results import RunResult
+
+    (tmp_path / "target.yaml").write_text(
+        "api_root: https://api.example.com\n"
+        "test_data: {phone_number: '+447700900123'}\n"
+        "tokens:\n"
+        "  defaults: {method: client-credentials, client_id: app, client_secret: literal-secret-Zq81}\n"
+        "  valid: {subject: 'operatortoken:${NV_OPERATOR_TOKEN}'}\n"
+        "  expired: {method: static, token: '${NV_EXPIRED}', private_key_file: ./k.pem}\n")
+    run = RunResult(target="t", api_version="vwip", kit_version="0.1.0", git_commit="x", started_at="",
+                    options={"config": str(tmp_path / "target.yaml")})
+    text = json.dumps(effective_config(run))
+    assert "literal-secret-Zq81" not in text and "447700900123" not in text
+    settings = effective_config(run)["config_file"]["settings"]
+    assert settings["tokens"]["defaults"]["client_secret"] == "(redacted)"
+    assert settings["tokens"]["expired"]["token"] == "${NV_EXPIRED}"  # where the secret came from, not the secret
+    assert settings["tokens"]["expired"]["private_key_file"] == "./k.pem"
+    assert settings["test_data"]["phone_number"] == "+44770090****"
+
+
+def test_reports_of_an_older_kit_are_refused_in_one_line(conformant_bundle: Bundle, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in ("junit.xml", "statement.html"):
+        (old / name).write_bytes((conformant_bundle.report_dir / name).read_bytes())
+    results = json.loads((conformant_bundle.report_dir / "results.json").read_text())
+    del results["statement_id"]
+    (old / "results.json").write_text(json.dumps(results))
+    assert cli.main(["bundle", str(old), str(tmp_path / "x.zip")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("results.json has no statement id (written by an older kit); run again to bundle"), err
+    assert not (tmp_path / "x.zip").exists()
+
+
+def test_a_feature_edited_after_the_run_is_not_bundled(conformant_bundle: Bundle, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from nv_conformance.resources import features_dir
+
+    features = tmp_path / "features"
+    features.mkdir()
+    for feature in features_dir().glob("*.feature"):
+        (features / feature.name).write_bytes(feature.read_bytes())
+    assert cli.main(["run", "--quiet", "--features", str(features), "--report-dir", str(tmp_path / "r")]) == 0
+    edited = sorted(features.glob("*.feature"))[0]
+    edited.write_text(edited.read_text() + "\n# edited\n")
+    assert cli.main(["bundle", str(tmp_path / "r"), str(tmp_path / "x.zip")]) == 2
+    assert f"{edited} was modified after the run started" in capsys.readouterr().err
