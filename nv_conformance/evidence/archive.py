@@ -30,6 +30,7 @@ def write_archive(path: Path, members: dict[str, bytes]) -> None:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
                 archive.writestr(info, members[name])
+        os.chmod(tmp, 0o644)  # evidence is meant to be handed on (mkstemp makes it owner-only)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -86,6 +86,7 @@ def test_manifest_describes_the_run(failing_bundle: Bundle) -> None:
     assert manifest["reproduce"].startswith("nv-conformance run --config ") and "--api-version vwip" in manifest["reproduce"]
     assert manifest["run"]["started_at"] == results["started_at"]
     assert manifest["created_at"].endswith("+00:00")
+    assert failing_bundle.path.stat().st_mode & 0o777 == 0o644
     # every member but the manifest and its signature, each with its digest
     listed = set(content) - {"manifest.json", "manifest.jws"}
     assert set(manifest["files"]) == listed
