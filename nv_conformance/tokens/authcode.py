@@ -14,16 +14,18 @@ import hashlib
 import ipaddress
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 from ..errors import ConfigError, TargetError, TokenError
 from ..redact import redact, register_secret
 from .authserver import SERVER_SETTINGS, AuthServer, OAuthFailure, failure_line, issued_token
-from .base import IssuedToken, OffNetworkOutcome, TokenKind
+from .base import OFF_NETWORK, IssuedToken, OffNetworkOutcome, TokenKind, TokenUse
 from .clientauth import SETTINGS as CLIENT_SETTINGS
 from .clientauth import ClientAuth
 from .keys import KEY_SETTINGS
-from .method import MethodContext, OffNetworkCapable, TokenMethod, scope_value
+from .kit import TesterKit
+from .method import MethodContext, MethodSpec, OffNetworkCapable, TokenMethod, scope_value
 from .remember import remember_secret
 from .settings import Section, check_url
 
@@ -196,3 +198,23 @@ def _text(value: object) -> str:
     if not isinstance(value, str):
         return ""
     return " ".join(redact(value).split())[:160]
+
+
+def kit_settings(kit: TesterKit, use: TokenUse) -> dict[str, Any]:
+    """The kit's client; requests leave from the subscriber's device address (off-network: the kit's unknown one)."""
+    source = kit.off_network_ip if use is OFF_NETWORK else kit.device_ip
+    return {**kit.server_settings(), **kit.key_settings(), "redirect_uri": kit.client.get("redirect_uri"), "source_address": source}
+
+
+METHOD = MethodSpec(
+    name=AuthorizationCodeMethod.name,
+    settings=SETTINGS,
+    kinds=frozenset({TokenKind.VALID, TokenKind.OTHER_SCOPE}),
+    build=AuthorizationCodeMethod,
+    off_network=True,
+    kit_settings=kit_settings,
+    cannot={TokenKind.NON_NETWORK: (
+        "authorization-code with prompt=none always authenticates by the network; a non_network token needs "
+        "another method, e.g. jwt-bearer or ciba with a tel: subject"
+    )},
+)

@@ -17,7 +17,7 @@ import threading
 from ..errors import ConfigError, TokenError
 from ..redact import redact
 from .base import IssuedToken, TokenKind
-from .method import TokenMethod
+from .method import MethodContext, MethodSpec, TokenMethod
 from .remember import remember_secret
 from .settings import Section
 
@@ -125,3 +125,10 @@ def _from_json(text: str, kind: TokenKind, scope: str, label: str, method: str) 
         refresh_token_issued=bool(body.get("refresh_token")),
         method=method,
     )
+
+
+def _command(section: Section, context: MethodContext) -> TokenMethod:
+    return CommandMethod(section)
+
+
+METHOD = MethodSpec(name=CommandMethod.name, settings=SETTINGS, kinds=frozenset(TokenKind), build=_command)
