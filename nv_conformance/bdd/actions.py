@@ -14,6 +14,7 @@ from typing import Any
 from .. import checks, values
 from ..contract import Contract, ContractError, PointerNotFoundError, normalise_pointer
 from ..exchange import (
+    AuthMode,
     AuthSpec,
     DefectiveDefinition,
     NotApplicable,
@@ -148,11 +149,11 @@ def set_header_noncompliant(state: ScenarioState, name: str, pointer: str) -> No
 
 def use_token(state: ScenarioState, kind: TokenKind, scheme: str = "Bearer") -> None:
     """The Authorization header will carry a fresh token of ``kind`` (fetched at send time)."""
-    state.conversation.draft.auth = AuthSpec(mode="token", kind=kind, scheme=scheme)
+    state.conversation.draft.auth = AuthSpec(mode=AuthMode.TOKEN, kind=kind, scheme=scheme)
 
 
 def use_tampered_token(state: ScenarioState) -> None:
-    state.conversation.draft.auth = AuthSpec(mode="tampered")
+    state.conversation.draft.auth = AuthSpec(mode=AuthMode.TAMPERED)
 
 
 # -- body ----------------------------------------------------------------------------------------
