@@ -25,7 +25,7 @@ from ..exchange import (
 )
 from ..phone import sha256_hex
 from ..results import CheckRecord
-from ..tokens.base import TokenKind, off_network_unsupported_reason
+from ..tokens.base import TokenKind, TokenProvider, off_network_unsupported_reason
 from .session import ScenarioState
 
 # -- test data ----------------------------------------------------------------------------------
@@ -499,19 +499,20 @@ def expect_lifetime_at_most(state: ScenarioState, seconds: int) -> CheckRecord |
     return state.check(checks.lifetime_at_most(_issued(state), seconds, state.clause("token policy: lifetime")))
 
 
-def require_off_network(state: ScenarioState) -> None:
+def require_off_network(state: ScenarioState) -> TokenProvider:
     tokens = state.session.tokens
     if tokens is None:
         raise SkipScenario("no token provider is configured for this target")
     reason = off_network_unsupported_reason(tokens)
     if reason:
         raise SkipScenario(reason)
+    return tokens
 
 
 def request_off_network_token(state: ScenarioState, operation_id: str) -> None:
-    require_off_network(state)
+    tokens = require_off_network(state)
     scope = scope_for(state.session.contract, operation_id, TokenKind.VALID)
-    state.off_network = state.session.tokens.try_off_network(scope)
+    state.off_network = tokens.try_off_network(scope)
 
 
 def expect_no_token_off_network(state: ScenarioState) -> CheckRecord | None:

@@ -165,14 +165,20 @@ class Landing:
     def from_callback(cls, location: str, *, status: int) -> Landing:
         parts = urlsplit(location)
         params = parse_qs(parts.query) or parse_qs(parts.fragment)
-        code = (params.get("code") or [None])[0]
+        code = _first(params, "code")
         if code:
             register_secret(code)
-        error = (params.get("error") or [None])[0]
+        error = _first(params, "error")
         if not code and not error:
             error = "no_code"
-        return cls(code, _code(error) if error else None, _text((params.get("error_description") or [""])[0]),
-                   (params.get("state") or [None])[0], status=status)
+        return cls(code, _code(error) if error else None, _text(_first(params, "error_description") or ""),
+                   _first(params, "state"), status=status)
+
+
+def _first(params: dict[str, list[str]], name: str) -> str | None:
+    """The first value of a query parameter (parse_qs drops empty ones), None when absent."""
+    values = params.get(name)
+    return values[0] if values else None
 
 
 def _s256(verifier: str) -> str:

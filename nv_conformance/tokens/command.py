@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import threading
+from typing import IO
 
 from ..errors import ConfigError, TokenError
 from ..redact import redact
@@ -94,7 +95,7 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-def _drain(stream, sink: list[bytes]) -> None:  # type: ignore[no-untyped-def]
+def _drain(stream: IO[bytes], sink: list[bytes]) -> None:
     """Read a pipe to the end, keeping only the first MAX_OUTPUT_BYTES + 1 bytes."""
     kept = 0
     for chunk in iter(lambda: stream.read(65536), b""):

@@ -33,16 +33,21 @@ def register_kit_secrets(kit: Mapping[str, Any]) -> None:
 
     A hand-edited kit may hold a number or a list where a string belongs: mask what can be masked, never crash.
     """
-    client = kit.get("client") if isinstance(kit.get("client"), Mapping) else {}
-    jwk = client.get("private_key_jwk") if isinstance(client.get("private_key_jwk"), Mapping) else {}
+    client = _mapping(kit.get("client"))
+    jwk = _mapping(client.get("private_key_jwk"))
     secrets = [client.get("client_secret"), jwk.get("d")]
-    subscribers = kit.get("subscribers") if isinstance(kit.get("subscribers"), list) else []
+    listed = kit.get("subscribers")
+    subscribers = listed if isinstance(listed, list) else []
     secrets += [s.get("operator_token") for s in subscribers if isinstance(s, Mapping)]
     for secret in secrets:
         if isinstance(secret, str | int | float) and not isinstance(secret, bool):
             register_secret(str(secret))
     if isinstance(kit.get("expired_access_token"), str):
         remember_secret(kit["expired_access_token"])
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 @dataclass(frozen=True)
