@@ -25,7 +25,7 @@ from ..exchange import (
 )
 from ..phone import sha256_hex
 from ..results import CheckRecord
-from ..tokens.base import TokenKind, TokenProvider, off_network_unsupported_reason
+from ..tokens.base import IssuedToken, TokenKind, TokenProvider, off_network_unsupported_reason
 from .session import ScenarioState
 
 # -- test data ----------------------------------------------------------------------------------
@@ -485,7 +485,7 @@ def obtain_valid_token(state: ScenarioState, operation_id: str) -> None:
     state.issued = obtain_token(session.tokens, TokenKind.VALID, scope)
 
 
-def _issued(state: ScenarioState):
+def _issued(state: ScenarioState) -> IssuedToken:
     if state.issued is None:
         raise DefectiveDefinition("no access token was obtained earlier in the scenario")
     return state.issued

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from types import ModuleType
 
 from ..results import Outcome
 from .worker import CONTROL, VariantRun
@@ -171,6 +172,6 @@ def run_selftest(variants: Iterable[Variant] | None = None, *, api_version: str 
                           not_applicable, round(_children_cpu(resource) - cpu_before, 1))
 
 
-def _children_cpu(resource) -> float:  # noqa: ANN001 - the stdlib module, imported lazily
+def _children_cpu(resource: ModuleType) -> float:  # the stdlib module, imported lazily (POSIX only)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
