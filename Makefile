@@ -1,11 +1,11 @@
 # Two commands do all set-up on a fresh machine with Python 3.11+:
 #   make run   - conformance run against the embedded reference provider
-#   make test  - lint, unit/integration tests and the full conformance run
+#   make test  - lint, type check, unit/integration tests and the full conformance run
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint serve clean
+.PHONY: run test lint typecheck serve clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,10 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
-test: $(VENV)/.installed lint
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+test: $(VENV)/.installed lint typecheck
 	$(BIN)/python -m pytest -q
 	$(BIN)/nv-conformance run --report-dir reports/ci
 

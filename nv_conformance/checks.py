@@ -10,7 +10,7 @@ import base64
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from . import values
 from .contract import Contract
@@ -184,7 +184,7 @@ def token_lifetime(issued: IssuedToken) -> tuple[int | None, str]:
     return None, "neither expires_in nor JWT exp/iat"
 
 
-def _is_finite_number(value: Any) -> bool:
+def _is_finite_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 

@@ -159,7 +159,8 @@ class TargetConfig:
     def declared_options(self) -> dict[str, Any]:
         """The settings a test result statement shows: nothing secret, numbers masked."""
         methods: dict[str, str] = {}
-        defaults = self.tokens.get("defaults") if isinstance(self.tokens.get("defaults"), Mapping) else {}
+        given = self.tokens.get("defaults")
+        defaults: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
         for kind, section in self.tokens.items():
             if kind == "defaults" or not isinstance(section, Mapping):
                 continue

@@ -14,6 +14,7 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
@@ -42,55 +43,67 @@ class DefectiveDefinition(Exception):  # noqa: N818
 
 # -- the request being set up --------------------------------------------------------------------
 
+class AuthMode(StrEnum):
+    """How the Authorization header of a send is made."""
+
+    TOKEN = "token"        # a fresh token of the spec's kind
+    REMOVED = "removed"    # no header
+    LITERAL = "literal"    # a value from the feature
+    TAMPERED = "tampered"  # a valid token whose signature bytes were altered
+    REUSE = "reuse"        # the token of the previous send, to test single use
+
+
 @dataclass
 class AuthSpec:
-    """What goes into the Authorization header, decided at send time.
+    """What goes into the Authorization header, decided at send time."""
 
-    mode: ``token`` (a fresh token of ``kind``), ``removed``, ``literal`` (a value from the feature),
-    ``tampered`` (a valid token whose signature bytes were altered), ``reuse`` (the token of the
-    previous send, to test single use).
-    """
-
-    mode: str = "removed"
+    mode: AuthMode = AuthMode.REMOVED
     kind: TokenKind | None = None
     literal: str = ""
     scheme: str = "Bearer"
 
     def describe(self) -> str:
-        if self.mode == "token" and self.kind is not None:
+        if self.mode is AuthMode.TOKEN and self.kind is not None:
             extra = "" if self.scheme == "Bearer" else f" with scheme {self.scheme}"
             return f"<{self.kind.value} access token{extra}>"
-        return {"removed": "(no Authorization header)", "literal": "<literal value from the feature>",
-                "tampered": "<valid access token with altered signature>",
-                "reuse": "<the access token already used by the previous request>"}.get(self.mode, self.mode)
+        return {AuthMode.REMOVED: "(no Authorization header)", AuthMode.LITERAL: "<literal value from the feature>",
+                AuthMode.TAMPERED: "<valid access token with altered signature>",
+                AuthMode.REUSE: "<the access token already used by the previous request>"}.get(self.mode, self.mode.value)
+
+
+class BodyState(StrEnum):
+    DEFAULT = "default"  # a compliant stand-in, built at send time
+    JSON = "json"        # a JSON value the scenario set or edited
+    RAW = "raw"          # exact text (invalid JSON included)
+    ABSENT = "absent"    # no body
 
 
 class Body:
-    """The request body: ``default`` (a compliant stand-in), ``json``, ``raw`` (exact text), ``absent``."""
+    """The request body the scenario has set up (see :class:`BodyState`)."""
 
     def __init__(self) -> None:
-        self.state = "absent"
+        self.state = BodyState.ABSENT
         self.value: Any = None
         self.raw: str = ""
         self._default: Callable[[], Any] | None = None
 
     def set_default(self, factory: Callable[[], Any]) -> None:
         """A compliant body built at send time (so a scenario that never sends it needs no test data)."""
-        self.state, self.value, self._default = "default", None, factory
+        self.state, self.value, self._default = BodyState.DEFAULT, None, factory
 
     def set_json(self, value: Any) -> None:
-        self.state, self.value = "json", value
+        self.state, self.value = BodyState.JSON, value
 
     def set_raw(self, text: str) -> None:
         """Exactly ``text`` is sent (invalid JSON included); property edits start from its JSON value."""
-        self.state, self.raw = "raw", text
+        self.state, self.raw = BodyState.RAW, text
         try:
             self.value = json.loads(text)
         except ValueError:
             self.value = None
 
     def set_absent(self) -> None:
-        self.state, self.value, self.raw = "absent", None, ""
+        self.state, self.value, self.raw = BodyState.ABSENT, None, ""
 
     def editable(self) -> Any:
         """The JSON value to edit property by property.
@@ -99,22 +112,22 @@ class Body:
         body, so the scenario's first property sentence starts from an empty object: otherwise
         "set the hashedPhoneNumber" on top of a default phoneNumber body would send both.
         """
-        if self.state == "raw" and isinstance(self.value, dict | list):
-            self.state = "json"
-        elif self.state != "json" or not isinstance(self.value, dict | list):
-            self.state, self.value = "json", {}
+        if self.state is BodyState.RAW and isinstance(self.value, dict | list):
+            self.state = BodyState.JSON
+        elif self.state is not BodyState.JSON or not isinstance(self.value, dict | list):
+            self.state, self.value = BodyState.JSON, {}
         return self.value
 
     def current(self) -> Any:
         """The JSON value that would be sent now (the default resolved), None when there is none."""
-        if self.state == "default" and self._default is not None:
+        if self.state is BodyState.DEFAULT and self._default is not None:
             return self._default()
         return self.value
 
     def content(self) -> bytes | None:
-        if self.state == "absent":
+        if self.state is BodyState.ABSENT:
             return None
-        if self.state == "raw":
+        if self.state is BodyState.RAW:
             return self.raw.encode("utf-8")
         return json.dumps(self.current()).encode("utf-8")
 
@@ -134,14 +147,14 @@ class RequestDraft:
 
     def set_header(self, name: str, value: str) -> None:
         if name.lower() == "authorization":
-            self.auth = AuthSpec(mode="literal", literal=value)
+            self.auth = AuthSpec(mode=AuthMode.LITERAL, literal=value)
             return
         self.remove_header(name)
         self.headers.append((name, value))
 
     def remove_header(self, name: str) -> None:
         if name.lower() == "authorization":
-            self.auth = AuthSpec(mode="removed")
+            self.auth = AuthSpec(mode=AuthMode.REMOVED)
             return
         self.headers = [(n, v) for n, v in self.headers if n.lower() != name.lower()]
 
@@ -268,7 +281,7 @@ class Conversation:
             self._send()
         if not self.sent or self.sent[-1].token is None:
             raise DefectiveDefinition("'sent again with the same access token' needs an earlier request that carried a token")
-        self.draft.auth = AuthSpec(mode="reuse")
+        self.draft.auth = AuthSpec(mode=AuthMode.REUSE)
         self.pending = True
 
     def response(self) -> Sent:
@@ -295,7 +308,7 @@ class Conversation:
         if token is not None:
             headers.append(("Authorization", token[0]))
         # A Background's default body is a stand-in for operations that take one; a GET gets none.
-        content = None if draft.body.state == "default" and not op.has_request_body else draft.body.content()
+        content = None if draft.body.state is BodyState.DEFAULT and not op.has_request_body else draft.body.content()
         result = self.client.request(op.method, url, headers=headers, content=content, params=draft.query or None)
         record = exchange_record(result, draft.auth.describe())
         sent = Sent(result=result, record=record, operation_id=op.operation_id, token=token[1] if token else None)
@@ -305,18 +318,18 @@ class Conversation:
     def _authorization(self, draft: RequestDraft, operation_id: str) -> tuple[str, str | None] | None:
         """(header value, raw token) for this send, or None for no header."""
         auth = draft.auth
-        if auth.mode == "removed":
+        if auth.mode is AuthMode.REMOVED:
             return None
-        if auth.mode == "literal":
+        if auth.mode is AuthMode.LITERAL:
             return auth.literal, None
-        if auth.mode == "reuse":
+        if auth.mode is AuthMode.REUSE:
             previous = next((s.token for s in reversed(self.sent) if s.token), None)
             return f"Bearer {previous}", previous
         if self.tokens is None:
             raise SkipScenario("no token provider is configured for this target")
-        kind = TokenKind.VALID if auth.mode == "tampered" else (auth.kind or TokenKind.VALID)
+        kind = TokenKind.VALID if auth.mode is AuthMode.TAMPERED else (auth.kind or TokenKind.VALID)
         issued = obtain_token(self.tokens, kind, scope_for(self.contract, operation_id, kind))
-        raw = tamper_signature(issued.access_token) if auth.mode == "tampered" else issued.access_token
+        raw = tamper_signature(issued.access_token) if auth.mode is AuthMode.TAMPERED else issued.access_token
         return f"{auth.scheme} {raw}", raw
 
 
@@ -372,11 +385,3 @@ def exchange_record(result: HttpResult, auth_description: str) -> ExchangeRecord
                                auth_description.strip("<>")),
     )
 
-
-def response_json(sent: Sent) -> Any:
-    """The response body as JSON; AssertionError (a finding) when it is not JSON."""
-    body = sent.result.json
-    if body is None and sent.result.body.strip() not in (b"null",):
-        snippet = redact(sent.result.text[:200]) or "(empty body)"
-        raise AssertionError(f"the response body is not JSON: {snippet}")
-    return body

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 
 from . import logs
 from .api import CODE_METHOD_NOT_ALLOWED, CODE_NOT_FOUND, NumberVerificationApi
-from .asgi_util import Receive, Scope, Send, camara_error_body, send_json
+from .asgi_util import ASGIApp, Message, Receive, Scope, Send, camara_error_body, send_json
 from .keys import ServerKeys, load_server_keys
 from .oauth import AuthorizationServer
 from .settings import SETTINGS_ENV, Settings
@@ -77,23 +77,23 @@ class _Dispatcher:
 class _LastResortGuard:
     """No client input may produce a traceback page: an unexpected error becomes a CAMARA 500 body."""
 
-    def __init__(self, app: object) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self._app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self._app(scope, receive, send)  # type: ignore[operator]
+            await self._app(scope, receive, send)
             return
         started = False
 
-        async def tracking_send(message: dict) -> None:
+        async def tracking_send(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
-            await self._app(scope, receive, tracking_send)  # type: ignore[operator]
+            await self._app(scope, receive, tracking_send)
         except Exception:
             log.exception("unexpected error while serving %s %s", scope.get("method"), scope.get("path"))
             if not started:
@@ -120,7 +120,7 @@ def create_app(settings: Settings) -> ReferenceApp:
     auth = AuthorizationServer(settings, store, issuer, keys.jwks(), revocation_verifier)
     auth_app = Starlette(routes=auth.routes(),
                          exception_handlers={HTTPException: _http_exception, Exception: _internal_error})
-    dispatcher = _Dispatcher(api, auth_app)
+    dispatcher: ASGIApp = _Dispatcher(api, auth_app)
     if settings.fault:
         from .faults import wrap_app
 

@@ -10,7 +10,7 @@ import json
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
@@ -37,7 +37,7 @@ class VerifiedAssertion:
     claims: dict[str, Any]
 
 
-def is_numeric_date(value: Any) -> bool:
+def is_numeric_date(value: Any) -> TypeGuard[int | float]:
     """A JSON number that is a real point in time (RFC 7519 NumericDate).
 
     Python's json module reads ``NaN`` and ``Infinity``, and ``true`` is an int: every comparison
@@ -78,7 +78,7 @@ def verify_client_jwt(
         raise ClientJwtError(error_code if error_code != "invalid_grant" else "invalid_client",
                               "the assertion's issuer is not a registered client")
     try:
-        decoded = jwt.decode(token, KeySet.import_key_set(client.jwks), algorithms=list(CLIENT_SIGNING_ALGS))
+        decoded = jwt.decode(token, KeySet.import_key_set({"keys": client.jwks.get("keys", [])}), algorithms=list(CLIENT_SIGNING_ALGS))
     except (JoseError, ValueError, TypeError):
         raise ClientJwtError(error_code, "the assertion's signature does not verify with the client's keys") from None
     claims = dict(decoded.claims)

@@ -68,7 +68,6 @@ class EmbeddedReference:
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
                                 access_log=False, lifespan="off", loop="asyncio", http=self._http_protocol())
         self._server = uvicorn.Server(config)
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
         self._thread = threading.Thread(target=self._run, name=f"nv-reference:{self.port}", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 10

@@ -28,7 +28,7 @@ from typing import Any
 
 from nv_conformance.phone import sha256_hex
 
-from .asgi_util import Receive, Scope, Send, camara_error_body, header, send_json
+from .asgi_util import Message, Receive, Scope, Send, camara_error_body, header, send_json
 from .behaviour import CORRECT, Behaviour
 from .demo_data import DEMO_SUBSCRIBERS
 
@@ -83,7 +83,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` that yields ``body`` once, then defers to the real one (disconnects)."""
     sent = False
 
-    async def replay() -> dict[str, Any]:
+    async def replay() -> Message:
         nonlocal sent
         if not sent:
             sent = True
@@ -180,10 +180,10 @@ def rewrite_responses(edit: ReplyEdit, *, nv_only: bool = True) -> Middleware:
             if scope.get("type") != "http" or (nv_only and not _is_nv_call(scope)):
                 await app(scope, receive, send)
                 return
-            start: dict[str, Any] | None = None
+            start: Message | None = None
             chunks: list[bytes] = []
 
-            async def capturing_send(message: dict[str, Any]) -> None:
+            async def capturing_send(message: Message) -> None:
                 nonlocal start
                 if message["type"] == "http.response.start":
                     start = message
@@ -437,7 +437,9 @@ _OTHER_WORDING = {400: "Your request could not be understood: please check the b
 def _other_wording(data: dict[str, Any]) -> dict[str, Any]:
     if "message" not in data:
         return data
-    return {**data, "message": _OTHER_WORDING.get(data.get("status"), "Something went wrong.")}
+    status = data.get("status")
+    wording = _OTHER_WORDING.get(status) if isinstance(status, int) else None
+    return {**data, "message": wording or "Something went wrong."}
 
 
 def _extra_property(data: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -327,7 +327,8 @@ class Store:
         ).fetchone()
         if not row:
             return None
-        return CibaRequest(*row[:10], done=bool(row[10]))
+        request = CibaRequest(*row)
+        return replace(request, done=bool(request.done))
 
     def update_ciba_poll(self, auth_req_id: str, next_poll_at: float, interval: int) -> None:
         self._conn().execute(

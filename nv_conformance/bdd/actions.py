@@ -14,6 +14,7 @@ from typing import Any
 from .. import checks, values
 from ..contract import Contract, ContractError, PointerNotFoundError, normalise_pointer
 from ..exchange import (
+    AuthMode,
     AuthSpec,
     DefectiveDefinition,
     NotApplicable,
@@ -24,7 +25,7 @@ from ..exchange import (
 )
 from ..phone import sha256_hex
 from ..results import CheckRecord
-from ..tokens.base import TokenKind, off_network_unsupported_reason
+from ..tokens.base import IssuedToken, TokenKind, TokenProvider, off_network_unsupported_reason
 from .session import ScenarioState
 
 # -- test data ----------------------------------------------------------------------------------
@@ -148,11 +149,11 @@ def set_header_noncompliant(state: ScenarioState, name: str, pointer: str) -> No
 
 def use_token(state: ScenarioState, kind: TokenKind, scheme: str = "Bearer") -> None:
     """The Authorization header will carry a fresh token of ``kind`` (fetched at send time)."""
-    state.conversation.draft.auth = AuthSpec(mode="token", kind=kind, scheme=scheme)
+    state.conversation.draft.auth = AuthSpec(mode=AuthMode.TOKEN, kind=kind, scheme=scheme)
 
 
 def use_tampered_token(state: ScenarioState) -> None:
-    state.conversation.draft.auth = AuthSpec(mode="tampered")
+    state.conversation.draft.auth = AuthSpec(mode=AuthMode.TAMPERED)
 
 
 # -- body ----------------------------------------------------------------------------------------
@@ -484,7 +485,7 @@ def obtain_valid_token(state: ScenarioState, operation_id: str) -> None:
     state.issued = obtain_token(session.tokens, TokenKind.VALID, scope)
 
 
-def _issued(state: ScenarioState):
+def _issued(state: ScenarioState) -> IssuedToken:
     if state.issued is None:
         raise DefectiveDefinition("no access token was obtained earlier in the scenario")
     return state.issued
@@ -498,19 +499,20 @@ def expect_lifetime_at_most(state: ScenarioState, seconds: int) -> CheckRecord |
     return state.check(checks.lifetime_at_most(_issued(state), seconds, state.clause("token policy: lifetime")))
 
 
-def require_off_network(state: ScenarioState) -> None:
+def require_off_network(state: ScenarioState) -> TokenProvider:
     tokens = state.session.tokens
     if tokens is None:
         raise SkipScenario("no token provider is configured for this target")
     reason = off_network_unsupported_reason(tokens)
     if reason:
         raise SkipScenario(reason)
+    return tokens
 
 
 def request_off_network_token(state: ScenarioState, operation_id: str) -> None:
-    require_off_network(state)
+    tokens = require_off_network(state)
     scope = scope_for(state.session.contract, operation_id, TokenKind.VALID)
-    state.off_network = state.session.tokens.try_off_network(scope)
+    state.off_network = tokens.try_off_network(scope)
 
 
 def expect_no_token_off_network(state: ScenarioState) -> CheckRecord | None:

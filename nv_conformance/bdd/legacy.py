@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 
 from ..contract import Operation, PointerNotFoundError
-from ..exchange import AuthSpec, DefectiveDefinition, SkipScenario
+from ..exchange import AuthMode, AuthSpec, BodyState, DefectiveDefinition, SkipScenario
 from ..tokens.base import TokenKind
 from . import actions
 from .session import ScenarioState
@@ -175,9 +175,9 @@ def send(state: ScenarioState, method: str) -> None:
     _check_base_path(state)
     body = state.conversation.draft.body
     if not op.has_request_body:
-        if body.state == "default":
+        if body.state is BodyState.DEFAULT:
             body.set_absent()
-        elif body.state != "absent":
+        elif body.state is not BodyState.ABSENT:
             raise DefectiveDefinition(f"the scenario puts a request body on {op.method} {op.path}, which takes none")
     actions.request_sent(state, op.operation_id)
     _settle_token(state)
@@ -223,7 +223,7 @@ def acquired_valid_token(state: ScenarioState, name: str) -> None:
     How the token is obtained is the target config's business (tokens.valid); X must be its subscriber.
     """
     placeholder_is_subscriber(state, name, "the token is to identify")
-    if state.conversation.draft.auth.mode == "removed":
+    if state.conversation.draft.auth.mode is AuthMode.REMOVED:
         actions.use_token(state, TokenKind.VALID)
 
 
@@ -243,7 +243,7 @@ def _settle_token(state: ScenarioState) -> None:
     draft = state.conversation.draft
     info = legacy(state)
     if info.kind is None:
-        if draft.auth.mode != "token" or draft.auth.kind is None:
+        if draft.auth.mode is not AuthMode.TOKEN or draft.auth.kind is None:
             return  # no token sentence (the Authorization header was removed or set literally)
         info.kind = draft.auth.kind
     if op is None:
@@ -259,7 +259,7 @@ def _settle_token(state: ScenarioState) -> None:
             f"the token would carry {carried} (not the scope of {op.method} {op.path}) and also not come from "
             "network-based authentication: two faults at once, so a correct API may refuse it for either "
             "(403 PERMISSION_DENIED for the scope) and the expected error code cannot decide conformance")
-    draft.auth = AuthSpec(mode="token", kind=kind, scheme=draft.auth.scheme if draft.auth.mode == "token" else "Bearer")
+    draft.auth = AuthSpec(mode=AuthMode.TOKEN, kind=kind, scheme=draft.auth.scheme if draft.auth.mode is AuthMode.TOKEN else "Bearer")
 
 
 # -- response -------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from ..profiles import get_profile
-    from ..selftest.runner import catalogue, run_selftest
+    from ..selftest.runner import Judgement, catalogue, run_selftest
     from ..selftest.table import caught_by_text, markdown, not_applicable_line, score_lines, verdict_text
 
     variants = catalogue()
@@ -63,7 +63,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"nv-conformance selftest: {len(variants)} variants + the correct reference, API {version}, "
           f"{args.jobs} at a time", flush=True)
 
-    def progress(judgement) -> None:
+    def progress(judgement: Judgement) -> None:
         print(f"  {judgement.name:34} {judgement.kind:7} {verdict_text(judgement).strip('*'):13} "
               f"{caught_by_text(judgement)}", flush=True)
 

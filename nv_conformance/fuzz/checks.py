@@ -155,6 +155,8 @@ def success_schema(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
     if not has_json(body):
         return [f"{ex.status} body is not JSON"]
     pointer = env.contract.response_schema_pointer(ex.operation_id, ex.status)
+    if pointer is None:  # not reached: the validator above was built from this pointer
+        return []
     return [f"{ex.status} body {e}" for e in env.contract.errors_at(pointer, body)]
 
 

@@ -405,6 +405,7 @@ def run_fuzz(target: FuzzTarget, options: FuzzOptions, *, progress: TextIO | Non
     """Fuzz the target until the examples run out, ``duration_s`` passes, or a stop condition fires."""
     import schemathesis
     from schemathesis.engine import events, from_schema
+    from schemathesis.schemas import BaseSchema
 
     options.validate()
     _register_with_schemathesis()
@@ -417,7 +418,7 @@ def run_fuzz(target: FuzzTarget, options: FuzzOptions, *, progress: TextIO | Non
     state = _RunState(target, options, deadline)
     config = _schemathesis_config(options, target)
     try:
-        schema = schemathesis.openapi.from_dict(copy.deepcopy(target.contract.document), config=config)
+        schema: BaseSchema = schemathesis.openapi.from_dict(copy.deepcopy(target.contract.document), config=config)
         schema = schema.include(operation_id=list(NV_OPERATIONS))
         schema.config.update(base_url=target.api_base_url)
     except Exception as exc:  # schemathesis' own loader/config errors

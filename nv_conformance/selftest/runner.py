@@ -16,8 +16,11 @@ import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
+from types import ModuleType
 
+from ..results import Outcome
 from .worker import CONTROL, VariantRun
 
 WORKER_TIMEOUT_SECONDS = 240
@@ -42,6 +45,14 @@ def catalogue() -> list[Variant]:
     return [v for v in variants if not v.benign] + [v for v in variants if v.benign]
 
 
+class Role(StrEnum):
+    """What a judged run was for, and so what "ok" means for it."""
+
+    CONTROL = "control"  # the correct reference: every scenario passes
+    FAULTY = "faulty"    # a bug: some scenario must fail
+    BENIGN = "benign"    # a legal difference: everything the control passes must pass
+
+
 @dataclass
 class Judgement:
     variant: Variant | None          # None: the control run (the correct reference)
@@ -55,10 +66,10 @@ class Judgement:
         return self.variant.name if self.variant else CONTROL
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> Role:
         if self.variant is None:
-            return "control"
-        return "benign" if self.variant.benign else "faulty"
+            return Role.CONTROL
+        return Role.BENIGN if self.variant.benign else Role.FAULTY
 
 
 @dataclass
@@ -69,10 +80,10 @@ class SelftestResult:
     not_applicable: list[Variant] = field(default_factory=list)  # legal in this API version: not run
     cpu_seconds: float = 0.0   # CPU time of the worker processes (comparable across loaded machines)
 
-    def of_kind(self, kind: str) -> list[Judgement]:
+    def of_kind(self, kind: Role) -> list[Judgement]:
         return [j for j in self.judgements if j.kind == kind]
 
-    def score(self, kind: str) -> tuple[int, int]:
+    def score(self, kind: Role) -> tuple[int, int]:
         found = self.of_kind(kind)
         return sum(1 for j in found if j.ok), len(found)
 
@@ -84,7 +95,7 @@ class SelftestResult:
 def judge(variant: Variant | None, run: VariantRun, control: VariantRun | None, *,
           defects_allowed: bool = False) -> Judgement:
     """``defects_allowed``: other feature files than the kit's (e.g. CAMARA's) may hold defective scenarios."""
-    failed = run.with_outcome("failed")
+    failed = run.with_outcome(Outcome.FAILED)
     problems: list[str] = []
     if run.error:
         problems.append(f"the run broke: {run.error}")
@@ -95,12 +106,12 @@ def judge(variant: Variant | None, run: VariantRun, control: VariantRun | None, 
             problems.append("no scenario failed: the suite does not catch this bug")
         return Judgement(variant, run, ok=not problems, caught_by=failed, problems=problems)
     if control is not None and variant is not None:
-        expected = set(control.with_outcome("passed"))
+        expected = set(control.with_outcome(Outcome.PASSED))
     else:  # the control: everything passes, except rules the version under test does not have
         expected = {s.scenario_id for s in run.scenarios
-                    if (s.mandatory or s.outcome != "skipped") and not (defects_allowed and s.outcome == "defective")}
+                    if (s.mandatory or s.outcome != Outcome.SKIPPED) and not (defects_allowed and s.outcome == Outcome.DEFECTIVE)}
     for scenario in run.scenarios:
-        if scenario.scenario_id in expected and scenario.outcome != "passed":
+        if scenario.scenario_id in expected and scenario.outcome != Outcome.PASSED:
             problems.append(f"{scenario.scenario_id} {scenario.outcome}: {scenario.reason}")
     missing = sorted(expected - {s.scenario_id for s in run.scenarios})
     if missing and not run.error:  # a run cut short must not pass on what it never tried
@@ -161,6 +172,6 @@ def run_selftest(variants: Iterable[Variant] | None = None, *, api_version: str 
                           not_applicable, round(_children_cpu(resource) - cpu_before, 1))
 
 
-def _children_cpu(resource) -> float:  # noqa: ANN001 - the stdlib module, imported lazily
+def _children_cpu(resource: ModuleType) -> float:  # the stdlib module, imported lazily (POSIX only)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime

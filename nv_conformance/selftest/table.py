@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from .runner import Judgement, SelftestResult
+from .runner import Judgement, Role, SelftestResult
 
 MAX_LISTED = 4
 
 
 def verdict_text(judgement: Judgement) -> str:
-    if judgement.kind == "faulty":
+    if judgement.kind is Role.FAULTY:
         return "caught" if judgement.ok else "**NOT CAUGHT**"
     return "passes all" if judgement.ok else "**FALSE ALARM**"
 
 
 def caught_by_text(judgement: Judgement) -> str:
-    if judgement.kind != "faulty":
+    if judgement.kind is not Role.FAULTY:
         return "; ".join(judgement.problems) or "-"
     if not judgement.caught_by:
         return "; ".join(judgement.problems) or "-"
@@ -28,9 +28,9 @@ def caught_by_text(judgement: Judgement) -> str:
 
 
 def score_lines(result: SelftestResult) -> list[str]:
-    caught, faulty = result.score("faulty")
-    accepted, benign = result.score("benign")
-    control_ok, _ = result.score("control")
+    caught, faulty = result.score(Role.FAULTY)
+    accepted, benign = result.score(Role.BENIGN)
+    control_ok, _ = result.score(Role.CONTROL)
 
     def pct(a: int, b: int) -> str:
         return f"{100 * a / b:.0f} %" if b else "n/a"

@@ -18,13 +18,15 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..results import Outcome
+
 CONTROL = "none"  # the correct reference provider: the baseline every benign variant must match
 
 
 @dataclass
 class ScenarioOutcome:
     scenario_id: str
-    outcome: str          # passed | failed | skipped | defective
+    outcome: Outcome
     reason: str = ""      # first line of the failure/skip/defect (redacted by the engine)
     mandatory: bool = True  # False: optional, or a rule the version under test does not have
 
@@ -40,7 +42,7 @@ class VariantRun:
     seconds: float = 0.0
     error: str = ""       # the run itself broke (the variant could not be served or judged)
 
-    def with_outcome(self, outcome: str) -> list[str]:
+    def with_outcome(self, outcome: Outcome) -> list[str]:
         return [s.scenario_id for s in self.scenarios if s.outcome == outcome]
 
     def to_dict(self) -> dict:
@@ -48,7 +50,7 @@ class VariantRun:
 
     @classmethod
     def from_dict(cls, data: dict) -> VariantRun:
-        scenarios = [ScenarioOutcome(**s) for s in data.get("scenarios", [])]
+        scenarios = [ScenarioOutcome(**{**s, "outcome": Outcome(s["outcome"])}) for s in data.get("scenarios", [])]
         return cls(**{**data, "scenarios": scenarios})
 
 
@@ -74,7 +76,7 @@ def run_variant(variant: str, *, api_version: str = "vwip", features: Path | Non
                         seconds=round(time.monotonic() - started, 2), error=run.aborted)
     for scenario in run.scenarios:
         reason = scenario.reason.splitlines()[0][:300] if scenario.reason else ""
-        result.scenarios.append(ScenarioOutcome(scenario.scenario_id, scenario.outcome.value, reason,
+        result.scenarios.append(ScenarioOutcome(scenario.scenario_id, scenario.outcome, reason,
                                                 scenario.mandatory))
     return result
 

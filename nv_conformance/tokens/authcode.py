@@ -14,16 +14,18 @@ import hashlib
 import ipaddress
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 from ..errors import ConfigError, TargetError, TokenError
 from ..redact import redact, register_secret
 from .authserver import SERVER_SETTINGS, AuthServer, OAuthFailure, failure_line, issued_token
-from .base import IssuedToken, OffNetworkOutcome, TokenKind
+from .base import OFF_NETWORK, IssuedToken, OffNetworkOutcome, TokenKind, TokenUse
 from .clientauth import SETTINGS as CLIENT_SETTINGS
 from .clientauth import ClientAuth
 from .keys import KEY_SETTINGS
-from .method import MethodContext, OffNetworkCapable, TokenMethod, scope_value
+from .kit import TesterKit
+from .method import MethodContext, MethodSpec, OffNetworkCapable, TokenMethod, scope_value
 from .remember import remember_secret
 from .settings import Section, check_url
 
@@ -163,14 +165,20 @@ class Landing:
     def from_callback(cls, location: str, *, status: int) -> Landing:
         parts = urlsplit(location)
         params = parse_qs(parts.query) or parse_qs(parts.fragment)
-        code = (params.get("code") or [None])[0]
+        code = _first(params, "code")
         if code:
             register_secret(code)
-        error = (params.get("error") or [None])[0]
+        error = _first(params, "error")
         if not code and not error:
             error = "no_code"
-        return cls(code, _code(error) if error else None, _text((params.get("error_description") or [""])[0]),
-                   (params.get("state") or [None])[0], status=status)
+        return cls(code, _code(error) if error else None, _text(_first(params, "error_description") or ""),
+                   _first(params, "state"), status=status)
+
+
+def _first(params: dict[str, list[str]], name: str) -> str | None:
+    """The first value of a query parameter (parse_qs drops empty ones), None when absent."""
+    values = params.get(name)
+    return values[0] if values else None
 
 
 def _s256(verifier: str) -> str:
@@ -196,3 +204,23 @@ def _text(value: object) -> str:
     if not isinstance(value, str):
         return ""
     return " ".join(redact(value).split())[:160]
+
+
+def kit_settings(kit: TesterKit, use: TokenUse) -> dict[str, Any]:
+    """The kit's client; requests leave from the subscriber's device address (off-network: the kit's unknown one)."""
+    source = kit.off_network_ip if use is OFF_NETWORK else kit.device_ip
+    return {**kit.server_settings(), **kit.key_settings(), "redirect_uri": kit.client.get("redirect_uri"), "source_address": source}
+
+
+METHOD = MethodSpec(
+    name=AuthorizationCodeMethod.name,
+    settings=SETTINGS,
+    kinds=frozenset({TokenKind.VALID, TokenKind.OTHER_SCOPE}),
+    build=AuthorizationCodeMethod,
+    off_network=True,
+    kit_settings=kit_settings,
+    cannot={TokenKind.NON_NETWORK: (
+        "authorization-code with prompt=none always authenticates by the network; a non_network token needs "
+        "another method, e.g. jwt-bearer or ciba with a tel: subject"
+    )},
+)

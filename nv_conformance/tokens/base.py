@@ -8,8 +8,8 @@ Tokens are single-use on CAMARA targets, so a provider fetches a fresh one per c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Protocol
+from enum import Enum, StrEnum
+from typing import Protocol, TypeAlias
 
 
 class TokenKind(StrEnum):
@@ -18,6 +18,20 @@ class TokenKind(StrEnum):
     NON_NETWORK = "non_network"  # obtained without network- or SIM-based authentication (e.g. tel: subject)
     EXPIRED = "expired"          # was valid, now past exp
     INVALID = "invalid"          # garbage / not issued by the target
+
+
+class OffNetwork(Enum):
+    """The off-network attempt: not a kind of token (it should yield none), yet a use a method is built for."""
+
+    ATTEMPT = "off_network"
+
+
+# The kinds a token fetched fresh from an authorization server can be (never expired, never invalid).
+FRESH_KINDS = frozenset({TokenKind.VALID, TokenKind.OTHER_SCOPE, TokenKind.NON_NETWORK})
+
+OFF_NETWORK = OffNetwork.ATTEMPT
+# What a method is built for: one kind of token, or the off-network attempt. ``use.value`` names its config section.
+TokenUse: TypeAlias = TokenKind | OffNetwork
 
 
 @dataclass(frozen=True)

@@ -18,45 +18,21 @@ invalid. Everything is validated here, without touching the network.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ConfigError
 from ..http import HttpSettings
-from . import authcode, ciba, command, jwt_bearer, simple
-from .base import TokenKind
+from .base import FRESH_KINDS, OFF_NETWORK, TokenKind, TokenUse
 from .kit import TesterKit
-from .method import MethodContext, OffNetworkCapable, TokenMethod
+from .method import MethodContext, MethodSpec, OffNetworkCapable, TokenMethod
 from .provider import ConfiguredTokenProvider
+from .reference import METHOD as REFERENCE
+from .registry import METHODS
 from .settings import Section
 
-FRESH_METHODS = ("jwt-bearer", "ciba", "authorization-code")
-METHODS_FOR_KIND: dict[TokenKind, tuple[str, ...]] = {
-    TokenKind.VALID: (*FRESH_METHODS, "static", "command", "reference"),
-    TokenKind.OTHER_SCOPE: (*FRESH_METHODS, "static", "command", "reference"),
-    TokenKind.NON_NETWORK: ("jwt-bearer", "ciba", "static", "command", "reference"),
-    TokenKind.EXPIRED: ("static", "command", "reference"),
-    TokenKind.INVALID: ("local", "static", "command", "reference"),
-}
-NETWORK_ONLY = (
-    "authorization-code with prompt=none always authenticates by the network; a non_network token needs "
-    "another method, e.g. jwt-bearer or ciba with a tel: subject"
-)
 NON_NETWORK_SUBJECT = "a non_network token needs a tel:+E164 subject; operatortoken:/ipport: are SIM/network-based"
-OFF_NETWORK_METHODS = ("authorization-code", "ciba", "reference")
-TOP_LEVEL = frozenset({"defaults", "off_network", *(kind.value for kind in TokenKind)})
-
-
-SETTINGS_BY_METHOD: dict[str, frozenset[str]] = {
-    "jwt-bearer": jwt_bearer.SETTINGS,
-    "ciba": ciba.SETTINGS,
-    "authorization-code": authcode.SETTINGS,
-    "static": simple.STATIC_SETTINGS,
-    "command": command.SETTINGS,
-    "local": simple.LOCAL_SETTINGS,
-    "reference": frozenset(),
-}
-ALL_SETTINGS = frozenset().union(*SETTINGS_BY_METHOD.values())
+TOP_LEVEL = frozenset({"defaults", OFF_NETWORK.value, *(kind.value for kind in TokenKind)})
 
 
 def build_token_provider(
@@ -70,14 +46,12 @@ def build_token_provider(
     tester_kit = TesterKit.parse(kit) if kit else None
 
     defaults = _section_dict(config, "defaults")
-    bad = sorted(set(defaults) - ALL_SETTINGS - {"method"})
+    bad = sorted(set(defaults) - METHODS.all_settings - {"method"})
     if bad:
         raise ConfigError(f"tokens.defaults.{bad[0]}", "unknown setting")
-    default_method = defaults.get("method")
-    if default_method is not None and default_method not in (*FRESH_METHODS, "static", "command", "reference"):
-        raise ConfigError("tokens.defaults.method", f"must be one of {', '.join((*FRESH_METHODS, 'static', 'command', 'reference'))}")
+    default = _default_method(defaults)
     if not config and tester_kit:
-        default_method = "reference"  # the embedded default: nothing configured, a kit given
+        default = REFERENCE  # the embedded default: nothing configured, a kit given
 
     context = MethodContext(http or HttpSettings())
     methods: dict[TokenKind, TokenMethod] = {}
@@ -85,23 +59,23 @@ def build_token_provider(
     try:
         for kind in TokenKind:
             own = _section_dict(config, kind.value)
-            method = own.get("method") or _default_method_for(kind, default_method)
-            if method is None:
+            explicit = own.get("method")
+            spec = METHODS.find(explicit) if explicit else _default_method_for(kind, default)
+            if spec is None and not explicit:
                 reasons[kind] = _unconfigured_reason(kind)
                 continue
-            if kind is TokenKind.NON_NETWORK and method == "authorization-code":
-                if own.get("method"):
-                    raise ConfigError("tokens.non_network.method", NETWORK_ONLY)
-                reasons[kind] = NETWORK_ONLY + " (set tokens.non_network)"
+            if spec is None or not spec.serves(kind):
+                why = spec.cannot.get(kind) if spec else None
+                if explicit or (spec is None):
+                    raise ConfigError(f"tokens.{kind.value}.method", why or f"must be one of {', '.join(METHODS.names_for(kind))} for this kind")
+                reasons[kind] = (why or f"{spec.name} cannot give a {kind.value} token") + f" (set tokens.{kind.value})"
                 continue
-            if method not in METHODS_FOR_KIND[kind]:
-                raise ConfigError(f"tokens.{kind.value}.method", f"must be one of {', '.join(METHODS_FOR_KIND[kind])} for this kind")
-            problem = _non_network_subject_problem(kind, method, defaults, own, tester_kit)
+            problem = _non_network_subject_problem(kind, spec, defaults, own, tester_kit)
             if problem:
                 reasons[kind] = problem
                 continue
-            methods[kind] = _build(kind.value, method, defaults, own, context, tester_kit, kind)
-        off_network, off_reason = _build_off_network(config, defaults, default_method, context, tester_kit)
+            methods[kind] = _build(kind, spec, defaults, own, context, tester_kit)
+        off_network, off_reason = _build_off_network(config, defaults, default, context, tester_kit)
     except BaseException:
         context.close()
         raise
@@ -117,28 +91,37 @@ def _section_dict(config: Mapping[str, Any], name: str) -> dict[str, Any]:
     return dict(value)
 
 
-def _default_method_for(kind: TokenKind, default_method: str | None) -> str | None:
-    if default_method == "reference":
-        return "reference"
-    if kind is TokenKind.INVALID:
-        return "local"
-    if kind is TokenKind.EXPIRED:
+def _default_method(defaults: Mapping[str, Any]) -> MethodSpec | None:
+    """``defaults.method``: a method that gives fresh tokens (a fresh token is never expired or invalid)."""
+    name = defaults.get("method")
+    if name is None:
         return None
-    return default_method
+    spec = METHODS.find(name)
+    if spec is None or not spec.kinds & FRESH_KINDS:
+        allowed = [spec.name for spec in METHODS if spec.kinds & FRESH_KINDS]
+        raise ConfigError("tokens.defaults.method", f"must be one of {', '.join(allowed)}")
+    return spec
+
+
+def _default_method_for(kind: TokenKind, default: MethodSpec | None) -> MethodSpec | None:
+    """What serves a kind with no method of its own: ``defaults.method`` for the fresh kinds, else the fallback."""
+    if default is not None and (default.serves_every_use or kind in FRESH_KINDS):
+        return default
+    return METHODS.fallback_for(kind)
 
 
 def _non_network_subject_problem(
-    kind: TokenKind, method: str, defaults: dict[str, Any], own: dict[str, Any], kit: TesterKit | None
+    kind: TokenKind, spec: MethodSpec, defaults: dict[str, Any], own: dict[str, Any], kit: TesterKit | None
 ) -> str:
     """Why a non_network token cannot be made as configured ("" if it can).
 
     Only a tel: subject yields a token without network/SIM authentication; an operatortoken:
     inherited from ``defaults`` means "not configured" (skip), one set on non_network is an error.
     """
-    if kind is not TokenKind.NON_NETWORK or method not in ("jwt-bearer", "ciba"):
+    hint = spec.subject_setting
+    if kind is not TokenKind.NON_NETWORK or hint is None:
         return ""
-    hint = "subject" if method == "jwt-bearer" else "login_hint"
-    value = own.get(hint) or defaults.get(hint) or (kit.fill(method, kind).get(hint) if kit else None)
+    value = own.get(hint) or defaults.get(hint) or (kit.fill(spec.kit_settings, kind).get(hint) if kit else None)
     if value is None or str(value).startswith("tel:"):
         return ""
     if own.get(hint):
@@ -153,72 +136,54 @@ def _unconfigured_reason(kind: TokenKind) -> str:
 
 
 def _build(
-    name: str,
-    method: str,
+    use: TokenUse,
+    spec: MethodSpec,
     defaults: dict[str, Any],
     own: dict[str, Any],
     context: MethodContext,
     kit: TesterKit | None,
-    kind: TokenKind | None,
 ) -> TokenMethod:
-    prefix = f"tokens.{name}"
-    allowed = SETTINGS_BY_METHOD[method]
-    if method == "reference":
+    prefix = f"tokens.{use.value}"
+    if spec.delegates is not None:
         if kit is None:
-            raise ConfigError(f"{prefix}.method", "reference needs a tester kit (set kit: in the target config)")
+            raise ConfigError(f"{prefix}.method", f"{spec.name} needs a tester kit (set kit: in the target config)")
         extra = sorted(set(own) - {"method"})
         if extra:
-            raise ConfigError(f"{prefix}.{extra[0]}", "the reference method takes no settings")
-        return kit.reference_method(kind, _builder_for_kit(context))
-    merged = {key: value for key, value in defaults.items() if key in allowed}
+            raise ConfigError(f"{prefix}.{extra[0]}", f"the {spec.name} method takes no settings")
+        serving = METHODS.find(spec.delegates(kit, use))
+        if serving is None:
+            raise ConfigError(f"{prefix}.method", f"{spec.name} has no method for {use.value}")
+        built = serving.construct(Section(prefix, kit.fill(serving.kit_settings, use), serving.settings), context)
+        built.name = f"{spec.name}/{built.name}"
+        return built
+    merged = {key: value for key, value in defaults.items() if key in spec.settings}
     own_settings = {key: value for key, value in own.items() if key != "method"}
     if kit is not None:
-        merged = {**kit.fill(method, kind, given={**merged, **own_settings}), **merged}
-    Section(prefix, own_settings, allowed)  # unknown settings in the kind's own section are errors
-    return _construct(method, Section(prefix, {**merged, **own_settings}, allowed), context)
-
-
-def _builder_for_kit(context: MethodContext) -> Callable[[str, str, dict[str, Any]], TokenMethod]:
-    def build(prefix: str, method: str, values: dict[str, Any]) -> TokenMethod:
-        return _construct(method, Section(prefix, values, SETTINGS_BY_METHOD[method]), context)
-
-    return build
-
-
-def _construct(method: str, section: Section, context: MethodContext) -> TokenMethod:
-    if method == "jwt-bearer":
-        return jwt_bearer.JwtBearerMethod(section, context)
-    if method == "ciba":
-        return ciba.CibaMethod(section, context)
-    if method == "authorization-code":
-        return authcode.AuthorizationCodeMethod(section, context)
-    if method == "static":
-        return simple.StaticMethod(section)
-    if method == "command":
-        return command.CommandMethod(section)
-    if method == "local":
-        return simple.LocalInvalidMethod(section)
-    raise ConfigError(f"{section.prefix}.method", f"unknown method {method!r}")
+        merged = {**kit.fill(spec.kit_settings, use, given={**merged, **own_settings}), **merged}
+    Section(prefix, own_settings, spec.settings)  # unknown settings in the kind's own section are errors
+    return spec.construct(Section(prefix, {**merged, **own_settings}, spec.settings), context)
 
 
 def _build_off_network(
     config: Mapping[str, Any],
     defaults: dict[str, Any],
-    default_method: str | None,
+    default: MethodSpec | None,
     context: MethodContext,
     kit: TesterKit | None,
 ) -> tuple[OffNetworkCapable | None, str]:
-    own = _section_dict(config, "off_network")
-    method = own.get("method")
-    if method is None and kit is not None and kit.off_network_ip and (not own or default_method == "reference"):
-        method = "reference"
-    if method is None:
+    own = _section_dict(config, OFF_NETWORK.value)
+    name = own.get("method")
+    offered = ", ".join(METHODS.names_for(OFF_NETWORK))
+    spec = METHODS.find(name)
+    if name is None and kit is not None and kit.off_network_ip and (not own or default is REFERENCE):
+        spec = REFERENCE
+    elif name is None:
         if own:
-            raise ConfigError("tokens.off_network.method", f"required: one of {', '.join(OFF_NETWORK_METHODS)}")
+            raise ConfigError("tokens.off_network.method", f"required: one of {offered}")
         return None, "tokens.off_network is not configured (needs a source address the network does not know)"
-    if method not in OFF_NETWORK_METHODS:
-        raise ConfigError("tokens.off_network.method", f"must be one of {', '.join(OFF_NETWORK_METHODS)}")
-    built = _build("off_network", method, defaults, own, context, kit, None)
+    if spec is None or not spec.serves(OFF_NETWORK):
+        raise ConfigError("tokens.off_network.method", f"must be one of {offered}")
+    built = _build(OFF_NETWORK, spec, defaults, own, context, kit)
     if not isinstance(built, OffNetworkCapable):
-        raise ConfigError("tokens.off_network.method", f"{method} cannot make an off-network attempt")
+        raise ConfigError("tokens.off_network.method", f"{spec.name} cannot make an off-network attempt")
     return built, ""

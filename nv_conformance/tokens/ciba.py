@@ -16,12 +16,13 @@ from typing import Any
 from ..errors import TokenError
 from ..redact import redact, register_secret
 from .authserver import SERVER_SETTINGS, AuthServer, OAuthFailure, failure_line, issued_token
-from .base import IssuedToken, OffNetworkOutcome, TokenKind
+from .base import FRESH_KINDS, OFF_NETWORK, IssuedToken, OffNetworkOutcome, TokenKind, TokenUse
 from .clientauth import SETTINGS as CLIENT_SETTINGS
 from .clientauth import ClientAuth
 from .jwt_bearer import check_subject
 from .keys import KEY_SETTINGS
-from .method import MethodContext, OffNetworkCapable, TokenMethod, scope_value
+from .kit import TesterKit
+from .method import MethodContext, MethodSpec, OffNetworkCapable, TokenMethod, scope_value
 from .remember import remember_secret
 from .settings import Section
 
@@ -122,3 +123,20 @@ def _non_negative_int(value: Any, default: int) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     return default
+
+
+def kit_settings(kit: TesterKit, use: TokenUse) -> dict[str, Any]:
+    """The kit's subscriber as login hint; for the off-network attempt, the kit's off-network address."""
+    hint = f"ipport:{kit.off_network_ip}" if use is OFF_NETWORK and kit.off_network_ip else kit.network_subject(use)
+    return {**kit.server_settings(), **kit.key_settings(), "login_hint": hint}
+
+
+METHOD = MethodSpec(
+    name=CibaMethod.name,
+    settings=SETTINGS,
+    kinds=FRESH_KINDS,
+    build=CibaMethod,
+    off_network=True,
+    kit_settings=kit_settings,
+    subject_setting="login_hint",
+)

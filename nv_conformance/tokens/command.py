@@ -13,11 +13,12 @@ import shutil
 import signal
 import subprocess
 import threading
+from typing import IO
 
 from ..errors import ConfigError, TokenError
 from ..redact import redact
 from .base import IssuedToken, TokenKind
-from .method import TokenMethod
+from .method import MethodContext, MethodSpec, TokenMethod
 from .remember import remember_secret
 from .settings import Section
 
@@ -94,7 +95,7 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-def _drain(stream, sink: list[bytes]) -> None:  # type: ignore[no-untyped-def]
+def _drain(stream: IO[bytes], sink: list[bytes]) -> None:
     """Read a pipe to the end, keeping only the first MAX_OUTPUT_BYTES + 1 bytes."""
     kept = 0
     for chunk in iter(lambda: stream.read(65536), b""):
@@ -125,3 +126,10 @@ def _from_json(text: str, kind: TokenKind, scope: str, label: str, method: str) 
         refresh_token_issued=bool(body.get("refresh_token")),
         method=method,
     )
+
+
+def _command(section: Section, context: MethodContext) -> TokenMethod:
+    return CommandMethod(section)
+
+
+METHOD = MethodSpec(name=CommandMethod.name, settings=SETTINGS, kinds=frozenset(TokenKind), build=_command)

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 from ..errors import ConfigError, TokenError
 from ..phone import is_e164
 from ..redact import redact, register_secret
 from .authserver import SERVER_SETTINGS, AuthServer, failure_line, issued_token
-from .base import IssuedToken, TokenKind
+from .base import FRESH_KINDS, IssuedToken, TokenKind, TokenUse
 from .keys import KEY_SETTINGS, SigningKey
-from .method import MethodContext, TokenMethod, scope_value
+from .kit import TesterKit
+from .method import MethodContext, MethodSpec, TokenMethod, scope_value
 from .settings import Section
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -73,3 +75,17 @@ class JwtBearerMethod(TokenMethod):
 
     def describe(self) -> str:
         return f"jwt-bearer (client {self.client_id}, {self.key.alg}, sub {redact(self.subject)})"
+
+
+def kit_settings(kit: TesterKit, use: TokenUse) -> dict[str, Any]:
+    return {**kit.server_settings(), **kit.key_settings(), "subject": kit.network_subject(use)}
+
+
+METHOD = MethodSpec(
+    name=JwtBearerMethod.name,
+    settings=SETTINGS,
+    kinds=FRESH_KINDS,
+    build=JwtBearerMethod,
+    kit_settings=kit_settings,
+    subject_setting="subject",
+)

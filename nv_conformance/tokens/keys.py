@@ -62,7 +62,8 @@ class SigningKey:
         if alg not in SIGNING_ALGS:
             raise ConfigError(section.path("signing_alg"), f"must be one of {', '.join(SIGNING_ALGS)}")
         _check_alg_fits(key, alg, section.path("signing_alg"))
-        kid = section.string("key_id") or key.as_dict(private=False).get("kid")
+        announced = key.as_dict(private=False).get("kid")
+        kid = section.string("key_id") or (announced if isinstance(announced, str) else None)
         return cls(key, alg, kid)
 
     @classmethod
@@ -107,12 +108,12 @@ def _import_private_key(material: Any, setting: str) -> jwk.ECKey | jwk.RSAKey:
         try:
             with warnings.catch_warnings():  # joserfc warns on small RSA keys; _check_alg_fits refuses them
                 warnings.simplefilter("ignore")
-                key = jwk.import_key(material, key_type)  # type: ignore[arg-type]
+                key = jwk.import_key(material, "EC") if key_type == "EC" else jwk.import_key(material, "RSA")
         except Exception:  # noqa: BLE001 - joserfc/cryptography raise many types for unreadable keys
             continue
         if not key.is_private:
             raise ConfigError(setting, "is a public key; the kit needs the client's private key")
-        return key  # type: ignore[return-value]
+        return key
     raise ConfigError(setting, "not a readable EC or RSA private key (PEM or JWK)")
 
 

@@ -2,21 +2,19 @@
 
 With a kit, a method's missing settings (issuer, client, key, subject, source address) come
 from it, so ``tokens: {defaults: {method: ciba}}`` is a complete config against the reference.
-The ``reference`` method uses the reference server's real flows: jwt-bearer for the network
-kinds, the kit's expired token, a locally forged invalid one, and an authorization-code
-attempt from the kit's off-network address.
+Each method declares what it takes from the kit (its ``kit_settings``); the ``reference`` method
+(reference.py) runs the reference server's real flows with the kit's values alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from ..errors import ConfigError
 from ..redact import register_secret
-from .base import TokenKind
-from .method import TokenMethod
+from .base import TokenKind, TokenUse
 from .remember import remember_secret
 
 KIT_FORMAT_PREFIX = "nv-conformance-tester-kit/"
@@ -35,16 +33,21 @@ def register_kit_secrets(kit: Mapping[str, Any]) -> None:
 
     A hand-edited kit may hold a number or a list where a string belongs: mask what can be masked, never crash.
     """
-    client = kit.get("client") if isinstance(kit.get("client"), Mapping) else {}
-    jwk = client.get("private_key_jwk") if isinstance(client.get("private_key_jwk"), Mapping) else {}
+    client = _mapping(kit.get("client"))
+    jwk = _mapping(client.get("private_key_jwk"))
     secrets = [client.get("client_secret"), jwk.get("d")]
-    subscribers = kit.get("subscribers") if isinstance(kit.get("subscribers"), list) else []
+    listed = kit.get("subscribers")
+    subscribers = listed if isinstance(listed, list) else []
     secrets += [s.get("operator_token") for s in subscribers if isinstance(s, Mapping)]
     for secret in secrets:
         if isinstance(secret, str | int | float) and not isinstance(secret, bool):
             register_secret(str(secret))
     if isinstance(kit.get("expired_access_token"), str):
         remember_secret(kit["expired_access_token"])
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 @dataclass(frozen=True)
@@ -92,55 +95,38 @@ class TesterKit:
             expired_access_token=kit.get("expired_access_token") if isinstance(kit.get("expired_access_token"), str) else None,
         )
 
-    def _network_subject(self, kind: TokenKind | None) -> str:
-        if kind is TokenKind.NON_NETWORK:
+    def server_settings(self) -> dict[str, Any]:
+        """Where the reference's authorization server is and who the kit's client is."""
+        return {"openid_configuration_url": self.discovery_url, "client_id": self.client["client_id"], "purpose": self.purpose}
+
+    def key_settings(self) -> dict[str, Any]:
+        """The kit client's signing key."""
+        return {"private_key_jwk": self.client.get("private_key_jwk"), "signing_alg": self.client.get("signing_alg")}
+
+    def network_subject(self, use: TokenUse) -> str:
+        """The kit subscriber as a subject: ``tel:`` for a non-network token, its operator token otherwise."""
+        if use is TokenKind.NON_NETWORK:
             return f"tel:{self.phone_number}"
         return f"operatortoken:{self.operator_token}"
 
-    def fill(self, method: str, kind: TokenKind | None, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Settings the kit can supply for ``method`` (``kind`` None = the off-network attempt).
+    def fill(self, values_for: KitFill, use: TokenUse, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The settings ``values_for`` (a method's own kit filler) takes from the kit, minus what ``given`` overrides.
 
         A group the config already sets is left alone: a configured key file replaces the kit's key
         (and its algorithm), a configured issuer or endpoint replaces the kit's discovery URL.
         """
-        server = {"openid_configuration_url": self.discovery_url, "client_id": self.client["client_id"], "purpose": self.purpose}
-        key = {"private_key_jwk": self.client.get("private_key_jwk"), "signing_alg": self.client.get("signing_alg")}
-        values: dict[str, Any]
-        if method == "jwt-bearer":
-            values = {**server, **key, "subject": self._network_subject(kind)}
-        elif method == "ciba":
-            hint = f"ipport:{self.off_network_ip}" if kind is None and self.off_network_ip else self._network_subject(kind)
-            values = {**server, **key, "login_hint": hint}
-        elif method == "authorization-code":
-            source = self.off_network_ip if kind is None else self.device_ip
-            values = {**server, **key, "redirect_uri": self.client.get("redirect_uri"), "source_address": source}
-        elif method == "static" and kind is TokenKind.EXPIRED:
-            values = {"token": self.expired_access_token}
-        elif method == "local":
-            values = {"issuer": self.issuer}
-        else:
-            values = {}
+        values = values_for(self, use)
         given = {k: v for k, v in (given or {}).items() if v not in (None, "")}
         for triggers, replaced in KIT_GROUPS:
             if triggers & given.keys():
                 values = {name: value for name, value in values.items() if name not in replaced}
         return {name: value for name, value in values.items() if value not in (None, "")}
 
-    def reference_method(self, kind: TokenKind | None, build: Callable[[str, str, dict[str, Any]], TokenMethod]) -> TokenMethod:
-        """The reference server's real flows for ``kind`` (None = the off-network attempt)."""
-        name = f"tokens.{kind.value if kind else 'off_network'}"
-        if kind in (TokenKind.VALID, TokenKind.OTHER_SCOPE, TokenKind.NON_NETWORK):
-            method = "jwt-bearer"
-        elif kind is TokenKind.EXPIRED:
-            if not self.expired_access_token:
-                raise ConfigError("kit.expired_access_token", "missing from the tester kit")
-            method = "static"
-        elif kind is TokenKind.INVALID:
-            method = "local"
-        else:
-            if not self.off_network_ip:
-                raise ConfigError("kit.off_network_ip", "missing from the tester kit")
-            method = "authorization-code"
-        built = build(name, method, self.fill(method, kind))
-        built.name = f"reference/{built.name}"
-        return built
+
+# How a method takes its settings from a tester kit, for one use (declared by each method module).
+KitFill: TypeAlias = Callable[[TesterKit, TokenUse], dict[str, Any]]
+
+
+def no_kit_settings(kit: TesterKit, use: TokenUse) -> dict[str, Any]:
+    """For methods the kit has nothing to give to (e.g. command)."""
+    return {}

@@ -1,13 +1,19 @@
-"""What every token method shares: the fetch interface and the HTTP clients they may use."""
+"""What every token method shares: the fetch interface, the HTTP clients they may use, and the
+declaration (:class:`MethodSpec`) through which a method registers itself with the builder."""
 
 from __future__ import annotations
 
 import dataclasses
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
+from ..errors import ConfigError
 from ..http import GuardedClient, HttpSettings
-from .base import IssuedToken, OffNetworkOutcome, TokenKind
+from .base import OFF_NETWORK, IssuedToken, OffNetworkOutcome, TokenKind, TokenUse
+from .kit import KitFill, TesterKit, no_kit_settings
+from .settings import Section
 
 
 class MethodContext:
@@ -55,6 +61,44 @@ class OffNetworkCapable(ABC):
 
     @abstractmethod
     def attempt(self, scope: str) -> OffNetworkOutcome: ...
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One token method as the builder sees it, declared next to its implementation.
+
+    ``kinds`` are the kinds it can produce, ``off_network`` whether it can make the off-network
+    attempt. A method either ``build``s itself from its settings, or ``delegates`` each use to
+    another registered method whose settings all come from the tester kit (the ``reference`` method).
+    """
+
+    name: str
+    settings: frozenset[str]
+    kinds: frozenset[TokenKind]
+    build: Callable[[Section, MethodContext], TokenMethod] | None = None
+    delegates: Callable[[TesterKit, TokenUse], str] | None = None
+    off_network: bool = False
+    kit_settings: KitFill = no_kit_settings
+    # Why it cannot produce a kind, where a bare "not for this kind" would leave the tester guessing.
+    cannot: Mapping[TokenKind, str] = field(default_factory=dict)
+    # The setting naming whom the token is for: only a tel: subject there gives a non_network token.
+    subject_setting: str | None = None
+    # Kinds it serves when nothing is configured for them (the locally forged invalid token).
+    fallback_for: frozenset[TokenKind] = frozenset()
+    # One ``defaults.method`` of it serves every kind and the off-network attempt, not only the fresh kinds.
+    serves_every_use: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.build is None) == (self.delegates is None):
+            raise TypeError(f"token method {self.name}: give exactly one of build and delegates")
+
+    def serves(self, use: TokenUse) -> bool:
+        return self.off_network if use is OFF_NETWORK else use in self.kinds
+
+    def construct(self, section: Section, context: MethodContext) -> TokenMethod:
+        if self.build is None:
+            raise ConfigError(section.path("method"), f"{self.name} is built from a tester kit only")
+        return self.build(section, context)
 
 
 def scope_value(purpose: str | None, scope: str, *, openid: bool = False) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
-from .base import IssuedToken, TokenKind
+from .base import IssuedToken, TokenKind, TokenUse
 from .keys import SigningKey
-from .method import TokenMethod
+from .kit import TesterKit
+from .method import MethodContext, MethodSpec, TokenMethod
 from .remember import remember_secret
 from .settings import Section
 
@@ -59,3 +61,33 @@ class LocalInvalidMethod(TokenMethod):
 
     def describe(self) -> str:
         return "local (a JWT signed with a throw-away key)"
+
+
+def _static(section: Section, context: MethodContext) -> TokenMethod:
+    return StaticMethod(section)
+
+
+def _static_kit_settings(kit: TesterKit, use: TokenUse) -> dict[str, Any]:
+    """The kit's expired token is the one literal token it holds."""
+    return {"token": kit.expired_access_token} if use is TokenKind.EXPIRED else {}
+
+
+def _local(section: Section, context: MethodContext) -> TokenMethod:
+    return LocalInvalidMethod(section)
+
+
+def _local_kit_settings(kit: TesterKit, use: TokenUse) -> dict[str, Any]:
+    return {"issuer": kit.issuer}
+
+
+STATIC = MethodSpec(
+    name=StaticMethod.name, settings=STATIC_SETTINGS, kinds=frozenset(TokenKind), build=_static, kit_settings=_static_kit_settings
+)
+LOCAL = MethodSpec(
+    name=LocalInvalidMethod.name,
+    settings=LOCAL_SETTINGS,
+    kinds=frozenset({TokenKind.INVALID}),
+    build=_local,
+    kit_settings=_local_kit_settings,
+    fallback_for=frozenset({TokenKind.INVALID}),
+)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from nv_conformance import cli
-from nv_conformance.selftest.runner import Variant, judge, run_selftest
+from nv_conformance.results import Outcome
+from nv_conformance.selftest.runner import Role, Variant, judge, run_selftest
 from nv_conformance.selftest.table import markdown
 from nv_conformance.selftest.worker import ScenarioOutcome, VariantRun
 
@@ -13,7 +14,7 @@ IDS = ["nv_a_01", "nv_a_02", "nv_b_01"]
 
 
 def _run(name: str, **outcomes: str) -> VariantRun:
-    return VariantRun(name, "vwip", [ScenarioOutcome(i, outcomes.get(i, "passed"), outcomes.get(i, "") and "why")
+    return VariantRun(name, "vwip", [ScenarioOutcome(i, Outcome(outcomes.get(i, "passed")), outcomes.get(i, "") and "why")
                                      for i in IDS])
 
 
@@ -67,7 +68,7 @@ def test_run_selftest_scores_and_table():
             "missed": _run("missed")}
     result = run_selftest([FAULTY, BENIGN, Variant("missed", "not caught", benign=False)], jobs=2,
                           runner=lambda name, **_: runs[name])
-    assert result.score("faulty") == (1, 2) and result.score("benign") == (1, 1) and not result.passed
+    assert result.score(Role.FAULTY) == (1, 2) and result.score(Role.BENIGN) == (1, 1) and not result.passed
     table = markdown(result)
     assert "| `bug` | faulty | a bug | caught | `nv_a_01`, `nv_b_01` |" in table
     assert "| `missed` | faulty | not caught | **NOT CAUGHT** |" in table
@@ -86,7 +87,7 @@ def test_variants_legal_in_the_version_under_test_are_not_run():
     result = run_selftest([FAULTY, only_vwip], api_version="v2.1.0", runner=runner)
     assert asked == ["none", "bug"] and result.not_applicable == [only_vwip] and result.passed
     assert "Not run in API v2.1.0, where they break no rule: `vwip-only`." in markdown(result)
-    assert run_selftest([only_vwip], api_version="vwip", runner=runner).score("faulty") == (1, 1)
+    assert run_selftest([only_vwip], api_version="vwip", runner=runner).score(Role.FAULTY) == (1, 1)
 
 
 @pytest.mark.parametrize(("argv", "setting"), [
