@@ -22,7 +22,7 @@ def kit_git_commit() -> str:
     if commit != "unknown":
         return commit
     try:
-        from .._build_info import COMMIT  # type: ignore[import-not-found]
+        from .._build_info import COMMIT
     except ImportError:
         return "unknown"
     return str(COMMIT) or "unknown"
