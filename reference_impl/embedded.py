@@ -22,6 +22,7 @@ import uvicorn
 
 from .app import ReferenceApp, create_app
 from .behaviour import Behaviour
+from .command import server_options
 from .kit import build_kit
 from .settings import Settings
 
@@ -66,7 +67,8 @@ class EmbeddedReference:
         self.app = create_app(self.settings)
         self.kit = build_kit(self.app)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                access_log=False, lifespan="off", loop="asyncio", http=self._http_protocol())
+                                access_log=False, lifespan="off", loop="asyncio",
+                                **server_options(self.settings.fault, []))
         self._server = uvicorn.Server(config)
         self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
         self._thread = threading.Thread(target=self._run, name=f"nv-reference:{self.port}", daemon=True)
@@ -79,14 +81,6 @@ class EmbeddedReference:
                 raise RuntimeError("the embedded reference provider did not start within 10 s")
             time.sleep(0.01)
         return self
-
-    def _http_protocol(self) -> str:
-        """uvicorn's HTTP implementation; a variant may need h11 (httptools lower-cases response header names)."""
-        if self.settings.fault:
-            from .faults import get_fault
-
-            return getattr(get_fault(self.settings.fault), "server_http", None) or "auto"
-        return "auto"
 
     def _run(self) -> None:
         assert self._server is not None

@@ -24,6 +24,7 @@ class Settings:
     v2_version: str = "v2.1.0"       # behaviour behind /number-verification/v2
     behaviour: Behaviour = field(default_factory=Behaviour)
     fault: str | None = None         # name of a deliberately faulty variant (issue 6); None = correct
+    clients_file: str | None = None  # YAML file of onboarded API consumers (reference_impl/clients.py)
 
     def __post_init__(self) -> None:
         if self.v2_version not in V2_VERSIONS:
