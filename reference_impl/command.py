@@ -113,12 +113,12 @@ def _check_tls(args: argparse.Namespace) -> None:
         return
     import ssl
 
+    for setting, path in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
+        if not os.access(path, os.R_OK):
+            raise ConfigError(setting, f"cannot read {path}")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
         context.load_cert_chain(args.tls_cert, args.tls_key)
-    except FileNotFoundError as exc:
-        setting = "--tls-cert" if exc.filename == args.tls_cert else "--tls-key"
-        raise ConfigError(setting, f"cannot read {exc.filename}") from None
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError("--tls-cert", f"cannot load the certificate and key: {getattr(exc, 'reason', None) or exc}") from None
 
