@@ -21,7 +21,8 @@ from .conftest import PURPOSE, VERIFY
 
 
 class Served:
-    def __init__(self, tmp_path: Path, *extra: str, port: int | None = None) -> None:
+    def __init__(self, tmp_path: Path, *extra: str, port: int | None = None, scheme: str = "http",
+                 host: str = "127.0.0.1", verify: object = True) -> None:
         self.port = port or free_port()
         self.db = tmp_path / "serve.sqlite3"
         self.kit_path = tmp_path / "kit.json"
@@ -29,11 +30,11 @@ class Served:
                "--kit", str(self.kit_path), "--no-access-log", *extra]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{scheme}://{host}:{self.port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                if httpx.get(self.url + "/jwks", timeout=1).status_code == 200:
+                if httpx.get(self.url + "/jwks", timeout=1, verify=verify).status_code == 200:
                     return
             except httpx.TransportError:
                 time.sleep(0.1)
