@@ -87,9 +87,15 @@ def _settings_from(args: argparse.Namespace) -> Settings:
 
         load_clients(args.clients)  # every problem now, one line each; workers load the file again
         clients_file = str(Path(args.clients).resolve())
+    device_url = None
+    if _ipv6_loopback(args.host) and not args.public_url:
+        # the simulated mobile network's devices are IPv4 loopback aliases (IPv6 loopback has one address
+        # only): the device-facing endpoints are served on 127.0.0.1 too, same port
+        device_url = f"{'https' if args.tls_cert else 'http'}://127.0.0.1:{args.port}"
     try:
         return Settings(db_path=Path(args.db), issuer=issuer, api_root_prefix=args.api_root_prefix,
-                        v2_version=args.api_version, fault=args.fault, clients_file=clients_file)
+                        v2_version=args.api_version, fault=args.fault, clients_file=clients_file,
+                        device_url=device_url)
     except ValueError as exc:
         setting = "--api-root-prefix" if "prefix" in str(exc) else "--api-version"
         raise ConfigError(setting, str(exc)) from None
@@ -164,14 +170,46 @@ def main(args: argparse.Namespace) -> int:
               "log_level": "info", "server_header": False, **server_options(settings.fault, args.trusted_proxy)}
     if args.tls_cert:
         common.update(ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key)
-    _check_port_free(args.host, args.port)
+    hosts = [args.host] + (["127.0.0.1"] if settings.device_url else [])
+    for host in hosts:
+        _check_port_free(host, args.port)
+    if settings.device_url:
+        print(f"devices of the simulated mobile network reach {settings.device_url}/authorize and "
+              f"/ts43/entitlement (IPv4 loopback aliases)", file=sys.stderr)
     if args.workers == 1:
-        uvicorn.run(app, **common)
+        target: object = app
     else:
         app.store.close()
         os.environ[SETTINGS_ENV] = settings.to_json()
-        uvicorn.run("reference_impl.app:app_from_environment", factory=True, workers=args.workers, **common)
+        target = "reference_impl.app:app_from_environment"
+        common.update(factory=True, workers=args.workers)
+    if len(hosts) == 1:
+        uvicorn.run(target, **common)  # type: ignore[arg-type]
+    else:
+        _run_on_several_hosts(target, common, hosts)
     return 0
+
+
+def _ipv6_loopback(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.version == 6 and address.is_loopback
+
+
+def _run_on_several_hosts(target: object, common: dict[str, object], hosts: list[str]) -> None:
+    """uvicorn.run binds one address; this binds each host on the same port and hands all sockets over."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    configs = [uvicorn.Config(target, **{**common, "host": host}) for host in hosts]  # type: ignore[arg-type]
+    sockets = [config.bind_socket() for config in configs]
+    config = configs[0]
+    if config.workers > 1:
+        Multiprocess(config, sockets=sockets).run()
+    else:
+        uvicorn.Server(config).run(sockets=sockets)
 
 
 def server_options(fault: str | None, trusted_proxies: list[str]) -> dict[str, object]:

@@ -67,10 +67,15 @@ class OAuthError(Exception):
 @dataclass(frozen=True)
 class Endpoints:
     issuer: str
+    device_url: str | None = None  # where devices reach the network-facing endpoints, when not at the issuer
+
+    @classmethod
+    def of(cls, settings: Settings) -> Endpoints:
+        return cls(settings.issuer, settings.device_url)
 
     @property
     def authorization(self) -> str:
-        return self.issuer + "/authorize"
+        return (self.device_url or self.issuer) + "/authorize"
 
     @property
     def token(self) -> str:
@@ -90,7 +95,7 @@ class Endpoints:
 
     @property
     def ts43(self) -> str:
-        return self.issuer + "/ts43/entitlement"
+        return (self.device_url or self.issuer) + "/ts43/entitlement"
 
     @property
     def discovery(self) -> str:
@@ -133,7 +138,7 @@ class AuthorizationServer:
         self.store = store
         self.issuer = issuer
         self.jwks_document = jwks
-        self.endpoints = Endpoints(settings.issuer)
+        self.endpoints = Endpoints.of(settings)
 
     def routes(self) -> list[Route]:
         return [
