@@ -44,6 +44,7 @@ class EmbeddedReference:
         fault: str | None = None,
         port: int | None = None,
         behaviour: Behaviour | None = None,
+        clients_file: str | Path | None = None,
         **behaviour_changes: Any,
     ) -> None:
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
@@ -56,6 +57,7 @@ class EmbeddedReference:
         self.settings = Settings(
             db_path=Path(db_path), issuer=self.base_url, api_root_prefix=api_root_prefix, v2_version=v2_version,
             behaviour=base.with_changes(**behaviour_changes) if behaviour_changes else base, fault=fault,
+            clients_file=str(clients_file) if clients_file else None,
         )
         self.api_root = self.settings.api_root
         self.app: ReferenceApp | None = None
