@@ -5,7 +5,8 @@ Flows (CAMARA Security and Interoperability Profile):
   TCP source address of the /authorize request;
 - CIBA poll mode with login_hint operatortoken:/ipport:/tel:;
 - JWT-bearer grant (RFC 7523) with sub operatortoken:/tel:.
-Client authentication: private_key_jwt or client_secret_basic. Errors are RFC 6749 JSON.
+Client authentication: private_key_jwt, client_secret_basic or client_secret_post (onboarded clients,
+reference_impl/clients.py). Errors are RFC 6749 JSON.
 """
 
 from __future__ import annotations

@@ -47,54 +47,48 @@ def parser_error_response(status: int, message: str) -> bytes:
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
-    """HttpToolsProtocol with head size and count limits, a request timeout and CAMARA-shaped 400s."""
+    """HttpToolsProtocol with head size and count limits, a request timeout and CAMARA-shaped 400s.
+
+    The timeout costs one clock read per request: each connection keeps the deadline of its request in
+    progress, and one sweeper per server closes the connections past theirs (no timer per request).
+    """
 
     max_head_bytes = MAX_HEAD_BYTES
     max_headers = MAX_HEADERS
     request_timeout_seconds = REQUEST_TIMEOUT_SECONDS
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        HttpToolsProtocol.connection_made(self, transport)
         self._reading_head = True
         self._head_bytes = 0
-        self._header_count = 0
         self._rejection: tuple[int, str] | None = None
-        self._stall_timer: asyncio.TimerHandle | None = self.loop.call_later(
-            self.request_timeout_seconds, self._stalled)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_stall_timer()
-        super().connection_lost(exc)
+        self._deadline: float | None = self.loop.time() + self.request_timeout_seconds  # the first request
+        _ensure_sweeper(self)
 
     def data_received(self, data: bytes) -> None:
         if self._reading_head:
             self._head_bytes += len(data)
-        super().data_received(data)
+        HttpToolsProtocol.data_received(self, data)
         if self._reading_head and self._head_bytes > self.max_head_bytes and not self.transport.is_closing():
             self._reject(431, f"the request head exceeds {self.max_head_bytes} bytes")
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._header_count = 0
-        if self._stall_timer is None:
-            self._stall_timer = self.loop.call_later(self.request_timeout_seconds, self._stalled)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_count += 1
-        if self._header_count > self.max_headers:
-            self._rejection = (431, f"the request has more than {self.max_headers} header fields")
-            raise HeadTooLarge
-        super().on_header(name, value)
+        HttpToolsProtocol.on_message_begin(self)
+        if self._deadline is None:
+            self._deadline = self.loop.time() + self.request_timeout_seconds
 
     def on_headers_complete(self) -> None:
         self._reading_head = False
         self._head_bytes = 0
-        super().on_headers_complete()
+        if len(self.headers) > self.max_headers:  # memory was bounded by the head size meanwhile
+            self._rejection = (431, f"the request has more than {self.max_headers} header fields")
+            raise HeadTooLarge
+        HttpToolsProtocol.on_headers_complete(self)
 
     def on_message_complete(self) -> None:
         self._reading_head = True
-        self._cancel_stall_timer()
-        super().on_message_complete()
+        self._deadline = None
+        HttpToolsProtocol.on_message_complete(self)
 
     def send_400_response(self, msg: str) -> None:
         status, message = self._rejection or (400, "the request is not valid HTTP/1.1")
@@ -102,20 +96,34 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     # -- helpers ----------------------------------------------------------------------
     def _reject(self, status: int, message: str) -> None:
-        self._cancel_stall_timer()
+        self._deadline = None
         if self.cycle is None or self.cycle.response_complete or not self.cycle.response_started:
             self.transport.write(parser_error_response(status, message))
         self.transport.close()
 
-    def _cancel_stall_timer(self) -> None:
-        if self._stall_timer is not None:
-            self._stall_timer.cancel()
-            self._stall_timer = None
-
-    def _stalled(self) -> None:
+    def _close_if_stalled(self, now: float) -> None:
         """The request did not complete in time: close (the app, if it waits for the body, sees a disconnect)."""
-        self._stall_timer = None
-        if not self.transport.is_closing():
-            log.warning("closing a connection whose request did not complete within %.0f s",
+        if self._deadline is not None and now > self._deadline and not self.transport.is_closing():
+            self._deadline = None
+            log.warning("closing a connection whose request did not complete within %.1f s",
                         self.request_timeout_seconds)
             self.transport.close()
+
+
+def _ensure_sweeper(protocol: BoundedHttpToolsProtocol) -> None:
+    """One periodic check per server (its connection set) closes stalled requests."""
+    state = protocol.server_state
+    if getattr(state, "_nv_sweeper", False):
+        return
+    state._nv_sweeper = True  # type: ignore[attr-defined]
+    loop = protocol.loop
+    interval = max(0.05, min(1.0, protocol.request_timeout_seconds / 4))
+
+    def sweep() -> None:
+        now = loop.time()
+        for connection in list(state.connections):
+            if isinstance(connection, BoundedHttpToolsProtocol):
+                connection._close_if_stalled(now)
+        loop.call_later(interval, sweep)
+
+    loop.call_later(interval, sweep)
