@@ -3,8 +3,13 @@ scopes and purposes; a bad file is reported at start-up, one line per problem; t
 
 from __future__ import annotations
 
+import contextlib
+import json
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -149,3 +154,48 @@ def test_the_documented_example_file_loads(monkeypatch):
     monkeypatch.setenv("KIOSK_CLIENT_SECRET", "kiosk-secret-for-the-docs-example")
     registrations = load_clients(example)
     assert {"shop-backend", "kiosk"} <= set(registrations)
+
+
+@contextlib.contextmanager
+def jwks_server(document: dict) -> Iterator[str]:
+    """A tiny HTTP server publishing ``document`` at /jwks (anything else: 500)."""
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            body = json.dumps(document if self.path == "/jwks" else {"error": "x"}).encode()
+            self.send_response(200 if self.path == "/jwks" else 500)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_jwks_uri_is_fetched_at_start_up_and_its_keys_authenticate(tmp_path):
+    key = ECKey.generate_key("P-256", auto_kid=True)
+    with jwks_server({"keys": [key.as_dict(private=False)]}) as url:
+        path = tmp_path / "clients.yaml"
+        entry = {"client_id": "remote-keys", "redirect_uris": ["https://app.example/cb"],
+                 "authentication": {"method": "private_key_jwt", "jwks_uri": url + "/jwks"}}
+        broken = {**entry, "client_id": "broken", "authentication": {"method": "private_key_jwt",
+                                                                     "jwks_uri": url + "/broken"}}
+        path.write_text(yaml.safe_dump({"clients": [entry, broken]}))
+        with pytest.raises(ClientsFileError) as caught:
+            load_clients(path)
+        assert caught.value.problems == [f"clients[1].authentication.jwks_uri: {url}/broken answered 500"]
+        path.write_text(yaml.safe_dump({"clients": [entry]}))
+        with EmbeddedReference(clients_file=path) as ref:
+            subject = "operatortoken:" + ref.kit["subscribers"][0]["operator_token"]
+            answer = httpx.post(ref.kit["token_endpoint"], data={"grant_type": JWT_BEARER, "assertion": assertion(
+                key, "remote-keys", ref.kit["token_endpoint"], sub=subject, scope=f"{PURPOSE} {VERIFY}")}, timeout=10)
+            assert answer.status_code == 200, answer.text
