@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,7 @@ from .asgi_util import (
 )
 from .behaviour import Behaviour
 from .store import Store
-from .tokens import NETWORK_AMR, AccessTokenVerifier, InvalidAccessToken
+from .tokens import CLOCK_SKEW_SECONDS, NETWORK_AMR, AccessTokenVerifier, InvalidAccessToken
 from .validation import BodyValidator
 
 CODE_INVALID_ARGUMENT = "INVALID_ARGUMENT"
@@ -154,12 +155,22 @@ class NumberVerificationApi:
             claims = self._verifier.verify(token)
         except InvalidAccessToken as exc:
             raise ApiError(401, CODE_UNAUTHENTICATED, str(exc)) from None
+        if self._behaviour.check_expiry:  # the key may leak: a token must also look like one this server issues
+            if claims["exp"] - claims["iat"] > self._max_lifetime(op):
+                raise ApiError(401, CODE_UNAUTHENTICATED, "the access token's lifetime (exp - iat) exceeds "
+                               f"{self._max_lifetime(op)} s")
+            if claims["iat"] > time.time() + CLOCK_SKEW_SECONDS:
+                raise ApiError(401, CODE_UNAUTHENTICATED, "the access token's iat is in the future")
         if self._behaviour.check_scope:
             granted = set(claims["scope"].split())
             if not set(op.operation.scopes) <= granted:
                 raise ApiError(403, CODE_PERMISSION_DENIED,
                                f"the access token lacks the scope {' '.join(op.operation.scopes)}")
         return claims
+
+    def _max_lifetime(self, op: VersionedOperation) -> int:
+        """The version's cap; a variant whose authorization server issues longer tokens must get them served."""
+        return max(op.profile.token_policy.max_lifetime_seconds, self._behaviour.token_lifetime_seconds)
 
     async def _body(self, scope: Scope, receive: Receive, op: VersionedOperation) -> Any:
         try:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
+import time
 from dataclasses import dataclass, replace
 
 from starlette.applications import Starlette
@@ -20,6 +23,8 @@ from starlette.responses import JSONResponse, Response
 from . import logs
 from .api import CODE_METHOD_NOT_ALLOWED, CODE_NOT_FOUND, NumberVerificationApi
 from .asgi_util import ASGIApp, Message, Receive, Scope, Send, camara_error_body, send_json
+from .clients import ClientDirectory, load_clients
+from .demo_data import DEMO_REDIRECT_PATH
 from .keys import ServerKeys, load_server_keys
 from .oauth import AuthorizationServer
 from .settings import SETTINGS_ENV, Settings
@@ -117,7 +122,9 @@ def create_app(settings: Settings) -> ReferenceApp:
     api = NumberVerificationApi(versions=settings.api_versions, prefix=settings.api_root_prefix, store=store,
                                 verifier=verifier, behaviour=b)
     revocation_verifier = AccessTokenVerifier(keys, settings.issuer, audience)
-    auth = AuthorizationServer(settings, store, issuer, keys.jwks(), revocation_verifier)
+    registrations = load_clients(settings.clients_file) if settings.clients_file else {}
+    clients = ClientDirectory(store, registrations, demo_redirect_uri=settings.issuer + DEMO_REDIRECT_PATH)
+    auth = AuthorizationServer(settings, store, issuer, keys.jwks(), revocation_verifier, clients)
     auth_app = Starlette(routes=auth.routes(),
                          exception_handlers={HTTPException: _http_exception, Exception: _internal_error})
     dispatcher: ASGIApp = _Dispatcher(api, auth_app)
@@ -134,4 +141,22 @@ def app_from_environment() -> ReferenceApp:
     text = os.environ.get(SETTINGS_ENV)
     if not text:
         raise RuntimeError(f"{SETTINGS_ENV} is not set; start the server with `nv-conformance serve`")
+    exit_with_supervisor()
     return create_app(Settings.from_json(text))
+
+
+def exit_with_supervisor(interval_seconds: float = 0.5) -> None:
+    """A worker whose supervisor died (``kill -9``) would serve on as an orphan and keep the port:
+    a watcher thread sees the parent change and asks this worker to shut down (SIGTERM, uvicorn's
+    graceful exit), then forces the exit if that did not end it."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval_seconds)
+        log.warning("the supervisor (pid %d) is gone; worker %d exits", parent, os.getpid())
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(10)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="nv-reference-supervisor-watch", daemon=True).start()

@@ -7,7 +7,6 @@ a jti is accepted once per client (replay protection stored in SQLite).
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import dataclass
 from typing import Any, TypeGuard
@@ -20,6 +19,7 @@ from .store import Client, Store
 
 CLIENT_SIGNING_ALGS = ("ES256", "RS256")
 CLOCK_SKEW_SECONDS = 30
+MAX_NUMERIC_DATE = 253402300799  # 9999-12-31T23:59:59Z
 
 
 class ClientJwtError(Exception):
@@ -41,16 +41,17 @@ def is_numeric_date(value: Any) -> TypeGuard[int | float]:
     """A JSON number that is a real point in time (RFC 7519 NumericDate).
 
     Python's json module reads ``NaN`` and ``Infinity``, and ``true`` is an int: every comparison
-    with NaN is False, so such a claim would slip past each time check.
+    with NaN is False, so such a claim would slip past each time check. An integer like 10**400 is
+    no point in time either (and overflows float arithmetic): the range ends with the year 9999.
     """
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= MAX_NUMERIC_DATE
 
 
 def unverified_issuer(token: str) -> str | None:
     """The ``iss`` claim before verification: needed to find whose key verifies it."""
     try:
         claims = json.loads(jws.extract_compact(token.encode("ascii")).payload)
-    except (JoseError, ValueError, UnicodeError, TypeError):
+    except (JoseError, ValueError, UnicodeError, TypeError, RecursionError):
         return None
     issuer = claims.get("iss") if isinstance(claims, dict) else None
     return issuer if isinstance(issuer, str) else None
@@ -66,6 +67,7 @@ def verify_client_jwt(
     reject_reused_jti: bool,
     error_code: str,
     required_claims: tuple[str, ...] = ("iss", "sub", "aud", "exp", "iat", "jti"),
+    clients: Any = None,
 ) -> VerifiedAssertion:
     """Verify a JWT signed by a registered client. ``error_code`` is invalid_grant or invalid_client."""
     issuer = unverified_issuer(token)
@@ -73,13 +75,13 @@ def verify_client_jwt(
         raise ClientJwtError(error_code, "the assertion is not a signed JWT with an iss claim")
     if expected_client_id is not None and issuer != expected_client_id:
         raise ClientJwtError(error_code, "the assertion's iss is not the authenticated client")
-    client = store.client(issuer)
+    client = (clients or store).client(issuer)  # clients: a ClientDirectory (onboarded + demo)
     if client is None:
         raise ClientJwtError(error_code if error_code != "invalid_grant" else "invalid_client",
                               "the assertion's issuer is not a registered client")
     try:
         decoded = jwt.decode(token, KeySet.import_key_set({"keys": client.jwks.get("keys", [])}), algorithms=list(CLIENT_SIGNING_ALGS))
-    except (JoseError, ValueError, TypeError):
+    except (JoseError, ValueError, TypeError, RecursionError):
         raise ClientJwtError(error_code, "the assertion's signature does not verify with the client's keys") from None
     claims = dict(decoded.claims)
     now = time.time()

@@ -30,6 +30,7 @@ class Behaviour:
     identify_by_source_ip: bool = True    # off-network addresses get no code (False: any IP gets subscriber 0)
     reject_reused_assertion_jti: bool = True
     max_assertion_lifetime_seconds: int = 300
+    max_client_assertion_lifetime_seconds: int = 300  # private_key_jwt client assertions: exp - iat at most this
     reject_scope_parameter_with_jwt_bearer: bool = True
 
     # -- CIBA -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import ipaddress
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from nv_conformance.errors import ConfigError
 
@@ -39,6 +40,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-access-log", action="store_true", help="turn off the (redacted) access log")
     parser.add_argument("--fault", default=None, metavar="NAME",
                         help="serve a deliberately faulty variant (for the kit's self-test)")
+    parser.add_argument("--trusted-proxy", action="append", default=[], metavar="CIDR",
+                        help="a reverse proxy whose X-Forwarded-For counts (repeatable); without it forwarded "
+                             "headers are ignored and the TCP peer is the client")
+    parser.add_argument("--tls-cert", default=None, metavar="PEM", help="serve HTTPS with this certificate chain")
+    parser.add_argument("--tls-key", default=None, metavar="PEM", help="private key of --tls-cert")
+    parser.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",
+                        help="close a connection whose request is not complete this long after it began (default 10)")
+    parser.add_argument("--clients", default=None, metavar="YAML",
+                        help="register API consumers from this file (docs/reference.md, 'Onboarding')")
 
 
 def _settings_from(args: argparse.Namespace) -> Settings:
@@ -52,12 +62,16 @@ def _settings_from(args: argparse.Namespace) -> Settings:
                           "so pass --allow-non-loopback if you really mean it")
     if not 0 <= args.port <= 65535:
         raise ConfigError("--port", "must be between 0 and 65535")
+    if not 0.1 <= args.request_timeout <= 3600:
+        raise ConfigError("--request-timeout", "must be between 0.1 and 3600 seconds")
     if args.workers < 1 or args.workers > 64:
         raise ConfigError("--workers", "must be between 1 and 64")
     if args.port == 0:
         from .embedded import free_port
 
         args.port = free_port(args.host if is_loopback and host_ip is not None else "127.0.0.1")
+    _check_tls(args)
+    args.trusted_proxy = _trusted_proxies(args.trusted_proxy)
     if args.public_url:
         if not args.public_url.startswith(("http://", "https://")):
             raise ConfigError("--public-url", "must start with http:// or https://")
@@ -65,15 +79,55 @@ def _settings_from(args: argparse.Namespace) -> Settings:
     else:
         shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
         shown = f"[{shown}]" if ":" in shown else shown
-        issuer = f"http://{shown}:{args.port}"
+        issuer = f"{'https' if args.tls_cert else 'http'}://{shown}:{args.port}"
     if args.fault:
         _check_fault(args.fault)
+    clients_file = None
+    if args.clients:
+        from .clients import load_clients
+
+        load_clients(args.clients)  # every problem now, one line each; workers load the file again
+        clients_file = str(Path(args.clients).resolve())
+    device_url = None
+    if _ipv6_loopback(args.host) and not args.public_url:
+        # the simulated mobile network's devices are IPv4 loopback aliases (IPv6 loopback has one address
+        # only): the device-facing endpoints are served on 127.0.0.1 too, same port
+        device_url = f"{'https' if args.tls_cert else 'http'}://127.0.0.1:{args.port}"
     try:
         return Settings(db_path=Path(args.db), issuer=issuer, api_root_prefix=args.api_root_prefix,
-                        v2_version=args.api_version, fault=args.fault)
+                        v2_version=args.api_version, fault=args.fault, clients_file=clients_file,
+                        device_url=device_url)
     except ValueError as exc:
         setting = "--api-root-prefix" if "prefix" in str(exc) else "--api-version"
         raise ConfigError(setting, str(exc)) from None
+
+
+def _trusted_proxies(values: list[str]) -> list[str]:
+    """CIDRs (or single addresses) of reverse proxies; '*' is refused: it would let anyone claim any address."""
+    networks = []
+    for value in values:
+        try:
+            networks.append(str(ipaddress.ip_network(value.strip(), strict=False)))
+        except ValueError:
+            raise ConfigError("--trusted-proxy", f"{value[:60]!r} is not an IP address or CIDR network") from None
+    return networks
+
+
+def _check_tls(args: argparse.Namespace) -> None:
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise ConfigError("--tls-key" if args.tls_cert else "--tls-cert", "--tls-cert and --tls-key go together")
+    if not args.tls_cert:
+        return
+    import ssl
+
+    for setting, path in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
+        if not os.access(path, os.R_OK):
+            raise ConfigError(setting, f"cannot read {path}")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError("--tls-cert", f"cannot load the certificate and key: {getattr(exc, 'reason', None) or exc}") from None
 
 
 def _check_fault(name: str) -> None:
@@ -109,16 +163,79 @@ def main(args: argparse.Namespace) -> int:
           f"versions {', '.join(settings.api_versions)}, database {settings.db_path}, workers {args.workers}"
           + (f", FAULT {settings.fault}" if settings.fault else ""), file=sys.stderr)
     logs.install("uvicorn.access", "uvicorn.error", "reference_impl")
-    common = {"host": args.host, "port": args.port, "access_log": not args.no_access_log,
-              "log_level": "info", "server_header": False}
-    if settings.fault:
-        from .faults import get_fault
+    from . import transport
 
-        common["http"] = getattr(get_fault(settings.fault), "server_http", None) or "auto"
+    os.environ[transport.REQUEST_TIMEOUT_ENV] = str(args.request_timeout)  # read by the workers at import
+    transport.BoundedHttpToolsProtocol.request_timeout_seconds = args.request_timeout
+    common = {"host": args.host, "port": args.port, "access_log": not args.no_access_log,
+              "log_level": "info", "server_header": False, **server_options(settings.fault, args.trusted_proxy)}
+    if args.tls_cert:
+        common.update(ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key)
+    hosts = [args.host] + (["127.0.0.1"] if settings.device_url else [])
+    for host in hosts:
+        _check_port_free(host, args.port)
+    if settings.device_url:
+        print(f"devices of the simulated mobile network reach {settings.device_url}/authorize and "
+              f"/ts43/entitlement (IPv4 loopback aliases)", file=sys.stderr)
     if args.workers == 1:
-        uvicorn.run(app, **common)
+        target: object = app
     else:
         app.store.close()
         os.environ[SETTINGS_ENV] = settings.to_json()
-        uvicorn.run("reference_impl.app:app_from_environment", factory=True, workers=args.workers, **common)
+        target = "reference_impl.app:app_from_environment"
+        common.update(factory=True, workers=args.workers)
+    if len(hosts) == 1:
+        uvicorn.run(target, **common)  # type: ignore[arg-type]
+    else:
+        _run_on_several_hosts(target, common, hosts)
     return 0
+
+
+def _ipv6_loopback(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.version == 6 and address.is_loopback
+
+
+def _run_on_several_hosts(target: object, common: dict[str, object], hosts: list[str]) -> None:
+    """uvicorn.run binds one address; this binds each host on the same port and hands all sockets over."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    configs = [uvicorn.Config(target, **{**common, "host": host}) for host in hosts]  # type: ignore[arg-type]
+    sockets = [config.bind_socket() for config in configs]
+    config = configs[0]
+    if config.workers > 1:
+        Multiprocess(config, sockets=sockets).run()
+    else:
+        uvicorn.Server(config).run(sockets=sockets)
+
+
+def server_options(fault: str | None, trusted_proxies: list[str]) -> dict[str, Any]:
+    """uvicorn settings shared by `serve` and the embedded reference: the bounded protocol, no forwarded
+    headers unless from a trusted proxy (uvicorn's default trusts them from 127.0.0.1 and ::1)."""
+    from .transport import BoundedHttpToolsProtocol
+
+    http: object = BoundedHttpToolsProtocol
+    if fault:
+        from .faults import get_fault
+
+        http = getattr(get_fault(fault), "server_http", None) or BoundedHttpToolsProtocol
+    options: dict[str, Any] = {"http": http, "proxy_headers": bool(trusted_proxies),
+                                  "forwarded_allow_ips": list(trusted_proxies), "h11_max_incomplete_event_size": 32 * 1024}
+    return options
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """One line instead of uvicorn's traceback when the address is taken (e.g. by a server still running)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError("--port", f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

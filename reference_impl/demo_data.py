@@ -19,7 +19,7 @@ DEMO_CLIENT_ID = "nv-demo-client"
 DEMO_CLIENT_SECRET = "nv-demo-client-secret-TEST-ONLY"  # noqa: S105 - published test-only credential
 DEMO_REDIRECT_PATH = "/demo-callback"
 # Loopback redirect URIs match on any port (RFC 8252 section 7.3), so one registration serves every port.
-DEMO_REDIRECT_URIS = ("http://127.0.0.1/demo-callback", "http://localhost/demo-callback")
+DEMO_REDIRECT_URIS = ("http://127.0.0.1/demo-callback", "http://localhost/demo-callback", "http://[::1]/demo-callback")
 OFF_NETWORK_IP = "127.0.0.250"  # a loopback alias the simulated network does not know (Wi-Fi, VPN)
 DEFAULT_PURPOSE = "dpv:FraudPreventionAndDetection"
 

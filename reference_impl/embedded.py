@@ -22,6 +22,7 @@ import uvicorn
 
 from .app import ReferenceApp, create_app
 from .behaviour import Behaviour
+from .command import server_options
 from .kit import build_kit
 from .settings import Settings
 
@@ -43,6 +44,7 @@ class EmbeddedReference:
         fault: str | None = None,
         port: int | None = None,
         behaviour: Behaviour | None = None,
+        clients_file: str | Path | None = None,
         **behaviour_changes: Any,
     ) -> None:
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
@@ -55,6 +57,7 @@ class EmbeddedReference:
         self.settings = Settings(
             db_path=Path(db_path), issuer=self.base_url, api_root_prefix=api_root_prefix, v2_version=v2_version,
             behaviour=base.with_changes(**behaviour_changes) if behaviour_changes else base, fault=fault,
+            clients_file=str(clients_file) if clients_file else None,
         )
         self.api_root = self.settings.api_root
         self.app: ReferenceApp | None = None
@@ -66,7 +69,8 @@ class EmbeddedReference:
         self.app = create_app(self.settings)
         self.kit = build_kit(self.app)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                access_log=False, lifespan="off", loop="asyncio", http=self._http_protocol())
+                                access_log=False, lifespan="off", loop="asyncio",
+                                **server_options(self.settings.fault, []))
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"nv-reference:{self.port}", daemon=True)
         self._thread.start()
@@ -78,14 +82,6 @@ class EmbeddedReference:
                 raise RuntimeError("the embedded reference provider did not start within 10 s")
             time.sleep(0.01)
         return self
-
-    def _http_protocol(self) -> str:
-        """uvicorn's HTTP implementation; a variant may need h11 (httptools lower-cases response header names)."""
-        if self.settings.fault:
-            from .faults import get_fault
-
-            return getattr(get_fault(self.settings.fault), "server_http", None) or "auto"
-        return "auto"
 
     def _run(self) -> None:
         assert self._server is not None

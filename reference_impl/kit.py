@@ -30,7 +30,7 @@ KIT_FORMAT = "nv-conformance-tester-kit/1"
 
 def build_kit(app: ReferenceApp) -> dict[str, Any]:
     settings = app.settings
-    e = Endpoints(settings.issuer)
+    e = Endpoints.of(settings)
     subscribers = app.store.subscribers()
     first = subscribers[0]
     expired, _ = app.issuer.mint(

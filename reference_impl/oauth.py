@@ -5,7 +5,8 @@ Flows (CAMARA Security and Interoperability Profile):
   TCP source address of the /authorize request;
 - CIBA poll mode with login_hint operatortoken:/ipport:/tel:;
 - JWT-bearer grant (RFC 7523) with sub operatortoken:/tel:.
-Client authentication: private_key_jwt or client_secret_basic. Errors are RFC 6749 JSON.
+Client authentication: private_key_jwt, client_secret_basic or client_secret_post (onboarded clients,
+reference_impl/clients.py). Errors are RFC 6749 JSON.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from starlette.routing import Route
 
 from .asgi_util import BodyTooLarge, ClientGone, read_body
 from .assertions import CLIENT_SIGNING_ALGS, ClientJwtError, is_numeric_date, verify_client_jwt
+from .clients import ClientDirectory
 from .keys import SIGNING_ALG
 from .scopes import ScopeError, api_scopes, parse_scope
 from .settings import Settings
@@ -66,10 +68,15 @@ class OAuthError(Exception):
 @dataclass(frozen=True)
 class Endpoints:
     issuer: str
+    device_url: str | None = None  # where devices reach the network-facing endpoints, when not at the issuer
+
+    @classmethod
+    def of(cls, settings: Settings) -> Endpoints:
+        return cls(settings.issuer, settings.device_url)
 
     @property
     def authorization(self) -> str:
-        return self.issuer + "/authorize"
+        return (self.device_url or self.issuer) + "/authorize"
 
     @property
     def token(self) -> str:
@@ -89,7 +96,7 @@ class Endpoints:
 
     @property
     def ts43(self) -> str:
-        return self.issuer + "/ts43/entitlement"
+        return (self.device_url or self.issuer) + "/ts43/entitlement"
 
     @property
     def discovery(self) -> str:
@@ -100,8 +107,12 @@ def redirect_uri_registered(client: Client, redirect_uri: str) -> bool:
     """Exact match, except that loopback redirect URIs match on any port (RFC 8252 section 7.3).
 
     Only the port may differ: never a fragment (RFC 6749 section 3.1.2; the code would land in it),
-    user information or a port that is no port.
+    user information or a port that is no port. Control characters and spaces are refused first:
+    urlsplit silently drops TAB and LF (WHATWG), so a URI with them inside would compare equal to a
+    registered one that it is not; the comparison itself is byte for byte.
     """
+    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in redirect_uri):
+        return False
     try:
         given = urlsplit(redirect_uri)
         given.port  # noqa: B018 - raises ValueError for a port that is not a number in range
@@ -111,25 +122,24 @@ def redirect_uri_registered(client: Client, redirect_uri: str) -> bool:
         return False
     if redirect_uri in client.redirect_uris:
         return True
-    if given.hostname not in ("127.0.0.1", "localhost", "::1") or given.scheme != "http":
+    if given.hostname not in ("127.0.0.1", "localhost", "::1") or given.scheme != "http" or given.port is None:
         return False
-    for registered in client.redirect_uris:
-        reg = urlsplit(registered)
-        if (reg.scheme, reg.hostname, reg.path, reg.query) == (given.scheme, given.hostname, given.path, given.query):
-            return True
-    return False
+    start = len("http://")
+    without_port = redirect_uri[:start] + given.netloc.rsplit(":", 1)[0] + redirect_uri[start + len(given.netloc):]
+    return without_port in client.redirect_uris
 
 
 class AuthorizationServer:
     def __init__(self, settings: Settings, store: Store, issuer: AccessTokenIssuer, jwks: dict[str, Any],
-                 verifier: AccessTokenVerifier | None = None) -> None:
+                 verifier: AccessTokenVerifier | None = None, clients: ClientDirectory | None = None) -> None:
         self.settings = settings
+        self.clients = clients or ClientDirectory(store)
         self.verifier = verifier
         self.behaviour = settings.behaviour
         self.store = store
         self.issuer = issuer
         self.jwks_document = jwks
-        self.endpoints = Endpoints(settings.issuer)
+        self.endpoints = Endpoints.of(settings)
 
     def routes(self) -> list[Route]:
         return [
@@ -153,14 +163,14 @@ class AuthorizationServer:
             "backchannel_authentication_endpoint": e.backchannel,
             "jwks_uri": e.jwks,
             "revocation_endpoint": e.revocation,
-            "revocation_endpoint_auth_methods_supported": ["private_key_jwt", "client_secret_basic"],
+            "revocation_endpoint_auth_methods_supported": ["private_key_jwt", "client_secret_basic", "client_secret_post"],
             "ts43_entitlement_endpoint": e.ts43,
             "grant_types_supported": [GRANT_AUTHORIZATION_CODE, GRANT_JWT_BEARER, GRANT_CIBA],
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "prompt_values_supported": ["none"],
             "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["private_key_jwt", "client_secret_basic"],
+            "token_endpoint_auth_methods_supported": ["private_key_jwt", "client_secret_basic", "client_secret_post"],
             "token_endpoint_auth_signing_alg_values_supported": list(CLIENT_SIGNING_ALGS),
             "backchannel_token_delivery_modes_supported": ["poll"],
             "backchannel_user_code_parameter_supported": False,
@@ -214,32 +224,56 @@ class AuthorizationServer:
                 verified = verify_client_jwt(
                     assertion, store=self.store,
                     audiences={self.endpoints.token, self.endpoints.issuer, audience},
-                    expected_client_id=form.get("client_id"), max_lifetime_seconds=None,
-                    reject_reused_jti=True, error_code="invalid_client",
+                    expected_client_id=form.get("client_id"),
+                    max_lifetime_seconds=self.behaviour.max_client_assertion_lifetime_seconds,
+                    reject_reused_jti=True, error_code="invalid_client", clients=self.clients,
                 )
             except ClientJwtError as exc:
                 raise OAuthError("invalid_client", exc.description, 401) from None
             if verified.claims.get("sub") != verified.client.client_id:
                 raise OAuthError("invalid_client", "the client assertion's sub must be the client_id", 401)
+            self._check_auth_method(verified.client, "private_key_jwt")
             return verified.client
+        if "client_secret" in form:  # client_secret_post (RFC 6749 2.3.1)
+            if authorization:
+                raise OAuthError("invalid_request", "use one client authentication method, not two")
+            return self._client_by_secret(form.get("client_id", ""), form["client_secret"], "client_secret_post")
         if authorization and authorization.lower().startswith("basic "):
             try:
                 decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
+            except (binascii.Error, ValueError):  # ValueError: non-ASCII characters in the credentials
                 raise OAuthError("invalid_client", "malformed Basic credentials", 401) from None
             client_id, sep, secret = decoded.partition(":")
-            client_id, secret = unquote_plus(client_id), unquote_plus(secret)
-            client = self.store.client(client_id) if sep else None
-            if client is None or not client.client_secret or not hmac.compare_digest(
-                client.client_secret.encode(), secret.encode()
-            ):
-                raise OAuthError("invalid_client", "unknown client or wrong secret", 401)
-            return client
-        raise OAuthError("invalid_client", "client authentication is required (private_key_jwt or client_secret_basic)", 401)
+            if not sep:
+                raise OAuthError("invalid_client", "malformed Basic credentials", 401)
+            return self._client_by_secret(unquote_plus(client_id), unquote_plus(secret), "client_secret_basic")
+        raise OAuthError("invalid_client", "client authentication is required (private_key_jwt, client_secret_basic "
+                         "or client_secret_post)", 401)
 
-    def _token_response(self, grant: TokenGrant, *, openid: bool = False, nonce: str | None = None) -> JSONResponse:
+    def _client_by_secret(self, client_id: str, secret: str, method: str) -> Client:
+        client = self.clients.client(client_id)
+        if client is None or not client.client_secret or not hmac.compare_digest(
+            client.client_secret.encode(), secret.encode("utf-8", "surrogateescape")
+        ):
+            raise OAuthError("invalid_client", "unknown client or wrong secret", 401)
+        self._check_auth_method(client, method)
+        return client
+
+    def _check_auth_method(self, client: Client, method: str) -> None:
+        if not self.clients.auth_method_allowed(client.client_id, method):
+            raise OAuthError("invalid_client", f"the client is not registered for {method}", 401)
+
+    def _check_client_scope(self, client_id: str, requested: Any) -> None:
+        problem = self.clients.scope_problem(client_id, requested.api_scopes, requested.purpose)
+        if problem:
+            raise OAuthError("invalid_scope", problem)
+
+    def _token_response(self, grant: TokenGrant, *, openid: bool = False, nonce: str | None = None,
+                        code: str | None = None) -> JSONResponse:
         lifetime = self.behaviour.token_lifetime_seconds
-        access_token, _ = self.issuer.mint(grant, lifetime)
+        access_token, claims = self.issuer.mint(grant, lifetime)
+        if code is not None:
+            self.store.record_code_token(code, claims["jti"], float(claims["exp"]))
         body: dict[str, Any] = {
             "access_token": access_token, "token_type": "Bearer", "expires_in": lifetime,
             "scope": " ".join(grant.scopes),
@@ -282,6 +316,7 @@ class AuthorizationServer:
                 expected_client_id=None,
                 max_lifetime_seconds=self.behaviour.max_assertion_lifetime_seconds,
                 reject_reused_jti=self.behaviour.reject_reused_assertion_jti, error_code="invalid_grant",
+                clients=self.clients,
             )
         except ClientJwtError as exc:
             raise OAuthError(exc.error, exc.description, 401 if exc.error == "invalid_client" else 400) from None
@@ -292,6 +327,7 @@ class AuthorizationServer:
             requested = parse_scope(claims["scope"])
         except ScopeError as exc:
             raise OAuthError("invalid_scope", str(exc)) from None
+        self._check_client_scope(verified.client.client_id, requested)
         subject = claims["sub"]
         if not isinstance(subject, str):
             raise OAuthError("invalid_grant", "the assertion's sub must be a string")
@@ -325,7 +361,7 @@ class AuthorizationServer:
     # -- authorization code ---------------------------------------------------------------------------
     async def authorize(self, request: Request) -> Response:
         q = request.query_params
-        client = self.store.client(q.get("client_id", ""))
+        client = self.clients.client(q.get("client_id", ""))
         if client is None:
             return OAuthError("invalid_request", "unknown client_id").response()
         redirect_uri = q.get("redirect_uri", "")
@@ -347,6 +383,10 @@ class AuthorizationServer:
             requested = parse_scope(q.get("scope"))
         except ScopeError as exc:
             return back(error="invalid_scope", error_description=str(exc))
+        try:
+            self._check_client_scope(client.client_id, requested)
+        except OAuthError as exc:
+            return back(error=exc.error, error_description=exc.description)
         challenge = q.get("code_challenge")
         if challenge is not None and q.get("code_challenge_method", "plain") != "S256":
             return back(error="invalid_request", error_description="code_challenge_method must be S256")
@@ -373,6 +413,8 @@ class AuthorizationServer:
         if not code:
             raise OAuthError("invalid_request", "code is required")
         data = self.store.take_code(code, single_use=self.behaviour.single_use_codes)
+        if data is None:
+            self.store.revoke_tokens_of_code(code)  # a replay: whoever holds the first token loses it too
         if data is None or data.client_id != client.client_id or data.expires_at <= time.time():
             raise OAuthError("invalid_grant", "the code is unknown, expired, already used or not this client's")
         if form.get("redirect_uri") != data.redirect_uri:
@@ -387,7 +429,7 @@ class AuthorizationServer:
         scopes = data.scope.split()
         grant = TokenGrant(data.subscriber_id, client.client_id, tuple(s for s in scopes if s != "openid"),
                            AMR_NETWORK, data.purpose)
-        return self._token_response(grant, openid="openid" in scopes, nonce=data.nonce)
+        return self._token_response(grant, openid="openid" in scopes, nonce=data.nonce, code=code)
 
     # -- CIBA ------------------------------------------------------------------------------------------
     async def bc_authorize(self, request: Request) -> Response:
@@ -399,6 +441,7 @@ class AuthorizationServer:
                 requested = parse_scope(params.get("scope"))
             except ScopeError as exc:
                 raise OAuthError("invalid_scope", str(exc)) from None
+            self._check_client_scope(client.client_id, requested)
             if not requested.openid:
                 raise OAuthError("invalid_scope", "a CIBA authentication request must include the openid scope "
                                  "(CIBA core 7.1)")
@@ -431,6 +474,7 @@ class AuthorizationServer:
                 request_jwt, store=self.store, audiences={self.endpoints.issuer, self.endpoints.backchannel},
                 expected_client_id=client.client_id, max_lifetime_seconds=3600, reject_reused_jti=True,
                 error_code="invalid_request", required_claims=("iss", "aud", "exp", "iat", "nbf", "jti"),
+                clients=self.clients,
             )
         except ClientJwtError as exc:
             raise OAuthError("invalid_request", "signed authentication request: " + exc.description) from None
@@ -540,4 +584,4 @@ def _ip_of_ipport(value: str) -> str | None:
 
 
 def _is_port(text: str) -> bool:
-    return text.isascii() and text.isdigit() and int(text) <= 65535
+    return len(text) <= 5 and text.isascii() and text.isdigit() and int(text) <= 65535

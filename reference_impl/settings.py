@@ -24,6 +24,8 @@ class Settings:
     v2_version: str = "v2.1.0"       # behaviour behind /number-verification/v2
     behaviour: Behaviour = field(default_factory=Behaviour)
     fault: str | None = None         # name of a deliberately faulty variant (issue 6); None = correct
+    clients_file: str | None = None  # YAML file of onboarded API consumers (reference_impl/clients.py)
+    device_url: str | None = None    # base URL of /authorize and TS.43 for devices when not the issuer's (IPv6 host)
 
     def __post_init__(self) -> None:
         if self.v2_version not in V2_VERSIONS:
@@ -32,6 +34,8 @@ class Settings:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/") or "//" in prefix):
             raise ValueError(f"api_root_prefix must look like /some/prefix, not {prefix!r}")
         object.__setattr__(self, "issuer", self.issuer.rstrip("/"))
+        if self.device_url:
+            object.__setattr__(self, "device_url", self.device_url.rstrip("/"))
         object.__setattr__(self, "db_path", Path(self.db_path))
 
     @property

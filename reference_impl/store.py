@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS ciba_requests (
     auth_req_id TEXT PRIMARY KEY, client_id TEXT NOT NULL, subscriber_id TEXT NOT NULL, scope TEXT NOT NULL,
     purpose TEXT, amr TEXT NOT NULL, ready_at REAL NOT NULL, expires_at REAL NOT NULL,
     next_poll_at REAL NOT NULL, interval INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS code_tokens (code TEXT NOT NULL, jti TEXT NOT NULL, expires_at REAL NOT NULL);
 """
 
 
@@ -92,12 +93,32 @@ class AuthCode:
     expires_at: float
 
 
+def restrict_to_owner(db_path: Path) -> None:
+    """Create the database file 0600 and make an existing one (and its -wal/-shm) 0600.
+
+    It holds the signing key. SQLite creates the -wal and -shm files with the database file's
+    mode, so creating the file first, owner-only, covers them too.
+    """
+    fd = os.open(db_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm", "-journal"):
+        companion = db_path.with_name(db_path.name + suffix)
+        try:
+            os.chmod(companion, 0o600)
+        except FileNotFoundError:
+            pass
+
+
 class Store:
     """One SQLite file; one connection per thread (sqlite3 connections are not shared across threads)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        restrict_to_owner(self.path)
         self._local = threading.local()
         self._all_connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
@@ -310,6 +331,18 @@ class Store:
         ).fetchone()
         return AuthCode(*row) if row else None
 
+    def record_code_token(self, code: str, jti: str, expires_at: float) -> None:
+        """Remember which access token a code was exchanged for, so that a replay of the code can revoke it."""
+        self._conn().execute("INSERT INTO code_tokens (code, jti, expires_at) VALUES (?, ?, ?)", (code, jti, expires_at))
+
+    def revoke_tokens_of_code(self, code: str) -> int:
+        """RFC 6749 4.1.2: a code used twice revokes the tokens issued from it (marked used: the API refuses
+        them). Returns how many were revoked now."""
+        cursor = self._conn().execute(
+            "INSERT OR IGNORE INTO used_access_tokens (jti, expires_at) SELECT jti, expires_at FROM code_tokens"
+            " WHERE code = ?", (code,))
+        return cursor.rowcount
+
     # -- CIBA ---------------------------------------------------------------------------------
     def add_ciba_request(self, req: CibaRequest) -> None:
         self._conn().execute(
@@ -349,6 +382,7 @@ def purge_expired(conn: sqlite3.Connection, now: float) -> None:
     conn.execute("DELETE FROM used_access_tokens WHERE expires_at < ?", (grace,))
     conn.execute("DELETE FROM used_assertions WHERE expires_at < ?", (grace,))
     conn.execute("DELETE FROM auth_codes WHERE expires_at < ?", (grace,))
+    conn.execute("DELETE FROM code_tokens WHERE expires_at < ?", (grace,))
     conn.execute("DELETE FROM ciba_requests WHERE expires_at < ?", (grace,))
     conn.execute("DELETE FROM operator_tokens WHERE expires_at IS NOT NULL AND expires_at < ?", (grace,))
 

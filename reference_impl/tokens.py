@@ -22,6 +22,7 @@ AMR_NETWORK = "network"    # identified by the mobile network from the connectio
 AMR_SIM = "sim"            # identified by the SIM: a TS.43 operator token created on the device
 AMR_ASSERTED = "asserted"  # the client asserted the number (tel: subject): not authenticated by the network
 NETWORK_AMR = frozenset({AMR_NETWORK, AMR_SIM})
+CLOCK_SKEW_SECONDS = 30
 
 
 class InvalidAccessToken(Exception):
@@ -98,12 +99,12 @@ class AccessTokenVerifier:
                 compact = jws.extract_compact(token.encode("ascii"))
                 header, payload = compact.headers(), compact.payload
             claims = json.loads(payload)
-        except (JoseError, ValueError, UnicodeError, TypeError):
+        except (JoseError, ValueError, UnicodeError, TypeError, RecursionError):
             raise InvalidAccessToken("the access token is malformed or its signature does not verify") from None
         if header.get("typ") != "at+jwt" or not isinstance(claims, dict):
             raise InvalidAccessToken("the token is not an access token")
-        for name, kind in (("sub", str), ("jti", str), ("exp", int), ("scope", str), ("amr", list)):
-            if not isinstance(claims.get(name), kind):
+        for name, kind in (("sub", str), ("jti", str), ("exp", int), ("iat", int), ("scope", str), ("amr", list)):
+            if not isinstance(claims.get(name), kind) or isinstance(claims[name], bool):
                 raise InvalidAccessToken(f"the access token lacks a valid {name} claim")
         if claims.get("iss") != self._issuer:
             raise InvalidAccessToken("the access token was issued by another server")

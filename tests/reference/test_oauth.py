@@ -32,7 +32,8 @@ def test_discovery_names_every_endpoint_and_capability(http, reference):
     for name in ("authorization_endpoint", "token_endpoint", "backchannel_authentication_endpoint", "jwks_uri"):
         assert doc[name] == kit[name]
     assert set(doc["grant_types_supported"]) == {"authorization_code", JWT_BEARER, CIBA}
-    assert set(doc["token_endpoint_auth_methods_supported"]) == {"private_key_jwt", "client_secret_basic"}
+    assert set(doc["token_endpoint_auth_methods_supported"]) == {"private_key_jwt", "client_secret_basic",
+                                                              "client_secret_post"}
     assert doc["backchannel_token_delivery_modes_supported"] == ["poll"]
 
 
