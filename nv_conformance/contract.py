@@ -134,7 +134,7 @@ class Contract:
     @classmethod
     def for_version(cls, version: str) -> Contract:
         """The kit's own contract of ``version`` (cached: contracts are immutable)."""
-        return _contract_for_version(get_profile(version).version)
+        return _contract_at(get_profile(version).contract_path)
 
     # -- plain facts -------------------------------------------------------------
     @property
@@ -318,5 +318,5 @@ def _describe(error: Any) -> str:
 
 
 @cache
-def _contract_for_version(version: str) -> Contract:
-    return Contract.from_file(get_profile(version).contract_path)
+def _contract_at(path: Path) -> Contract:
+    return Contract.from_file(path)

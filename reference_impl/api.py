@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from nv_conformance.contract import Contract, Operation
 from nv_conformance.phone import sha256_hex
-from nv_conformance.profiles import VersionProfile, get_profile
+from nv_conformance.profiles import TokenPolicy, VersionProfile, get_profile
 from nv_conformance.redact import redact
 
 from .asgi_util import (
@@ -62,6 +63,7 @@ class VersionedOperation:
     contract: Contract
     operation: Operation
     body_validator: BodyValidator | None
+    token_policy: TokenPolicy  # the rules applied to this version's tokens (its profile's, or the strictest)
 
 
 def _check_codes(op: VersionedOperation) -> None:
@@ -81,7 +83,7 @@ class NumberVerificationApi:
     """Raw ASGI app serving the NV operations of every version under ``prefix``."""
 
     def __init__(self, *, versions: tuple[str, ...], prefix: str, store: Store, verifier: AccessTokenVerifier,
-                 behaviour: Behaviour) -> None:
+                 behaviour: Behaviour, policy_for: Callable[[str], TokenPolicy] | None = None) -> None:
         self._store = store
         self._verifier = verifier
         self._behaviour = behaviour
@@ -95,7 +97,8 @@ class NumberVerificationApi:
             for operation in contract.operations.values():
                 pointer = contract.request_body_pointer(operation.operation_id)
                 versioned = VersionedOperation(
-                    profile, contract, operation, BodyValidator(contract, pointer) if pointer else None
+                    profile, contract, operation, BodyValidator(contract, pointer) if pointer else None,
+                    policy_for(profile.version) if policy_for else profile.token_policy,
                 )
                 _check_codes(versioned)
                 self.routes.setdefault(base + operation.path, {})[operation.method] = versioned
@@ -127,7 +130,7 @@ class NumberVerificationApi:
             claims = await self._authorise(scope, receive, op, correlator_raw)
             body = await self._body(scope, receive, op)
             self._check_network_auth(claims)
-            await self._consume(claims)
+            await self._consume(claims, op)
             payload = self._handlers[op.operation.operation_id](claims, body)
         except ApiError as error:
             extra = [_WWW_AUTHENTICATE] if error.status == 401 and self._behaviour.www_authenticate_header else []
@@ -191,13 +194,16 @@ class NumberVerificationApi:
             raise ApiError(403, CODE_NOT_NETWORK,
                            "the access token was not obtained by network-based or SIM-based authentication")
 
-    async def _consume(self, claims: dict[str, Any]) -> None:
+    async def _consume(self, claims: dict[str, Any], op: VersionedOperation) -> None:
         """Record the token's jti; a second use anywhere (other worker, before a restart) is refused.
+
+        Only where the version's token policy demands single use: elsewhere a token may be
+        used again until it expires.
 
         While another worker holds SQLite's write lock, wait with ``await`` (the event loop keeps
         serving) and only after a second fall back to the blocking insert with its busy timeout.
         """
-        if not self._behaviour.single_use:
+        if not (self._behaviour.single_use and op.token_policy.single_use):
             return
         jti, exp = claims["jti"], claims["exp"]
         first_use = self._store.try_consume_access_token(jti, exp)

@@ -115,7 +115,7 @@ def create_app(settings: Settings) -> ReferenceApp:
     verifier = AccessTokenVerifier(keys, settings.issuer, audience, check_signature=b.check_signature,
                                    check_expiry=b.check_expiry, check_audience=b.check_audience)
     api = NumberVerificationApi(versions=settings.api_versions, prefix=settings.api_root_prefix, store=store,
-                                verifier=verifier, behaviour=b)
+                                verifier=verifier, behaviour=b, policy_for=settings.policy_for)
     revocation_verifier = AccessTokenVerifier(keys, settings.issuer, audience)
     auth = AuthorizationServer(settings, store, issuer, keys.jwks(), revocation_verifier)
     auth_app = Starlette(routes=auth.routes(),

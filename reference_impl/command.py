@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 
 from nv_conformance.errors import ConfigError
+from nv_conformance.profiles import get_profile, reference_versions, sharing_base_path, versions_text
 
 from . import logs
-from .settings import SETTINGS_ENV, V2_VERSIONS, Settings
+from .settings import SETTINGS_ENV, Settings, TokenPolicyMode
 
 DEFAULT_PORT = 9091
 DEFAULT_DB = "nv-reference.sqlite3"
@@ -28,8 +29,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database file (default ./{DEFAULT_DB})")
     parser.add_argument("--api-root-prefix", default="",
                         help="serve the API under this path prefix, e.g. /passthrough/camara")
-    parser.add_argument("--api-version", default="v2.1.0", choices=V2_VERSIONS,
-                        help="behaviour behind /number-verification/v2 (default v2.1.0)")
+    parser.add_argument("--api-version", metavar="VERSION", action="append", default=[],
+                        help=f"serve VERSION at its base path, where versions share one (repeatable; versions: "
+                             f"{versions_text()}; default at each base path: {', '.join(reference_versions())})")
+    parser.add_argument("--token-policy", default=TokenPolicyMode.PER_VERSION.value,
+                        choices=[m.value for m in TokenPolicyMode],
+                        help="per-version: each version's token rules (single use only where its profile demands it); "
+                             "strict: the strictest rules of any version on every version (default per-version)")
     parser.add_argument("--public-url", default=None,
                         help="issuer / public base URL when clients reach the server under another name")
     parser.add_argument("--kit", default=None, metavar="PATH", help="write the tester kit (JSON, mode 0600) here")
@@ -68,12 +74,28 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         issuer = f"http://{shown}:{args.port}"
     if args.fault:
         _check_fault(args.fault)
+    preferred = _served_versions(args.api_version)
     try:
-        return Settings(db_path=Path(args.db), issuer=issuer, api_root_prefix=args.api_root_prefix,
-                        v2_version=args.api_version, fault=args.fault)
+        return Settings.serving(preferred, db_path=Path(args.db), issuer=issuer, api_root_prefix=args.api_root_prefix,
+                                token_policy=TokenPolicyMode(args.token_policy), fault=args.fault)
     except ValueError as exc:
-        setting = "--api-root-prefix" if "prefix" in str(exc) else "--api-version"
-        raise ConfigError(setting, str(exc)) from None
+        raise ConfigError("--api-root-prefix", str(exc)) from None
+
+
+def _served_versions(names: list[str]) -> list[str]:
+    """``--api-version`` values as known versions, at most one per base path."""
+    chosen: dict[str, str] = {}
+    for name in names:
+        try:
+            profile = get_profile(name)
+        except ValueError as exc:
+            raise ConfigError("--api-version", str(exc)) from None
+        other = chosen.get(profile.base_path)
+        if other is not None and other != profile.version:
+            raise ConfigError("--api-version", f"{other} and {profile.version} share {profile.base_path}; "
+                              f"name one of {', '.join(sharing_base_path(profile.version))}")
+        chosen[profile.base_path] = profile.version
+    return list(chosen.values())
 
 
 def _check_fault(name: str) -> None:

@@ -238,7 +238,7 @@ class AuthorizationServer:
         raise OAuthError("invalid_client", "client authentication is required (private_key_jwt or client_secret_basic)", 401)
 
     def _token_response(self, grant: TokenGrant, *, openid: bool = False, nonce: str | None = None) -> JSONResponse:
-        lifetime = self.behaviour.token_lifetime_seconds
+        lifetime = self.settings.access_token_lifetime
         access_token, _ = self.issuer.mint(grant, lifetime)
         body: dict[str, Any] = {
             "access_token": access_token, "token_type": "Bearer", "expires_in": lifetime,

@@ -434,16 +434,17 @@ def require_invalid_x_correlator_400(state: ScenarioState) -> None:
     state.clauses.append(profile.clause("x_correlator", f"Commonalities {profile.commonalities} x-correlator"))
 
 
+_POLICY_RULES = {"single_use": ("single_use", "single-use tokens"),
+                 "refresh_tokens": ("no_refresh_tokens", "that no refresh tokens are issued"),
+                 "max_lifetime": ("max_lifetime", "a limit on the access token lifetime")}
+
+
 def require_token_policy(state: ScenarioState, rule: str) -> None:
-    """``rule``: ``single_use``, ``refresh_tokens`` or ``max_lifetime``; NotApplicable unless the version makes it mandatory."""
+    """``rule``: ``single_use``, ``refresh_tokens`` or ``max_lifetime``; NotApplicable unless the version demands it."""
     profile = state.session.profile
-    policy = profile.token_policy
-    if not policy.mandatory:
-        raise NotApplicable(f"API {profile.version} does not make the Number Verification token policy mandatory")
-    if rule == "single_use" and not policy.single_use:
-        raise NotApplicable(f"API {profile.version} does not require single-use tokens")
-    if rule == "refresh_tokens" and policy.refresh_tokens:
-        raise NotApplicable(f"API {profile.version} allows refresh tokens")
+    profile_rule, wording = _POLICY_RULES[rule]
+    if not profile.demands(profile_rule):
+        raise NotApplicable(f"API {profile.version} does not require {wording}")
     clause = profile.clause(rule)
     if clause:
         state.clauses.append(clause)

@@ -73,7 +73,7 @@ class FuzzOptions:
 class FuzzTarget:
     """Where to send requests and how to authenticate them."""
 
-    api_base_url: str       # api root + base path, e.g. http://127.0.0.1:9091/number-verification/vwip
+    api_base_url: str       # api root + base path, e.g. http://127.0.0.1:9091/number-verification/v2
     contract: Contract
     profile: VersionProfile
     fetch_token: Callable[[str], str]

@@ -60,7 +60,7 @@ def test_version_gates_come_from_the_profile_and_contract():
     v2, _ = make_state(version="v2.0.0")
     with pytest.raises(NotApplicable, match="does not require 400"):
         actions.require_invalid_x_correlator_400(v2)
-    with pytest.raises(NotApplicable, match="token policy"):
+    with pytest.raises(NotApplicable, match="does not require single-use tokens"):
         actions.require_token_policy(v2, "single_use")
     with pytest.raises(NotApplicable, match="no pattern"):
         actions.require_contract_pattern(v2, "phoneNumberVerify", "$.hashedPhoneNumber")
