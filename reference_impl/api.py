@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from nv_conformance import mediatype
 from nv_conformance.contract import Contract, Operation
 from nv_conformance.phone import sha256_hex
 from nv_conformance.profiles import TokenPolicy, VersionProfile, get_profile
@@ -176,8 +177,7 @@ class NumberVerificationApi:
             if not self._behaviour.validate_body:
                 return {}
             raise ApiError(400, CODE_INVALID_ARGUMENT, "a JSON request body is required")
-        content_type = (header(scope, b"content-type") or b"application/json").split(b";")[0].strip().lower()
-        if self._behaviour.validate_body and content_type != b"application/json" and not content_type.endswith(b"+json"):
+        if self._behaviour.validate_body and not mediatype.is_json(header(scope, b"content-type"), absent_is_json=True):
             raise ApiError(400, CODE_INVALID_ARGUMENT, "the request body must be application/json")
         try:
             body = json.loads(raw)

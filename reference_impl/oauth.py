@@ -25,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from nv_conformance import mediatype
+
 from .asgi_util import BodyTooLarge, ClientGone, read_body
 from .assertions import CLIENT_SIGNING_ALGS, ClientJwtError, is_numeric_date, verify_client_jwt
 from .keys import SIGNING_ALG
@@ -189,7 +191,7 @@ class AuthorizationServer:
             raise OAuthError("invalid_request", f"the body exceeds {self.behaviour.max_body_bytes} bytes") from None
         if not raw:
             return {}
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        content_type = mediatype.essence(request.headers.get("content-type"))
         if content_type != "application/x-www-form-urlencoded":
             raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded")
         try:
