@@ -126,7 +126,8 @@ def main(args: argparse.Namespace) -> int:
             raise ConfigError("--kit", f"cannot write {args.kit}: {exc.strerror or exc}") from None
         print(f"tester kit written to {path} (test-only credentials)", file=sys.stderr)
     print(f"reference provider: issuer {settings.issuer}, API root {settings.api_root}, "
-          f"versions {', '.join(settings.api_versions)}, database {settings.db_path}, workers {args.workers}"
+          f"versions {', '.join(settings.api_versions)} (token policy {settings.token_policy.value}), "
+          f"database {settings.db_path}, workers {args.workers}"
           + (f", FAULT {settings.fault}" if settings.fault else ""), file=sys.stderr)
     logs.install("uvicorn.access", "uvicorn.error", "reference_impl")
     common = {"host": args.host, "port": args.port, "access_log": not args.no_access_log,
