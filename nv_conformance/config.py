@@ -376,7 +376,8 @@ def _check_spec_version(contract: Contract, profile: VersionProfile) -> None:
     stated = contract.version.strip()
     if stated and f"v{stated.removeprefix('v')}" != profile.version:
         raise ConfigError("spec", f"{contract.source} is API version {stated!r} (info.version), but the version "
-                                  f"under test is {profile.version}; name its version with --api-version")
+                                  f"under test is {profile.version}; pass --api-version v{stated.removeprefix('v')} "
+                                  f"or a spec of {profile.version}")
 
 
 def _tls(value: Any, base_dir: Path) -> TlsConfig:
