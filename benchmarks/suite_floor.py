@@ -39,7 +39,7 @@ from joserfc import jwk, jwt
 from nv_conformance.bdd.runner import run_features
 from nv_conformance.config import load_config
 from nv_conformance.resources import features_dir
-from nv_conformance.target import opened
+from nv_conformance.target import open_target
 from reference_impl.embedded import EmbeddedReference
 
 MAX_RATIO = 3.0
@@ -93,7 +93,7 @@ def recording(into: list[RecordedRequest]):
 def full_run(report_dir: Path) -> tuple[float, list[RecordedRequest], dict[str, int], int]:
     recorded: list[RecordedRequest] = []
     started = time.perf_counter()
-    with recording(recorded), opened(load_config(None)) as target:  # what `nv-conformance run` does
+    with recording(recorded), open_target(load_config(None)) as target:  # what `nv-conformance run` does
         run = run_features(features_dir(), target=target, progress=False, report_dir=report_dir)
     elapsed = time.perf_counter() - started
     totals = run.to_dict()["totals"]

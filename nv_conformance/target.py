@@ -11,8 +11,6 @@ This is the only engine module that imports ``reference_impl``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,6 +94,8 @@ class Target:
 def open_target(config: TargetConfig, *, fault: str | None = None, db_path: Path | None = None) -> Target:
     """Build the target of ``config``; starts the embedded reference when the config asks for it.
 
+    Close the target when done: ``with open_target(config) as target: ...``.
+
     ``fault`` names a variant of the embedded reference (reference_impl/faults.py) and ``db_path``
     its database file (default: a temporary one); both need the embedded reference.
     """
@@ -117,16 +117,6 @@ def open_target(config: TargetConfig, *, fault: str | None = None, db_path: Path
         if reference is not None:
             reference.stop()
         raise
-
-
-@contextmanager
-def opened(config: TargetConfig, **options: Any) -> Iterator[Target]:
-    """``with opened(config) as target:`` — :func:`open_target`, closed at the end."""
-    target = open_target(config, **options)
-    try:
-        yield target
-    finally:
-        target.close()
 
 
 def _start_reference(config: TargetConfig, fault: str | None, db_path: Path | None) -> EmbeddedReference:

@@ -18,7 +18,7 @@ from ..fuzz.runner import DEFAULT_DURATION_S, DEFAULT_MAX_EXAMPLES, DEFAULT_SEED
 from ..fuzz.target import fuzz_target
 from ..profiles import default_version, versions_text
 from ..redact import redact
-from ..target import opened
+from ..target import open_target
 from .paths import existing_file, writable_dir
 
 DEFAULT_REPORT_DIR = "reports/fuzz"
@@ -67,7 +67,7 @@ def main(args: argparse.Namespace) -> int:
     report_dir = None if args.no_reports else writable_dir(args.report_dir, "--report-dir")
     progress = None if args.quiet else sys.stderr
 
-    with opened(config, fault=args.fault) as target:
+    with open_target(config, fault=args.fault) as target:
         outcome = run_fuzz(fuzz_target(target), options, progress=progress)
         declared = target.declared_options()
     if args.fault:

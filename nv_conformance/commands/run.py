@@ -46,7 +46,7 @@ def main(args: argparse.Namespace) -> int:
     # here, not at import: the CLI imports every command to build its parser
     from ..bdd.runner import run_features
     from ..config import load_config
-    from ..target import opened
+    from ..target import open_target
 
     # Validate everything the user typed before starting anything: one clear line per problem.
     config_path = existing_file(args.config, "--config") if args.config else None
@@ -60,7 +60,7 @@ def main(args: argparse.Namespace) -> int:
     if args.tags:
         options["tags"] = list(args.tags)
 
-    with opened(config) as target:  # token layer validated, embedded reference started
+    with open_target(config) as target:  # token layer validated, embedded reference started
         run = run_features(features, target=target, tags=args.tags, names=args.name, report_dir=report_dir,
                            progress=not args.quiet, options=options)
     if run.aborted:

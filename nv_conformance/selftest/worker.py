@@ -57,13 +57,13 @@ def run_variant(variant: str, *, api_version: str | None = None, features: Path 
     from ..bdd.runner import run_features
     from ..config import load_config
     from ..resources import features_dir
-    from ..target import opened
+    from ..target import open_target
 
     started = time.monotonic()
     fault = None if variant == CONTROL else variant
     config = load_config(None, api_version=api_version)
     with tempfile.TemporaryDirectory(prefix="nv-selftest-", dir=_fast_tmp()) as tmp, \
-            opened(config, fault=fault, db_path=Path(tmp) / "reference.sqlite3") as target:
+            open_target(config, fault=fault, db_path=Path(tmp) / "reference.sqlite3") as target:
         run = run_features(features or features_dir(), target=target, progress=False)
     api_version = target.api_version
     result = VariantRun(variant=variant, api_version=api_version, undefined_steps=list(run.undefined_steps),
