@@ -36,8 +36,10 @@ from urllib.parse import parse_qsl, urlencode
 import httpx
 from joserfc import jwk, jwt
 
-from nv_conformance.commands.run import run_behave_in_process
+from nv_conformance.bdd.runner import run_features
+from nv_conformance.config import load_config
 from nv_conformance.resources import features_dir
+from nv_conformance.target import open_target
 from reference_impl.embedded import EmbeddedReference
 
 MAX_RATIO = 3.0
@@ -91,9 +93,8 @@ def recording(into: list[RecordedRequest]):
 def full_run(report_dir: Path) -> tuple[float, list[RecordedRequest], dict[str, int], int]:
     recorded: list[RecordedRequest] = []
     started = time.perf_counter()
-    with recording(recorded):
-        run = run_behave_in_process(features_dir(), tags=[], names=[],
-                                    userdata={"progress": "off", "report_dir": str(report_dir)})
+    with recording(recorded), open_target(load_config(None)) as target:  # what `nv-conformance run` does
+        run = run_features(features_dir(), target=target, progress=False, report_dir=report_dir)
     elapsed = time.perf_counter() - started
     totals = run.to_dict()["totals"]
     return elapsed, recorded, totals, run.exit_code

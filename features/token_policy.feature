@@ -7,7 +7,7 @@ Feature: CAMARA Number Verification API, vwip (also v2.1.0 and v2.0.0) - Access 
   #
   # vwip info.description: an access token with Number Verification scopes is single-use (checked in the
   # operation features), MUST NOT live longer than 300 s, and no refresh token is issued. These rules are
-  # mandatory only where schemas/profiles.yaml says so (token_policy.mandatory); elsewhere the scenarios
+  # mandatory only where schemas/profiles.yaml says so (token_policy of the version); elsewhere the scenarios
   # are skipped as not applicable.
 
   Background: Common token policy setup

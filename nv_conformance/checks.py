@@ -1,7 +1,10 @@
-"""Checks: plain functions that look at one thing and return a verdict record citing its clause.
+"""The kit's one check library: plain functions that judge one exchange and return a record citing its clause.
 
-Each function only judges; recording the verdict and failing the scenario is the caller's job
-(:func:`enforce`). Every message says what was expected, what came back, and is redacted.
+The scenarios (``bdd/actions.py``) and the fuzzer (``fuzz/checks.py``) both call these
+functions, so a rule is judged by one piece of code. Each function only judges; recording the
+verdict and failing the scenario is the caller's job (:func:`enforce` raises :class:`CheckFailed`,
+which the step glue turns into behave's failure). Every message says what was expected, what
+came back, and is redacted.
 """
 
 from __future__ import annotations
@@ -20,15 +23,24 @@ from .results import CheckRecord
 from .tokens.base import IssuedToken, OffNetworkOutcome
 
 
+class CheckFailed(Exception):
+    """A check did not hold (a finding about the target); the message names what, why and the clause."""
+
+
 def enforce(record: CheckRecord) -> CheckRecord:
-    """Raise AssertionError with the record's message when the check failed."""
+    """Raise CheckFailed with the record's message when the check failed."""
     if not record.passed:
-        raise AssertionError(f"{record.description}: {record.detail} [clause: {record.clause}]")
+        raise CheckFailed(f"{record.description}: {record.detail} [clause: {record.clause}]")
     return record
 
 
 def _record(description: str, clause: str, passed: bool, detail: str) -> CheckRecord:
-    return CheckRecord(description=redact(description), clause=clause, passed=passed, detail=redact(detail))
+    """A failure's message is redacted here (it is printed and reported); a check that held is not, since the
+    fuzzer drops it and a scenario redacts every record it keeps (``ScenarioState.check``): the fuzzer judges
+    thousands of exchanges a second and redaction is the costliest part of a check that holds."""
+    if passed:
+        return CheckRecord(description=description, clause=clause, passed=True, detail=detail)
+    return CheckRecord(description=redact(description), clause=clause, passed=False, detail=redact(detail))
 
 
 def _body_snippet(result: HttpResult) -> str:
@@ -62,15 +74,40 @@ def header_is(result: HttpResult, name: str, expected: str, clause: str) -> Chec
 def header_echoes(result: HttpResult, response_name: str, request_name: str, clause: str) -> CheckRecord:
     """The response header carries the value the request header had (absent in both also holds)."""
     sent = next((v for n, v in result.request_headers.items() if n.lower() == request_name.lower()), None)
-    got = result.headers.get(response_name)
+    return value_echoed(sent, result.headers.get(response_name), clause, response_name=response_name,
+                        request_name=request_name)
+
+
+def value_echoed(sent: str | None, got: str | None, clause: str, *, response_name: str = "x-correlator",
+                 request_name: str = "x-correlator") -> CheckRecord:
+    """A non-empty request header value comes back unchanged in the response header (x-correlator echo)."""
     if not sent:
         # Without a (non-empty) request value the response may carry any valid value or none.
         ok, detail = True, f"request carried no {request_name}; response value {got!r} is allowed"
+    elif got is None:
+        ok, detail = False, f"{response_name} not echoed: expected {sent!r} (from the request), got (absent)"
     else:
         ok = got == sent
-        detail = f"expected {sent!r} (from the request), got {'(absent)' if got is None else repr(got)}"
+        detail = f"expected {sent!r} (from the request), got {got!r}" if ok else \
+            f"{response_name} echoed with a different value: expected {sent!r} (from the request), got {got!r}"
     return _record(f'response header "{response_name}" has the value of request header "{request_name}"',
                    clause, ok, detail)
+
+
+def header_present(result: HttpResult, name: str, present: bool, clause: str) -> CheckRecord:
+    """Header ``name`` (any case) exists (``present``) or does not."""
+    got = result.headers.get(name)
+    return _record(f'response header "{name}" {"exists" if present else "does not exist"}', clause,
+                   (got is not None) == present, "present" if got is not None else "absent")
+
+
+def header_complies(contract: Contract, pointer: str, value: str | None, name: str, clause: str, *,
+                    required: bool = True) -> CheckRecord:
+    """The header's value validates against the schema at ``pointer``; absent holds unless ``required``."""
+    if value is None:
+        return _record(f'response header "{name}" complies with the schema at {pointer}', clause, not required,
+                       "absent")
+    return complies_with_schema(contract, pointer, value, f'response header "{name}"', clause)
 
 
 # -- schemas -------------------------------------------------------------------------------------
@@ -89,24 +126,37 @@ def body_is_json(result: HttpResult, clause: str) -> CheckRecord:
 
 def response_complies(contract: Contract, operation_id: str, result: HttpResult) -> CheckRecord:
     """The body validates against the contract's schema for this operation and status code."""
-    pointer = contract.response_schema_pointer(operation_id, result.status)
+    is_json = result.json is not None or result.body.strip() == b"null"
+    return body_complies(contract, operation_id, result.status, result.json if is_json else None,
+                         is_json=is_json, shown=_body_snippet(result))
+
+
+def body_complies(contract: Contract, operation_id: str, status: int, body: Any, *, is_json: bool,
+                  shown: str = "") -> CheckRecord:
+    """The status is documented for the operation and the (parsed) body matches its schema."""
+    pointer = contract.response_schema_pointer(operation_id, status)
     clause = f"contract:#{pointer}" if pointer else f"contract:#{contract.operation(operation_id).pointer}/responses"
     if pointer is None:
-        return _record(f"response status {result.status} is documented for {operation_id}", clause, False,
+        return _record(f"response status {status} is documented for {operation_id}", clause, False,
                        f"the contract documents {contract.documented_statuses(operation_id)} only")
-    if result.json is None and result.body.strip() != b"null":
-        return _record("response body is JSON", clause, False, f"got {_body_snippet(result)}")
-    return complies_with_schema(contract, pointer, result.json, "response body", clause)
+    if not is_json:
+        return _record("response body is JSON", clause, False, f"got {shown or 'a body that is not JSON'}")
+    return complies_with_schema(contract, pointer, body, "response body", clause)
 
 
 def error_code_allowed(contract: Contract, operation_id: str, result: HttpResult) -> CheckRecord | None:
     """The ``code`` is one the contract allows for this status; None when the contract lists none."""
-    allowed = contract.allowed_error_codes(operation_id, result.status)
+    return error_code_in_contract(contract, operation_id, result.status, result.json)
+
+
+def error_code_in_contract(contract: Contract, operation_id: str, status: int, body: Any) -> CheckRecord | None:
+    """The body's ``code`` is one the contract allows for ``status``; None when the contract lists none."""
+    allowed = contract.allowed_error_codes(operation_id, status)
     if not allowed:
         return None
-    body = result.json if isinstance(result.json, Mapping) else {}
-    pointer = contract.response_schema_pointer(operation_id, result.status)
-    return code_allowed(body.get("code"), allowed, f"error code is one the contract allows for {result.status}",
+    body = body if isinstance(body, Mapping) else {}
+    pointer = contract.response_schema_pointer(operation_id, status)
+    return code_allowed(body.get("code"), allowed, f"error code is one the contract allows for {status}",
                         f"contract:#{pointer}")
 
 
@@ -148,14 +198,11 @@ def property_is_text(body: Any, path: str, clause: str) -> CheckRecord:
                    "non-empty text" if ok else f"expected a non-empty string, got {values.show(actual)}")
 
 
-def error_body(result: HttpResult, status: int, code: str | None, clause: str) -> list[CheckRecord]:
-    """The CAMARA error body: ``$.status`` = status, ``$.code`` = code (when given), ``$.message`` present."""
-    body = result.json
-    records = [property_equals(body, "$.status", status, clause)]
-    if code is not None:
-        records.append(property_equals(body, "$.code", code, clause))
-    records.append(property_is_text(body, "$.message", clause))
-    return records
+def property_only_if(body: Any, path: str, condition: bool, condition_text: str, clause: str) -> CheckRecord:
+    """Property ``path`` is present only when ``condition`` (described by ``condition_text``) holds."""
+    present = values.exists(body, path)
+    return _record(f'response property "{path}" only exists if {condition_text}', clause, condition or not present,
+                   f"{path} {'present' if present else 'absent'}; condition {'holds' if condition else 'does not hold'}")
 
 
 # -- tokens --------------------------------------------------------------------------------------

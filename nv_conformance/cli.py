@@ -29,12 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_VersionAction, help="show the kit version, its commit and API versions")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in SUBCOMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # subcommand not built in this version
-            raise
+        module = importlib.import_module(module_name)
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
         module.configure(sub_parser)
         sub_parser.set_defaults(_main=module.main)
@@ -54,10 +49,10 @@ class _VersionAction(argparse.Action):
 
 def version_text() -> str:
     """Kit version, the commit it was built from, and the API versions it has profiles for."""
-    from .profiles import all_profiles
+    from .profiles import versions_text
     from .report.provenance import kit_git_commit
 
-    versions = ", ".join(p.version for p in all_profiles())
+    versions = versions_text()
     return f"nv-conformance {__version__} (commit {kit_git_commit()}; API versions {versions})"
 
 

@@ -29,11 +29,10 @@ from .envvars import expand_env
 from .errors import ConfigError
 from .http import DEFAULT_MAX_BODY_BYTES, HttpSettings, ssl_context
 from .phone import is_e164
-from .profiles import UnknownVersionError, get_profile
+from .profiles import UnknownVersionError, VersionProfile, default_version, get_profile
 from .redact import mask_phone, redact, register_secret
 from .tokens.kit import register_kit_secrets
 
-DEFAULT_API_VERSION = "vwip"
 KIT_FORMAT = "nv-conformance-tester-kit/1"
 
 _TOP_LEVEL = {
@@ -41,7 +40,6 @@ _TOP_LEVEL = {
     "implementation",
 }
 _OVERRIDABLE = {"api_root", "api_version", "base_path", "spec", "embedded"}
-_WARNED_INSECURE: set[str] = set()
 _SECRET_KEY_HINTS = ("token", "secret", "password", "assertion", "subject", "key")
 
 
@@ -267,7 +265,7 @@ def _build(raw: dict[str, Any], base_dir: Path, source: str) -> TargetConfig:
         raise ConfigError(unknown[0], f"unknown setting (known: {', '.join(sorted(_TOP_LEVEL))})")
     embedded = _bool(raw.get("embedded", False), "embedded")
 
-    api_version = _str(raw.get("api_version", DEFAULT_API_VERSION), "api_version")
+    api_version = _str(raw.get("api_version") or default_version(), "api_version")
     try:
         profile = get_profile(api_version)
     except UnknownVersionError as exc:
@@ -284,7 +282,7 @@ def _build(raw: dict[str, Any], base_dir: Path, source: str) -> TargetConfig:
     spec = None
     if raw.get("spec") is not None:
         spec = _file(raw["spec"], "spec", base_dir)
-        _load_spec(spec, "spec")  # fail now, not in the middle of the run
+        _check_spec_version(_load_spec(spec, "spec"), profile)  # fail now, not in the middle of the run
 
     tls = _tls(raw.get("tls"), base_dir)
     http = _http(raw.get("http"), tls)
@@ -305,8 +303,7 @@ def _build(raw: dict[str, Any], base_dir: Path, source: str) -> TargetConfig:
         config = config.with_kit(_read_kit(kit_path), kit_path=kit_path)
     if not config.api_root and not embedded:
         raise ConfigError("api_root", "missing (give the API root URL, a tester kit with `kit:`, or `embedded: true`)")
-    if tls.insecure and source not in _WARNED_INSECURE:  # once per config, though the CLI and the hooks both load it
-        _WARNED_INSECURE.add(source)
+    if tls.insecure:
         print(
             "WARNING: tls.insecure is set: server certificates are NOT verified; "
             "results from this run prove nothing about the target's TLS and may be from an impostor.",
@@ -375,7 +372,7 @@ def _check_url(url: str, setting: str) -> str:
 def _check_base_path(value: Any, setting: str) -> str:
     path = _str(value, setting)
     if not path.startswith("/") or "?" in path or "#" in path or " " in path:
-        raise ConfigError(setting, "must be a path starting with '/' (e.g. /number-verification/vwip)")
+        raise ConfigError(setting, "must be a path starting with '/' (e.g. /number-verification/v2)")
     return path.rstrip("/")
 
 
@@ -405,6 +402,15 @@ def _load_spec(path: Path, setting: str) -> Contract:
     if not operations:
         raise ConfigError(setting, f"{path}: defines no operation with an operationId")
     return contract
+
+
+def _check_spec_version(contract: Contract, profile: VersionProfile) -> None:
+    """A spec of another version than the one under test would judge by the wrong rules: refuse it."""
+    stated = contract.version.strip()
+    if stated and f"v{stated.removeprefix('v')}" != profile.version:
+        raise ConfigError("spec", f"{contract.source} is API version {stated!r} (info.version), but the version "
+                                  f"under test is {profile.version}; pass --api-version v{stated.removeprefix('v')} "
+                                  f"or a spec of {profile.version}")
 
 
 def _tls(value: Any, base_dir: Path) -> TlsConfig:

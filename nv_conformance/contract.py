@@ -1,7 +1,8 @@
 """An API version's OpenAPI contract as compiled validators.
 
 The one source of truth for shapes, patterns and error codes: the checker validates
-responses with it and the reference provider validates requests with it.
+responses with it and the reference provider validates requests with it. Walking the
+document (``$ref``, operation and response lookup, media types) happens here and nowhere else.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from jsonschema import Draft4Validator, ValidationError, validators
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
+from . import mediatype
 from .profiles import get_profile
 
 _BASE_URI = "urn:nv-conformance:contract"
@@ -134,7 +136,7 @@ class Contract:
     @classmethod
     def for_version(cls, version: str) -> Contract:
         """The kit's own contract of ``version`` (cached: contracts are immutable)."""
-        return _contract_for_version(get_profile(version).version)
+        return _contract_at(get_profile(version).contract_path)
 
     # -- plain facts -------------------------------------------------------------
     @property
@@ -171,7 +173,7 @@ class Contract:
                     scopes=tuple(scopes),
                     pointer=f"/paths/{escaped}/{method}",
                     has_request_body=body is not None,
-                    request_body_required=bool(body and self._deref(body).get("required")),
+                    request_body_required=bool(body and self.deref(body).get("required")),
                 )
         return found
 
@@ -203,10 +205,28 @@ class Contract:
                 raise PointerNotFoundError(f"the contract has nothing at '#{norm}'")
         return node
 
-    def _deref(self, node: Any) -> Any:
+    def deref(self, node: Any) -> Any:
+        """``node`` with local ``$ref`` s followed until a node that is not a reference."""
         while isinstance(node, dict) and "$ref" in node and str(node["$ref"]).startswith("#"):
             node = self.resolve(node["$ref"])
         return node
+
+    def inlined(self, pointer: str) -> Any:
+        """The schema at ``pointer`` with every local ``$ref`` replaced by its target (a self-contained copy);
+        ContractError for a recursive schema, which cannot be inlined. ``pattern`` s get Python semantics."""
+        def inline(node: Any, seen: tuple[str, ...]) -> Any:
+            if isinstance(node, dict):
+                ref = node.get("$ref")
+                if isinstance(ref, str) and ref.startswith("#"):
+                    if ref in seen:
+                        raise ContractError(f"recursive schema at {ref}")
+                    return inline(self.resolve(ref), (*seen, ref))
+                return {key: python_pattern(value) if key == "pattern" and isinstance(value, str)
+                        else inline(value, seen) for key, value in node.items()}
+            if isinstance(node, list):
+                return [inline(item, seen) for item in node]
+            return node
+        return inline(self.resolve(pointer), ())
 
     def validator_at(self, pointer: str) -> Any:
         """A compiled validator for the schema at ``pointer`` (e.g. ``#/components/schemas/X``)."""
@@ -222,35 +242,53 @@ class Contract:
         """Human-readable schema violations of ``instance`` against the schema at ``pointer``."""
         return [_describe(e) for e in self.validator_at(pointer).iter_errors(instance)]
 
-    def _response_node(self, operation_id: str, status: int) -> dict[str, Any] | None:
-        op = self.operation(operation_id)
-        responses = self._deref(self.resolve(op.pointer)).get("responses") or {}
-        node = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX")
-        return self._deref(node) if node is not None else None
-
     def documented_statuses(self, operation_id: str) -> list[int]:
         op = self.operation(operation_id)
         responses = self.resolve(op.pointer).get("responses") or {}
         return sorted(int(s) for s in responses if s.isdigit())
 
-    def response_schema_pointer(self, operation_id: str, status: int) -> str | None:
-        """Pointer of the JSON schema of ``status`` for the operation, None if undocumented."""
+    def response_pointer(self, operation_id: str, status: int) -> str | None:
+        """Pointer of the response the contract documents for ``status`` (``4XX`` ranges too; a
+        ``$ref`` is followed to the shared response); None when the status is undocumented."""
         op = self.operation(operation_id)
         responses = self.resolve(op.pointer).get("responses") or {}
         key = str(status) if str(status) in responses else f"{str(status)[0]}XX"
         if key not in responses:
             return None
         node = responses[key]
-        pointer = f"{op.pointer}/responses/{key}"
         if isinstance(node, dict) and "$ref" in node:
-            pointer = normalise_pointer(node["$ref"])
-            node = self._deref(node)
+            return normalise_pointer(node["$ref"])
+        return f"{op.pointer}/responses/{key}"
+
+    def response_schema_pointer(self, operation_id: str, status: int) -> str | None:
+        """Pointer of the JSON schema of ``status`` for the operation, None if undocumented."""
+        pointer = self.response_pointer(operation_id, status)
+        if pointer is None:
+            return None
+        node = self.deref(self.resolve(pointer))
         content = (node or {}).get("content") or {}
         for media_type in content:
-            if media_type.split(";")[0].strip().lower() == "application/json":
+            if mediatype.essence(media_type) == mediatype.JSON:
                 escaped = media_type.replace("~", "~0").replace("/", "~1")
                 return f"{pointer}/content/{escaped}/schema"
         return None
+
+    def request_property_schema(self, operation_id: str, segments: list[str]) -> dict[str, Any] | None:
+        """The request body's schema for the property at ``segments`` (``[]``: the body itself);
+        ``{}`` when the schema says nothing about it, None when the operation has no body."""
+        pointer = self.request_body_pointer(operation_id)
+        if pointer is None:
+            return None
+        schema = self.deref(self.resolve(pointer))
+        for part in segments:
+            schema = self.deref(((schema if isinstance(schema, dict) else {}).get("properties") or {}).get(part) or {})
+        return schema if isinstance(schema, dict) else {}
+
+    def declared_request_properties(self, operation_id: str) -> frozenset[str] | None:
+        """Property names the request body schema declares; None without an object schema."""
+        schema = self.request_property_schema(operation_id, [])
+        properties = schema.get("properties") if schema else None
+        return frozenset(properties) if isinstance(properties, dict) else None
 
     def response_validator(self, operation_id: str, status: int) -> Any | None:
         pointer = self.response_schema_pointer(operation_id, status)
@@ -272,11 +310,11 @@ class Contract:
         if pointer is None:
             return None
         codes: set[str] = set()
-        self._collect_enum(self._deref(self.resolve(pointer)), "code", codes)
+        self._collect_enum(self.deref(self.resolve(pointer)), "code", codes)
         return frozenset(codes) if codes else None
 
     def _collect_enum(self, schema: Any, prop: str, into: set[str]) -> None:
-        schema = self._deref(schema)
+        schema = self.deref(schema)
         if not isinstance(schema, dict):
             return
         enum = ((schema.get("properties") or {}).get(prop) or {}).get("enum")
@@ -291,9 +329,9 @@ class Contract:
         """The x-correlator header pattern, None when the version allows any string."""
         for op in self.operations.values():
             for param in self.resolve(op.pointer).get("parameters") or []:
-                param = self._deref(param)
+                param = self.deref(param)
                 if param.get("in") == "header" and str(param.get("name", "")).lower() == "x-correlator":
-                    schema = self._deref(param.get("schema") or {})
+                    schema = self.deref(param.get("schema") or {})
                     pattern = schema.get("pattern")
                     return compile_pattern(pattern) if pattern else None
         return None
@@ -318,5 +356,5 @@ def _describe(error: Any) -> str:
 
 
 @cache
-def _contract_for_version(version: str) -> Contract:
-    return Contract.from_file(get_profile(version).contract_path)
+def _contract_at(path: Path) -> Contract:
+    return Contract.from_file(path)

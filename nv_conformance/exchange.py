@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
+from .checks import CheckFailed
 from .contract import Contract, ContractError
 from .errors import TokenError
 from .http import GuardedClient, HttpResult
@@ -188,7 +189,7 @@ def obtain_token(tokens: TokenProvider, kind: TokenKind, scope: str) -> IssuedTo
     try:
         return tokens.get(kind, scope)
     except TokenError as exc:
-        raise AssertionError(f"could not obtain a {kind.value} access token: {redact(exc)}") from None
+        raise CheckFailed(f"could not obtain a {kind.value} access token: {redact(exc)}") from None
 
 
 def tamper_signature(token: str) -> str:

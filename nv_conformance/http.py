@@ -23,6 +23,7 @@ from typing import Any
 import certifi
 import httpx
 
+from . import mediatype
 from .errors import ConfigError, TargetError
 
 DEFAULT_MAX_BODY_BYTES = 1 << 20  # 1 MiB: far above any Number Verification response
@@ -66,7 +67,7 @@ class HttpResult:
 
     @property
     def media_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+        return mediatype.essence(self.headers.get("content-type"))
 
     @property
     def json(self) -> Any:

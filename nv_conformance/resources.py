@@ -2,10 +2,15 @@
 
 In a source checkout they live at the repository root; a wheel carries a copy under
 ``nv_conformance/_bundled`` (see pyproject.toml). Everything else asks this module.
+
+``NV_SCHEMAS_DIR`` points the kit (checker and reference alike) at another schemas directory:
+a ``profiles.yaml`` plus the contracts it names. A new API version whose rules the kit already
+knows is then a data change only.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -20,7 +25,13 @@ def kit_root() -> Path:
     return _CHECKOUT
 
 
+SCHEMAS_DIR_ENV = "NV_SCHEMAS_DIR"
+
+
 def schemas_dir() -> Path:
+    override = os.environ.get(SCHEMAS_DIR_ENV)
+    if override:
+        return Path(override).expanduser().resolve()
     return kit_root() / "schemas"
 
 

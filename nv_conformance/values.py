@@ -13,6 +13,8 @@ from typing import Any
 
 import jsonpath
 
+from . import mediatype
+
 _MISSING = object()
 
 
@@ -205,6 +207,6 @@ def delete_path(document: Any, path: str) -> bool:
 
 def media_type(value: str | None) -> str:
     """``application/json; charset=utf-8`` -> ``application/json`` (parameters dropped, lower case)."""
-    return (value or "").split(";")[0].strip().lower()
+    return mediatype.essence(value)
 
 

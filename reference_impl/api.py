@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from nv_conformance import mediatype
 from nv_conformance.contract import Contract, Operation
 from nv_conformance.phone import sha256_hex
-from nv_conformance.profiles import VersionProfile, get_profile
+from nv_conformance.profiles import TokenPolicy, VersionProfile, get_profile
 from nv_conformance.redact import redact
 
 from .asgi_util import (
@@ -63,6 +65,7 @@ class VersionedOperation:
     contract: Contract
     operation: Operation
     body_validator: BodyValidator | None
+    token_policy: TokenPolicy  # the rules applied to this version's tokens (its profile's, or the strictest)
 
 
 def _check_codes(op: VersionedOperation) -> None:
@@ -82,8 +85,10 @@ class NumberVerificationApi:
     """Raw ASGI app serving the NV operations of every version under ``prefix``."""
 
     def __init__(self, *, versions: tuple[str, ...], prefix: str, store: Store, verifier: AccessTokenVerifier,
-                 behaviour: Behaviour) -> None:
+                 behaviour: Behaviour, issued_token_lifetime: int,
+                 policy_for: Callable[[str], TokenPolicy] | None = None) -> None:
         self._store = store
+        self._issued_token_lifetime = issued_token_lifetime
         self._verifier = verifier
         self._behaviour = behaviour
         self.routes: dict[str, dict[str, VersionedOperation]] = {}
@@ -96,7 +101,8 @@ class NumberVerificationApi:
             for operation in contract.operations.values():
                 pointer = contract.request_body_pointer(operation.operation_id)
                 versioned = VersionedOperation(
-                    profile, contract, operation, BodyValidator(contract, pointer) if pointer else None
+                    profile, contract, operation, BodyValidator(contract, pointer) if pointer else None,
+                    policy_for(profile.version) if policy_for else profile.token_policy,
                 )
                 _check_codes(versioned)
                 self.routes.setdefault(base + operation.path, {})[operation.method] = versioned
@@ -128,7 +134,7 @@ class NumberVerificationApi:
             claims = await self._authorise(scope, receive, op, correlator_raw)
             body = await self._body(scope, receive, op)
             self._check_network_auth(claims)
-            await self._consume(claims)
+            await self._consume(claims, op)
             payload = self._handlers[op.operation.operation_id](claims, body)
         except ApiError as error:
             extra = [_WWW_AUTHENTICATE] if error.status == 401 and self._behaviour.www_authenticate_header else []
@@ -169,8 +175,10 @@ class NumberVerificationApi:
         return claims
 
     def _max_lifetime(self, op: VersionedOperation) -> int:
-        """The version's cap; a variant whose authorization server issues longer tokens must get them served."""
-        return max(op.profile.token_policy.max_lifetime_seconds, self._behaviour.token_lifetime_seconds)
+        """The version's cap, or what this server issues where the version sets none; a variant whose
+        authorization server issues longer tokens must get them served (the kit is to catch that)."""
+        cap = op.token_policy.max_lifetime_seconds
+        return max(cap, self._issued_token_lifetime) if cap is not None else self._issued_token_lifetime
 
     async def _body(self, scope: Scope, receive: Receive, op: VersionedOperation) -> Any:
         try:
@@ -184,8 +192,7 @@ class NumberVerificationApi:
             if not self._behaviour.validate_body:
                 return {}
             raise ApiError(400, CODE_INVALID_ARGUMENT, "a JSON request body is required")
-        content_type = (header(scope, b"content-type") or b"application/json").split(b";")[0].strip().lower()
-        if self._behaviour.validate_body and content_type != b"application/json" and not content_type.endswith(b"+json"):
+        if self._behaviour.validate_body and not mediatype.is_json(header(scope, b"content-type"), absent_is_json=True):
             raise ApiError(400, CODE_INVALID_ARGUMENT, "the request body must be application/json")
         try:
             body = json.loads(raw)
@@ -202,13 +209,16 @@ class NumberVerificationApi:
             raise ApiError(403, CODE_NOT_NETWORK,
                            "the access token was not obtained by network-based or SIM-based authentication")
 
-    async def _consume(self, claims: dict[str, Any]) -> None:
+    async def _consume(self, claims: dict[str, Any], op: VersionedOperation) -> None:
         """Record the token's jti; a second use anywhere (other worker, before a restart) is refused.
+
+        Only where the version's token policy demands single use: elsewhere a token may be
+        used again until it expires.
 
         While another worker holds SQLite's write lock, wait with ``await`` (the event loop keeps
         serving) and only after a second fall back to the blocking insert with its busy timeout.
         """
-        if not self._behaviour.single_use:
+        if not (self._behaviour.single_use and op.token_policy.single_use):
             return
         jti, exp = claims["jti"], claims["exp"]
         first_use = self._store.try_consume_access_token(jti, exp)

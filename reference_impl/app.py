@@ -120,7 +120,8 @@ def create_app(settings: Settings) -> ReferenceApp:
     verifier = AccessTokenVerifier(keys, settings.issuer, audience, check_signature=b.check_signature,
                                    check_expiry=b.check_expiry, check_audience=b.check_audience)
     api = NumberVerificationApi(versions=settings.api_versions, prefix=settings.api_root_prefix, store=store,
-                                verifier=verifier, behaviour=b)
+                                verifier=verifier, behaviour=b, issued_token_lifetime=settings.access_token_lifetime,
+                                policy_for=settings.policy_for)
     revocation_verifier = AccessTokenVerifier(keys, settings.issuer, audience)
     registrations = load_clients(settings.clients_file) if settings.clients_file else {}
     clients = ClientDirectory(store, registrations, demo_redirect_uri=settings.issuer + DEMO_REDIRECT_PATH)

@@ -19,12 +19,12 @@ class Behaviour:
     check_audience: bool = True           # reject tokens issued for another resource server
     check_scope: bool = True              # 403 PERMISSION_DENIED when the operation's scope is missing
     require_network_auth: bool = True     # 403 ...USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK for tel: tokens
-    single_use: bool = True               # an access token works for exactly one successful call
+    single_use: bool = True               # a token works for one successful call, where the version demands it
     www_authenticate_header: bool = True  # 401 carries WWW-Authenticate: Bearer
 
     # -- token policy at the authorization server ------------------------------------
-    token_lifetime_seconds: int = 300     # vwip: at most 300 s
-    issue_refresh_tokens: bool = False    # vwip: no refresh tokens
+    token_lifetime_seconds: int | None = None  # None: the longest the served versions' profiles allow
+    issue_refresh_tokens: bool = False    # refresh tokens with Number Verification scopes
     single_use_codes: bool = True         # an authorization code can be exchanged once
     check_redirect_uri: bool = True       # redirect_uri must be registered for the client
     identify_by_source_ip: bool = True    # off-network addresses get no code (False: any IP gets subscriber 0)

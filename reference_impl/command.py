@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from nv_conformance.errors import ConfigError
+from nv_conformance.profiles import get_profile, reference_versions, sharing_base_path, versions_text
 
 from . import logs
-from .settings import SETTINGS_ENV, V2_VERSIONS, Settings
+from .settings import SETTINGS_ENV, Settings, TokenPolicyMode
 
 DEFAULT_PORT = 9091
 DEFAULT_DB = "nv-reference.sqlite3"
@@ -29,8 +30,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database file (default ./{DEFAULT_DB})")
     parser.add_argument("--api-root-prefix", default="",
                         help="serve the API under this path prefix, e.g. /passthrough/camara")
-    parser.add_argument("--api-version", default="v2.1.0", choices=V2_VERSIONS,
-                        help="behaviour behind /number-verification/v2 (default v2.1.0)")
+    parser.add_argument("--api-version", metavar="VERSION", action="append", default=[],
+                        help=f"serve VERSION at its base path, where versions share one (repeatable; versions: "
+                             f"{versions_text()}; default at each base path: {', '.join(reference_versions())})")
+    parser.add_argument("--token-policy", default=TokenPolicyMode.PER_VERSION.value,
+                        choices=[m.value for m in TokenPolicyMode],
+                        help="per-version: each version's token rules (single use only where its profile demands it); "
+                             "strict: the strictest rules of any version on every version (default per-version)")
     parser.add_argument("--public-url", default=None,
                         help="issuer / public base URL when clients reach the server under another name")
     parser.add_argument("--kit", default=None, metavar="PATH", help="write the tester kit (JSON, mode 0600) here")
@@ -93,13 +99,29 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         # the simulated mobile network's devices are IPv4 loopback aliases (IPv6 loopback has one address
         # only): the device-facing endpoints are served on 127.0.0.1 too, same port
         device_url = f"{'https' if args.tls_cert else 'http'}://127.0.0.1:{args.port}"
+    preferred = _served_versions(args.api_version)
     try:
-        return Settings(db_path=Path(args.db), issuer=issuer, api_root_prefix=args.api_root_prefix,
-                        v2_version=args.api_version, fault=args.fault, clients_file=clients_file,
-                        device_url=device_url)
+        return Settings.serving(preferred, db_path=Path(args.db), issuer=issuer, api_root_prefix=args.api_root_prefix,
+                                token_policy=TokenPolicyMode(args.token_policy), fault=args.fault,
+                                clients_file=clients_file, device_url=device_url)
     except ValueError as exc:
-        setting = "--api-root-prefix" if "prefix" in str(exc) else "--api-version"
-        raise ConfigError(setting, str(exc)) from None
+        raise ConfigError("--api-root-prefix", str(exc)) from None
+
+
+def _served_versions(names: list[str]) -> list[str]:
+    """``--api-version`` values as known versions, at most one per base path."""
+    chosen: dict[str, str] = {}
+    for name in names:
+        try:
+            profile = get_profile(name)
+        except ValueError as exc:
+            raise ConfigError("--api-version", str(exc)) from None
+        other = chosen.get(profile.base_path)
+        if other is not None and other != profile.version:
+            raise ConfigError("--api-version", f"{other} and {profile.version} share {profile.base_path}; "
+                              f"name one of {', '.join(sharing_base_path(profile.version))}")
+        chosen[profile.base_path] = profile.version
+    return list(chosen.values())
 
 
 def _trusted_proxies(values: list[str]) -> list[str]:
@@ -132,10 +154,8 @@ def _check_tls(args: argparse.Namespace) -> None:
 
 def _check_fault(name: str) -> None:
     """Fail on an unknown variant name now, with one line; create_app applies the variant."""
-    try:
-        from .faults import get_fault
-    except ImportError:
-        raise ConfigError("--fault", "this build has no catalogue of faulty variants") from None
+    from .faults import get_fault
+
     try:
         get_fault(name)
     except KeyError as exc:
@@ -160,7 +180,8 @@ def main(args: argparse.Namespace) -> int:
             raise ConfigError("--kit", f"cannot write {args.kit}: {exc.strerror or exc}") from None
         print(f"tester kit written to {path} (test-only credentials)", file=sys.stderr)
     print(f"reference provider: issuer {settings.issuer}, API root {settings.api_root}, "
-          f"versions {', '.join(settings.api_versions)}, database {settings.db_path}, workers {args.workers}"
+          f"versions {', '.join(settings.api_versions)} (token policy {settings.token_policy.value}), "
+          f"database {settings.db_path}, workers {args.workers}"
           + (f", FAULT {settings.fault}" if settings.fault else ""), file=sys.stderr)
     logs.install("uvicorn.access", "uvicorn.error", "reference_impl")
     from . import transport

@@ -1,8 +1,11 @@
 """The reference provider in a background thread of the current process, for tests and `nv-conformance run`.
 
-    with EmbeddedReference() as ref:
-        httpx.get(ref.api_root + "/number-verification/v2/...")
+    with EmbeddedReference(versions=["<version>"]) as ref:
+        httpx.get(ref.api_root + ref.kit["base_paths"]["<version>"] + "/verify", ...)
         ref.kit["token_endpoint"]
+
+``versions`` names versions to serve at their base paths; every other base path serves the
+version its profile marks ``reference_default`` (schemas/profiles.yaml).
 
 Uvicorn serves the app on a free 127.0.0.1 port; the database is a temporary file
 unless ``db_path`` is given (pass the same path and port again to "restart" the server).
@@ -15,6 +18,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +28,7 @@ from .app import ReferenceApp, create_app
 from .behaviour import Behaviour
 from .command import server_options
 from .kit import build_kit
-from .settings import Settings
+from .settings import Settings, TokenPolicyMode
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -39,8 +43,9 @@ class EmbeddedReference:
         self,
         *,
         db_path: str | Path | None = None,
-        v2_version: str = "v2.1.0",
+        versions: Iterable[str] = (),
         api_root_prefix: str = "",
+        token_policy: TokenPolicyMode | str = TokenPolicyMode.PER_VERSION,
         fault: str | None = None,
         port: int | None = None,
         behaviour: Behaviour | None = None,
@@ -54,8 +59,9 @@ class EmbeddedReference:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         base = behaviour or Behaviour()
-        self.settings = Settings(
-            db_path=Path(db_path), issuer=self.base_url, api_root_prefix=api_root_prefix, v2_version=v2_version,
+        self.settings = Settings.serving(
+            versions, db_path=Path(db_path), issuer=self.base_url, api_root_prefix=api_root_prefix,
+            token_policy=TokenPolicyMode(token_policy),
             behaviour=base.with_changes(**behaviour_changes) if behaviour_changes else base, fault=fault,
             clients_file=str(clients_file) if clients_file else None,
         )

@@ -6,7 +6,10 @@ get wrong, and how it is produced from the correct reference:
 - ``middleware``: a small raw-ASGI wrapper that rewrites requests or responses of the
   Number Verification API (paths under ``/number-verification/``) for what no flag covers;
   a few also rewrite the variant's own authorization server (opaque tokens, ``token_type``).
-``bug_in`` names the API versions whose rules a faulty variant breaks (e.g. single use: vwip);
+``breaks`` says which version rule a faulty variant breaks, so the versions it applies to are
+read from the profiles (schemas/profiles.yaml) and contracts: a rule of the profile
+(:data:`nv_conformance.profiles.RULES`, e.g. ``single_use``) or a predicate of the profile;
+``None`` means a rule every version has;
 ``server_http`` asks for uvicorn's h11 server when the bug must reach the wire byte for byte.
 
 Select one with ``EmbeddedReference(fault=NAME)`` or ``nv-conformance serve --fault NAME``.
@@ -26,7 +29,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from nv_conformance.contract import Contract
 from nv_conformance.phone import sha256_hex
+from nv_conformance.profiles import RULES, VersionProfile, get_profile, versions
 
 from .asgi_util import Message, Receive, Scope, Send, camara_error_body, header, send_json
 from .behaviour import CORRECT, Behaviour
@@ -46,7 +51,35 @@ class Fault:
     middleware: Middleware | None = None
     benign: bool = False  # a legal variation: a conformance tool must NOT report it
     server_http: str | None = None  # uvicorn HTTP implementation the variant needs ("h11" keeps header-name case)
-    bug_in: tuple[str, ...] | None = None  # API versions whose rules it breaks (None: every version)
+    breaks: str | Callable[[VersionProfile], bool] | None = None  # the version rule it breaks (None: one of every version)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.breaks, str) and self.breaks not in RULES:
+            raise ValueError(f"fault {self.name}: unknown profile rule {self.breaks!r}")
+
+    def applies_to(self, version: str) -> bool:
+        """Whether the rule this variant breaks is one of ``version``'s (a benign variant: always)."""
+        if self.breaks is None:
+            return True
+        profile = get_profile(version)
+        return profile.demands(self.breaks) if isinstance(self.breaks, str) else self.breaks(profile)
+
+    def versions(self) -> tuple[str, ...]:
+        """The API versions whose rules this variant breaks."""
+        return tuple(v for v in versions() if self.applies_to(v))
+
+
+def _contract_forbids(status: int, code: str) -> Callable[[VersionProfile], bool]:
+    """The rule "``code`` is not an allowed ``status`` code" holds where some operation's contract says so."""
+    def forbids(profile: VersionProfile) -> bool:
+        contract = Contract.for_version(profile.version)
+        for op in contract.operations:
+            allowed = contract.allowed_error_codes(op, status)
+            if allowed is not None and code not in allowed:
+                return True
+        return False
+    forbids.__name__ = f"contract_forbids_{status}_{code}"
+    return forbids
 
 
 # -- helpers for the middlewares ----------------------------------------------------------
@@ -493,9 +526,9 @@ _CATALOGUE: tuple[Fault, ...] = (
     ),
     Fault(
         "invalid-x-correlator-accepted",
-        "an x-correlator that breaks the pattern is accepted instead of 400 INVALID_ARGUMENT (v2.1.0 and later)",
+        "an x-correlator that breaks the pattern is accepted instead of 400 INVALID_ARGUMENT (Commonalities 0.6)",
         overrides=_flags(validate_x_correlator=False),
-        bug_in=("v2.1.0", "vwip"),
+        breaks="invalid_x_correlator_is_400",
     ),
     # -- faulty: x-correlator and media type -------------------------------------------
     Fault(
@@ -599,22 +632,22 @@ _CATALOGUE: tuple[Fault, ...] = (
     ),
     Fault(
         "tokens-reusable",
-        "an access token keeps working after its first successful call (vwip: single use)",
+        "an access token keeps working after its first successful call (where the version demands single use)",
         overrides=_flags(single_use=False),
-        bug_in=("vwip",),
+        breaks="single_use",
     ),
     # -- faulty: the authorization server ----------------------------------------------
     Fault(
         "long-lived-tokens",
-        "the authorization server issues access tokens that live 3600 s (vwip: at most 300 s)",
+        "the authorization server issues access tokens that live 3600 s (beyond the version's lifetime limit)",
         overrides=_flags(token_lifetime_seconds=3600),
-        bug_in=("vwip",),
+        breaks="max_lifetime",
     ),
     Fault(
         "refresh-tokens-issued",
-        "the authorization server issues refresh tokens with Number Verification scopes (vwip: none)",
+        "the authorization server issues refresh tokens with Number Verification scopes (where the version forbids them)",
         overrides=_flags(issue_refresh_tokens=True),
-        bug_in=("vwip",),
+        breaks="no_refresh_tokens",
     ),
     Fault(
         "off-network-token-issued",
@@ -629,9 +662,9 @@ _CATALOGUE: tuple[Fault, ...] = (
     ),
     Fault(
         "authentication-required-code",
-        "401 bodies carry AUTHENTICATION_REQUIRED, a v2.0.0 code that v2.1.0 and vwip no longer allow",
+        "401 bodies carry AUTHENTICATION_REQUIRED, an older code that later contracts no longer allow",
         middleware=_responses(_when(lambda s: s == 401, None, _error_code_swap("UNAUTHENTICATED", "AUTHENTICATION_REQUIRED"))),
-        bug_in=("v2.1.0", "vwip"),
+        breaks=_contract_forbids(401, "AUTHENTICATION_REQUIRED"),
     ),
     Fault(
         "unauthenticated-as-403",

@@ -35,7 +35,7 @@ def build_kit(app: ReferenceApp) -> dict[str, Any]:
     first = subscribers[0]
     expired, _ = app.issuer.mint(
         TokenGrant(first.id, DEMO_CLIENT_ID, tuple(sorted(api_scopes())), AMR_SIM, DEFAULT_PURPOSE),
-        lifetime_seconds=300,
+        lifetime_seconds=settings.access_token_lifetime,
         now=_now() - 3600,
     )
     scopes = {op.operation_id: op.scopes[0] for op in _operations(app) if op.scopes}

@@ -26,6 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from nv_conformance import mediatype
+
 from .asgi_util import BodyTooLarge, ClientGone, read_body
 from .assertions import CLIENT_SIGNING_ALGS, ClientJwtError, is_numeric_date, verify_client_jwt
 from .clients import ClientDirectory
@@ -199,7 +201,7 @@ class AuthorizationServer:
             raise OAuthError("invalid_request", f"the body exceeds {self.behaviour.max_body_bytes} bytes") from None
         if not raw:
             return {}
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        content_type = mediatype.essence(request.headers.get("content-type"))
         if content_type != "application/x-www-form-urlencoded":
             raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded")
         try:
@@ -270,7 +272,7 @@ class AuthorizationServer:
 
     def _token_response(self, grant: TokenGrant, *, openid: bool = False, nonce: str | None = None,
                         code: str | None = None) -> JSONResponse:
-        lifetime = self.behaviour.token_lifetime_seconds
+        lifetime = self.settings.access_token_lifetime
         access_token, claims = self.issuer.mint(grant, lifetime)
         if code is not None:
             self.store.record_code_token(code, claims["jti"], float(claims["exp"]))

@@ -9,18 +9,22 @@ from dataclasses import dataclass
 from functools import cache
 
 from nv_conformance.contract import Contract
-from nv_conformance.profiles import SUPPORTED_VERSIONS
+from nv_conformance.profiles import versions
 
 
 class ScopeError(ValueError):
     """The requested scope is unknown or asks for nothing this server grants (OAuth invalid_scope)."""
 
 
-@cache
 def api_scopes() -> frozenset[str]:
-    """Every scope an NV operation of any served version requires."""
+    """Every scope an NV operation of any known version requires."""
+    return _api_scopes(versions())
+
+
+@cache
+def _api_scopes(names: tuple[str, ...]) -> frozenset[str]:
     found: set[str] = set()
-    for version in SUPPORTED_VERSIONS:
+    for version in names:
         for op in Contract.for_version(version).operations.values():
             found.update(op.scopes)
     return frozenset(found)

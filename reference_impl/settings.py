@@ -2,18 +2,31 @@
 
 Built by the CLI (``serve``), by EmbeddedReference, or by tests; handed to
 ``create_app``. Uvicorn workers receive it as JSON through an environment variable.
+Which versions are served, and the token rules of each, come from the version profiles
+(``schemas/profiles.yaml``): nothing here names a version.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
+
+from nv_conformance.profiles import TokenPolicy, get_profile, reference_versions, strictest_token_policy
 
 from .behaviour import Behaviour
 
 SETTINGS_ENV = "NV_REFERENCE_SETTINGS"
-V2_VERSIONS = ("v2.1.0", "v2.0.0")
+UNLIMITED_LIFETIME_SECONDS = 3600  # when no version limits the lifetime: a common authorization-server default
+
+
+class TokenPolicyMode(StrEnum):
+    """How the API applies the profiles' token rules."""
+
+    PER_VERSION = "per-version"  # each version's own rules (single use only where its profile demands it)
+    STRICT = "strict"            # the strictest rules of any version, on every version
 
 
 @dataclass(frozen=True)
@@ -21,39 +34,67 @@ class Settings:
     db_path: Path
     issuer: str                      # public base URL, e.g. http://127.0.0.1:9091 (no trailing slash)
     api_root_prefix: str = ""        # e.g. /passthrough/camara; the NV API is served under it
-    v2_version: str = "v2.1.0"       # behaviour behind /number-verification/v2
+    api_versions: tuple[str, ...] = field(default_factory=reference_versions)  # one per base path
+    token_policy: TokenPolicyMode = TokenPolicyMode.PER_VERSION
     behaviour: Behaviour = field(default_factory=Behaviour)
     fault: str | None = None         # name of a deliberately faulty variant (issue 6); None = correct
     clients_file: str | None = None  # YAML file of onboarded API consumers (reference_impl/clients.py)
     device_url: str | None = None    # base URL of /authorize and TS.43 for devices when not the issuer's (IPv6 host)
 
     def __post_init__(self) -> None:
-        if self.v2_version not in V2_VERSIONS:
-            raise ValueError(f"v2_version must be one of {', '.join(V2_VERSIONS)}, not {self.v2_version!r}")
+        served = tuple(get_profile(v).version for v in self.api_versions)  # UnknownVersionError is a ValueError
+        bases = [get_profile(v).base_path for v in served]
+        if len(set(bases)) != len(bases):
+            raise ValueError(f"api_versions {', '.join(served)}: two of them share a base path")
         prefix = self.api_root_prefix
         if prefix and (not prefix.startswith("/") or prefix.endswith("/") or "//" in prefix):
             raise ValueError(f"api_root_prefix must look like /some/prefix, not {prefix!r}")
+        object.__setattr__(self, "api_versions", served)
+        object.__setattr__(self, "token_policy", TokenPolicyMode(self.token_policy))
         object.__setattr__(self, "issuer", self.issuer.rstrip("/"))
         if self.device_url:
             object.__setattr__(self, "device_url", self.device_url.rstrip("/"))
         object.__setattr__(self, "db_path", Path(self.db_path))
 
-    @property
-    def api_versions(self) -> tuple[str, ...]:
-        """The versions served at once: /v1, /v2 (2.1.0 or 2.0.0) and /vwip."""
-        return ("v1.0.0", self.v2_version, "vwip")
+    @classmethod
+    def serving(cls, preferred: Iterable[str] = (), **fields: object) -> Settings:
+        """Settings that serve ``preferred`` at their base paths (the profiles' defaults elsewhere)."""
+        return cls(api_versions=reference_versions(preferred), **fields)  # type: ignore[arg-type]
 
     @property
     def api_root(self) -> str:
         return self.issuer + self.api_root_prefix
 
+    def policy_for(self, version: str) -> TokenPolicy:
+        """The token rules the API applies to calls of ``version``."""
+        if self.token_policy is TokenPolicyMode.STRICT:
+            return strictest_token_policy()
+        return get_profile(version).token_policy
+
+    @property
+    def issuance_policy(self) -> TokenPolicy:
+        """What the authorization server applies: a token is not bound to a version, so the
+        strictest rules of the versions served."""
+        return strictest_token_policy(None if self.token_policy is TokenPolicyMode.STRICT else self.api_versions)
+
+    @property
+    def access_token_lifetime(self) -> int:
+        """Seconds an issued access token lives: the behaviour's override, else the profiles' limit."""
+        if self.behaviour.token_lifetime_seconds is not None:
+            return self.behaviour.token_lifetime_seconds
+        limit = self.issuance_policy.max_lifetime_seconds or strictest_token_policy().max_lifetime_seconds
+        return limit or UNLIMITED_LIFETIME_SECONDS
+
     def to_json(self) -> str:
         data = asdict(self)
         data["db_path"] = str(self.db_path)
+        data["api_versions"] = list(self.api_versions)
+        data["token_policy"] = self.token_policy.value
         return json.dumps(data)
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
         data = json.loads(text)
         data["behaviour"] = Behaviour(**data.get("behaviour") or {})
+        data["api_versions"] = tuple(data.get("api_versions") or ())
         return cls(**data)

@@ -1,7 +1,7 @@
 """Request-body validation from the contract, fast enough for the API's hot path.
 
 The verdict and the message both come from the contract in schemas/: the body schema is
-the contract's own (dereferenced once), and every failure is explained by
+the contract's own (inlined once by ``Contract.inlined``), and every failure is explained by
 ``Contract.errors_at``, the checker's code path. Only the yes/no decision for a *valid*
 body takes a shortcut: jsonschema (which resolves every ``$ref`` on each call) cost about
 40-90 us per request, fastjsonschema's compiled check about 5 us. Should the two ever
@@ -16,28 +16,7 @@ from typing import Any
 
 import fastjsonschema
 
-from nv_conformance.contract import Contract, ContractValidator, python_pattern
-
-
-class _Cyclic(Exception):
-    pass
-
-
-def _inline(contract: Contract, node: Any, seen: tuple[str, ...] = ()) -> Any:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#"):
-            if ref in seen:
-                raise _Cyclic(ref)
-            return _inline(contract, contract.resolve(ref), (*seen, ref))
-        # `pattern` strings get ECMA-262 end-of-string semantics, as in the contract's own validator
-        return {
-            key: python_pattern(value) if key == "pattern" and isinstance(value, str) else _inline(contract, value, seen)
-            for key, value in node.items()
-        }
-    if isinstance(node, list):
-        return [_inline(contract, item, seen) for item in node]
-    return node
+from nv_conformance.contract import Contract, ContractError, ContractValidator
 
 
 def _fast_check(schema: dict[str, Any]) -> Callable[[Any], bool]:
@@ -62,8 +41,8 @@ class BodyValidator:
         self._contract = contract
         self._pointer = pointer
         try:
-            schema = _inline(contract, contract.resolve(pointer))
-        except _Cyclic:
+            schema = contract.inlined(pointer)
+        except ContractError:
             schema = None  # a recursive schema cannot be inlined: use the contract's validator only
         self.fast_is_valid: Callable[[Any], bool] | None = _fast_check(schema) if isinstance(schema, dict) else None
 

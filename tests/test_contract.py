@@ -5,23 +5,23 @@ import yaml
 from openapi_spec_validator import validate
 
 from nv_conformance.contract import Contract, PointerNotFoundError
-from nv_conformance.profiles import SUPPORTED_VERSIONS, UnknownVersionError, get_profile
+from nv_conformance.profiles import UnknownVersionError, get_profile, versions
 
 VERIFY = "phoneNumberVerify"
 SHARE = "phoneNumberShare"
 
 
-@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+@pytest.mark.parametrize("version", versions())
 def test_contract_is_valid_openapi(version):
     validate(yaml.safe_load(get_profile(version).contract_path.read_text()))
 
 
-@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+@pytest.mark.parametrize("version", versions())
 def test_base_path_matches_profile(version):
     assert Contract.for_version(version).server_base_path == get_profile(version).base_path
 
 
-@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+@pytest.mark.parametrize("version", versions())
 def test_operations_and_scopes(version):
     c = Contract.for_version(version)
     assert c.operation(VERIFY).method == "POST" and c.operation(VERIFY).path == "/verify"

@@ -282,15 +282,10 @@ def _sent(state: ScenarioState) -> Sent:
 
 def response_clause(contract: Contract, operation_id: str, status: int) -> str:
     """Where the contract documents ``status`` for the operation, e.g. ``contract:#/components/responses/Generic401``."""
-    op = contract.operation(operation_id)
-    responses = contract.resolve(op.pointer).get("responses") or {}
-    key = str(status) if str(status) in responses else f"{str(status)[0]}XX"
-    node = responses.get(key)
-    if node is None:
-        return f"contract:#{op.pointer}/responses (status {status} not documented)"
-    if isinstance(node, dict) and "$ref" in node:
-        return f"contract:#{normalise_pointer(node['$ref'])}"
-    return f"contract:#{op.pointer}/responses/{key}"
+    pointer = contract.response_pointer(operation_id, status)
+    if pointer is None:
+        return f"contract:#{contract.operation(operation_id).pointer}/responses (status {status} not documented)"
+    return f"contract:#{pointer}"
 
 
 def _header_clause(state: ScenarioState, name: str) -> str:
@@ -315,12 +310,7 @@ def expect_header(state: ScenarioState, name: str, value: str) -> CheckRecord | 
 
 def expect_header_exists(state: ScenarioState, name: str, present: bool = True) -> CheckRecord | None:
     sent = _sent(state)
-    got = sent.result.headers.get(name)
-    ok = (got is not None) == present
-    record = CheckRecord(description=f'response header "{name}" {"exists" if present else "does not exist"}',
-                         clause=_header_clause(state, name), passed=ok,
-                         detail="present" if got is not None else "absent")
-    return state.check(record)
+    return state.check(checks.header_present(sent.result, name, present, _header_clause(state, name)))
 
 
 def expect_header_echo(state: ScenarioState, response_name: str, request_name: str) -> CheckRecord | None:
@@ -408,7 +398,6 @@ def expect_property_is_number(state: ScenarioState, path: str, which: str, *, ha
 def expect_property_only_if(state: ScenarioState, path: str, other: str, other_value: str | None = None) -> CheckRecord | None:
     """``... only exists if property "{other}" exists`` (or ``is "{value}"``)."""
     sent, body = _body(state)
-    present = values.exists(body, path)
     if other_value is None:
         condition = values.exists(body, other)
         wording = f'property "{other}" exists'
@@ -418,11 +407,7 @@ def expect_property_only_if(state: ScenarioState, path: str, other: str, other_v
         condition = not values.is_missing(found) and values.same_value(
             found, raw if quoted else values.parse_literal(raw), expected_was_quoted=quoted)
         wording = f'property "{other}" is {other_value}'
-    ok = condition or not present
-    record = CheckRecord(description=f'response property "{path}" only exists if {wording}',
-                         clause=_property_clause(state, sent), passed=ok,
-                         detail=f"{path} {'present' if present else 'absent'}; condition {'holds' if condition else 'does not hold'}")
-    return state.check(record)
+    return state.check(checks.property_only_if(body, path, condition, wording, _property_clause(state, sent)))
 
 
 # -- profile and contract gates ------------------------------------------------------------------
@@ -435,16 +420,17 @@ def require_invalid_x_correlator_400(state: ScenarioState) -> None:
     state.clauses.append(profile.clause("x_correlator", f"Commonalities {profile.commonalities} x-correlator"))
 
 
+_POLICY_RULES = {"single_use": ("single_use", "single-use tokens"),
+                 "refresh_tokens": ("no_refresh_tokens", "that no refresh tokens are issued"),
+                 "max_lifetime": ("max_lifetime", "a limit on the access token lifetime")}
+
+
 def require_token_policy(state: ScenarioState, rule: str) -> None:
-    """``rule``: ``single_use``, ``refresh_tokens`` or ``max_lifetime``; NotApplicable unless the version makes it mandatory."""
+    """``rule``: ``single_use``, ``refresh_tokens`` or ``max_lifetime``; NotApplicable unless the version demands it."""
     profile = state.session.profile
-    policy = profile.token_policy
-    if not policy.mandatory:
-        raise NotApplicable(f"API {profile.version} does not make the Number Verification token policy mandatory")
-    if rule == "single_use" and not policy.single_use:
-        raise NotApplicable(f"API {profile.version} does not require single-use tokens")
-    if rule == "refresh_tokens" and policy.refresh_tokens:
-        raise NotApplicable(f"API {profile.version} allows refresh tokens")
+    profile_rule, wording = _POLICY_RULES[rule]
+    if not profile.demands(profile_rule):
+        raise NotApplicable(f"API {profile.version} does not require {wording}")
     clause = profile.clause(rule)
     if clause:
         state.clauses.append(clause)
@@ -459,17 +445,9 @@ def require_contract_pattern(state: ScenarioState, operation_id: str, path: str)
         raise DefectiveDefinition(str(exc)) from None
     if pointer is None:
         raise NotApplicable(f"{operation_id} has no request body in the contract in use")
-    schema = _deref(contract, contract.resolve(pointer))
-    for part in values.segments(path):
-        schema = _deref(contract, (schema.get("properties") or {}).get(str(part)) or {})
+    schema = contract.request_property_schema(operation_id, [str(part) for part in values.segments(path)]) or {}
     if not schema.get("pattern"):
         raise NotApplicable(f'the contract in use ({contract.version}) gives "{path}" no pattern')
-
-
-def _deref(contract: Contract, node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        node = contract.resolve(node["$ref"])
-    return node if isinstance(node, dict) else {}
 
 
 # -- token policy and off-network --------------------------------------------------------------------
@@ -547,11 +525,5 @@ def expect_header_complies(state: ScenarioState, name: str, pointer: str, *, req
     """The response header's value validates against the schema at ``pointer`` (absent is fine unless required)."""
     sent = _sent(state)
     _schema_pointer(state, pointer)
-    value = sent.result.headers.get(name)
-    clause = f"contract:#{normalise_pointer(pointer)}"
-    if value is None:
-        record = CheckRecord(description=f'response header "{name}" complies with the schema at {pointer}',
-                             clause=clause, passed=not required, detail="absent")
-        return state.check(record)
-    return state.check(checks.complies_with_schema(state.session.contract, pointer, value,
-                                                   f'response header "{name}"', clause))
+    return state.check(checks.header_complies(state.session.contract, pointer, sent.result.headers.get(name), name,
+                                              f"contract:#{normalise_pointer(pointer)}", required=required))

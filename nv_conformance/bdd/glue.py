@@ -3,7 +3,8 @@
 An engine function signals "skip" (an input is missing, or the rule does not apply to this
 version) or "defective" (the test definition is broken) by raising; the wrapper here turns that
 into ``scenario.skip(reason)`` and remembers why, so the scenario is reported as skipped or
-defective with the reason instead of crashing. A transport failure (connection refused,
+defective with the reason instead of crashing. A failed check (``CheckFailed``) becomes behave's
+failed step (AssertionError): only this module speaks behave's language. A transport failure (connection refused,
 timeout) fails the step with one clear line instead of a traceback.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from behave import step as behave_step
 from behave import use_step_matcher
 
+from ..checks import CheckFailed
 from ..contract import PointerNotFoundError
 from ..errors import KitError
 from ..exchange import DefectiveDefinition, NotApplicable, SkipScenario
@@ -42,6 +44,8 @@ def sentence(pattern: str) -> Callable[[Step], Step]:
                 state = state_of(context)
                 state.defect = redact(str(exc))
                 context.scenario.skip(f"defective test definition: {state.defect}")
+            except CheckFailed as exc:  # a finding: behave's failed step
+                raise AssertionError(str(exc)) from None
             except KitError as exc:
                 raise AssertionError(redact(str(exc))) from None
             return None

@@ -1,7 +1,9 @@
 """behave hooks: open the session, give each scenario fresh state, turn behave's outcome into results.
 
-Wiring (docs/interfaces.md "Run wiring"): userdata ``config`` (absent = embedded reference),
-``api_version``, ``spec``, ``report_dir``, ``progress`` (on/off), ``features``, ``tags``.
+The run's target arrives built (a :class:`~nv_conformance.bdd.runner.RunRequest` in behave's
+userdata, from ``nv-conformance run``, the self-test or a test); under plain ``behave`` the hooks
+build it from userdata strings (docs/interfaces.md "Run wiring"): ``config`` (absent = embedded
+reference), ``api_version``, ``spec``, ``report_dir``, ``progress`` (on/off), ``features``, ``tags``.
 One :class:`~nv_conformance.results.ScenarioResult` per scenario goes to ``session.run``;
 the finished run is left in :data:`nv_conformance.bdd.session.LAST_RUN`.
 """
@@ -14,13 +16,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..config import load_config
 from ..errors import KitError
-from ..http import GuardedClient
-from ..profiles import get_profile
 from ..redact import redact
+from ..report import write_reports
+from ..report.progress import ProgressPrinter, planned_scenarios
 from ..results import Outcome, RunResult, ScenarioResult
+from ..target import open_target
 from . import session as session_module
-from .session import ScenarioState, Session, TestData, new_run, now_iso
+from .runner import REQUEST_KEY, RunRequest
+from .session import ScenarioState, Session, new_run, now_iso
 
 _FAILED_STATUSES = {"failed", "error", "hook_error", "cleanup_error", "undefined", "pending"}
 
@@ -28,59 +33,36 @@ _FAILED_STATUSES = {"failed", "error", "hook_error", "cleanup_error", "undefined
 # -- building the session ------------------------------------------------------------------------
 
 def open_session(userdata: Any) -> Session:
-    """Target, contract, profile, client and tokens for this run (starting the embedded reference if asked)."""
-    from ..config import load_config
-
-    config = load_config(userdata.get("config") or None, api_version=userdata.get("api_version") or None,
-                         spec=userdata.get("spec") or None)
-    reference = None
-    if config.embedded:
-        from reference_impl.embedded import EmbeddedReference
-
-        v2 = "v2.0.0" if config.api_version == "v2.0.0" else "v2.1.0"
-        reference = EmbeddedReference(v2_version=v2)
-        reference.__enter__()
-        try:
-            config = config.with_kit(reference.kit)
-        except BaseException:
-            reference.__exit__(None, None, None)
-            raise
-    try:
-        from ..tokens import build_token_provider
-
-        client = GuardedClient(config.http)
-        tokens = build_token_provider(dict(config.tokens), http=config.http,
-                                      kit=dict(config.kit) if config.kit else None)
-        options = dict(config.declared_options())
-        for key in ("features", "tags"):
-            if userdata.get(key):
-                options[key] = userdata.get(key).split("\n") if key == "tags" else userdata.get(key)
-        run = new_run(config.target_label, config.api_version, options)
-        session = Session(
-            base_url=config.api_base_url, api_root=config.api_root, api_version=config.api_version,
-            contract=config.contract(), profile=get_profile(config.api_version), client=client, tokens=tokens,
-            run=run, test_data=TestData(config.test_data.phone_number, config.test_data.other_phone_number),
-            base_path_explicit=bool(getattr(config, "base_path_explicit", False)), config=config,
-            reference=reference, report_dir=userdata.get("report_dir") or None,
-        )
-    except BaseException:
-        if reference is not None:
-            reference.__exit__(None, None, None)
-        raise
-    max_seconds = getattr(getattr(config, "run", None), "max_seconds", None)
+    """The run's session: on the target the caller built, or (plain ``behave``) on one built here."""
+    request: RunRequest | None = userdata.get(REQUEST_KEY)
+    if request is None:
+        request = _request_from_userdata(userdata)
+        owned = True
+    else:
+        owned = False
+    target = request.target
+    options = {**target.declared_options(), **request.options}
+    run = new_run(target.label, target.api_version, options)
+    session = Session.for_target(target, run, report_dir=request.report_dir, owns_target=owned)
+    max_seconds = target.config.run.max_seconds
     if max_seconds:
         session.deadline = time.monotonic() + float(max_seconds)
+    session.printer = ProgressPrinter() if request.progress else None
     return session
 
 
-def _progress_printer(userdata: Any) -> Any:
-    if str(userdata.get("progress", "on")).lower() in ("off", "false", "no", "0"):
-        return None
-    try:
-        from ..report.progress import ProgressPrinter
-    except ImportError:
-        return None
-    return ProgressPrinter()
+def _request_from_userdata(userdata: Any) -> RunRequest:
+    """Plain ``behave``: ``-D config=TARGET.yaml`` (absent = embedded reference), ``-D api_version=``,
+    ``-D spec=``, ``-D report_dir=``, ``-D progress=off``, ``-D features=``, ``-D tags=``."""
+    config = load_config(userdata.get("config") or None, api_version=userdata.get("api_version") or None,
+                         spec=userdata.get("spec") or None)
+    options: dict[str, Any] = {}
+    for key in ("features", "tags"):
+        if userdata.get(key):
+            options[key] = userdata.get(key).split("\n") if key == "tags" else userdata.get(key)
+    report_dir = userdata.get("report_dir") or None
+    progress = str(userdata.get("progress", "on")).lower() not in ("off", "false", "no", "0")
+    return RunRequest(open_target(config), Path(report_dir) if report_dir else None, progress, options)
 
 
 # -- hooks ----------------------------------------------------------------------------------------
@@ -93,14 +75,11 @@ def before_all(context: Any) -> None:
         print(f"nv-conformance: {redact(exc)}", file=sys.__stderr__ or sys.stderr)
         raise
     context.nv_session = session
-    session.printer = _progress_printer(userdata)
     if session.printer is not None:
         total = None
         try:
-            from ..report.progress import planned_scenarios
-
             total = planned_scenarios(context._runner.features, context.config)
-        except (ImportError, AttributeError):
+        except AttributeError:  # behave's internals moved: progress without a total
             pass
         session.printer.run_started(session.run, total=total)
 
@@ -157,8 +136,6 @@ def after_all(context: Any) -> None:
     try:
         paths: list[Path] = []
         if session.report_dir:
-            from ..report import write_reports
-
             paths = write_reports(run, Path(session.report_dir))
         if session.printer is not None:
             session.printer.run_finished(run, paths)
@@ -198,7 +175,7 @@ def _outcome(scenario: Any, state: ScenarioState, undefined: list[str]) -> tuple
 def _ordered_tags(scenario: Any) -> list[str]:
     """The scenario's own tags first, then inherited ones (the Feature's), in file order.
 
-    behave's ``effective_tags`` is a set: with a tagged Feature (CAMARA's v1.0.0 files) the
+    behave's ``effective_tags`` is a set: with a tagged Feature (CAMARA's first official files) the
     scenario id (the first id-like tag) would change from run to run.
     """
     effective = {str(t) for t in scenario.effective_tags}

@@ -1,4 +1,4 @@
-"""The older CAMARA vocabulary (the official v1.0.0 and v2.0.0 feature files), as plain functions of the scenario state.
+"""The older CAMARA vocabulary (the official feature files of the first two major versions), as plain functions of the scenario state.
 
 Those files name the request by method and resource (``When the HTTPS "GET" request is sent``
 after ``the resource is "/device-phone-number"``), write test data as ``NUMBERVERIFY_*``

@@ -1,7 +1,7 @@
-"""The per-run session (target, contract, profile, client, tokens, results) and per-scenario state.
+"""The per-run session (the target's parts the steps use, and the results) and per-scenario state.
 
-The hooks build one :class:`Session` per behave run; every scenario gets a fresh
-:class:`ScenarioState`. Step functions reach both through :func:`state_of`.
+The hooks build one :class:`Session` per behave run from a :class:`~nv_conformance.target.Target`;
+every scenario gets a fresh :class:`ScenarioState`. Step functions reach both through :func:`state_of`.
 """
 
 from __future__ import annotations
@@ -9,26 +9,23 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..checks import enforce
+from ..config import TestData
 from ..contract import Contract
 from ..exchange import Conversation
 from ..http import GuardedClient
 from ..profiles import VersionProfile
 from ..redact import redact
+from ..report import kit_git_commit
 from ..results import CheckRecord, RunResult
+from ..target import Target
 from ..tokens.base import IssuedToken, OffNetworkOutcome, TokenProvider
 
 LAST_RUN: RunResult | None = None  # the finished run, for an in-process caller (nv-conformance run)
-
-
-@dataclass
-class TestData:
-    __test__ = False
-    phone_number: str | None = None
-    other_phone_number: str | None = None
 
 
 @dataclass
@@ -45,23 +42,25 @@ class Session:
     run: RunResult
     test_data: TestData = field(default_factory=TestData)
     base_path_explicit: bool = False  # the target config pins the base path (wins over feature files)
-    config: Any = None
-    reference: Any = None  # a running EmbeddedReference, stopped at the end
-    printer: Any = None    # report.progress.ProgressPrinter, when available and wanted
-    report_dir: str | None = None
+    printer: Any = None    # report.progress.ProgressPrinter, when wanted
+    report_dir: Path | None = None
     deadline: float | None = None  # monotonic time after which no new scenario starts
     current: ScenarioState | None = None
+    owned_target: Target | None = None  # built by the hooks themselves (plain behave): closed at the end
+
+    @classmethod
+    def for_target(cls, target: Target, run: RunResult, *, report_dir: Path | None = None,
+                   owns_target: bool = False) -> Session:
+        return cls(base_url=target.base_url, api_root=target.api_root, api_version=target.api_version,
+                   contract=target.contract, profile=target.profile, client=target.client, tokens=target.tokens,
+                   run=run, test_data=target.test_data, base_path_explicit=target.base_path_explicit,
+                   report_dir=report_dir, owned_target=target if owns_target else None)
 
     def close(self) -> None:
-        for closer in (getattr(self.tokens, "close", None), self.client.close):
-            if closer is not None:
-                try:
-                    closer()
-                except Exception:  # noqa: BLE001 - closing must not hide the run's result
-                    pass
-        if self.reference is not None:
-            self.reference.__exit__(None, None, None)
-            self.reference = None
+        """Close the target if the hooks built it (a caller that built it closes it itself)."""
+        if self.owned_target is not None:
+            self.owned_target.close()
+            self.owned_target = None
 
 
 class ScenarioState:
@@ -113,17 +112,8 @@ def state_of(context: Any) -> ScenarioState:
 
 def new_run(target: str, api_version: str, options: dict[str, Any]) -> RunResult:
     return RunResult(target=target, api_version=api_version, kit_version=__version__,
-                     git_commit=_git_commit(), started_at=now_iso(), options=options)
+                     git_commit=kit_git_commit(), started_at=now_iso(), options=options)
 
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")  # run durations below a second stay visible
-
-
-def _git_commit() -> str:
-    try:
-        from ..report import kit_git_commit
-    except ImportError:
-        return ""
-    return kit_git_commit()
-

@@ -15,8 +15,10 @@ from dataclasses import replace
 from ..config import load_config
 from ..fuzz.report import to_run_result, write_fuzz_reports
 from ..fuzz.runner import DEFAULT_DURATION_S, DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, FuzzOptions, run_fuzz
-from ..fuzz.target import open_target
+from ..fuzz.target import fuzz_target
+from ..profiles import default_version, versions_text
 from ..redact import redact
+from ..target import open_target
 from .paths import existing_file, writable_dir
 
 DEFAULT_REPORT_DIR = "reports/fuzz"
@@ -27,7 +29,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="TARGET.yaml",
                         help="target config, same format as `run` (default: the embedded reference provider)")
     parser.add_argument("--api-version", metavar="VERSION",
-                        help="API version to fuzz: v1.0.0, v2.0.0, v2.1.0 or vwip (overrides the config)")
+                        help=f"API version to fuzz: {versions_text()} (overrides the config; default {default_version()})")
     parser.add_argument("--spec", metavar="FILE",
                         help="fuzz and check with this OpenAPI file instead of the kit's contract for the version")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"generation seed (default {DEFAULT_SEED})")
@@ -65,9 +67,9 @@ def main(args: argparse.Namespace) -> int:
     report_dir = None if args.no_reports else writable_dir(args.report_dir, "--report-dir")
     progress = None if args.quiet else sys.stderr
 
-    with open_target(config, fault=args.fault) as (target, completed):
-        outcome = run_fuzz(target, options, progress=progress)
-        declared = completed.declared_options()
+    with open_target(config, fault=args.fault) as target:
+        outcome = run_fuzz(fuzz_target(target), options, progress=progress)
+        declared = target.declared_options()
     if args.fault:
         declared["fault"] = args.fault
     run = to_run_result(outcome, declared)

@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..profiles import default_version, versions_text
 
 DEFAULT_JOBS = 3
 
@@ -19,8 +20,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", metavar="NAME", action="append", default=[],
                         help="run only this variant (repeatable; default: the whole catalogue)")
     parser.add_argument("--list", action="store_true", help="list the catalogue and exit")
-    parser.add_argument("--api-version", default="vwip", metavar="VERSION",
-                        help="API version the features run in (default vwip: every rule applies)")
+    parser.add_argument("--api-version", default=None, metavar="VERSION",
+                        help=f"API version the features run in: {versions_text()} "
+                             f"(default {default_version()}, the version the profiles mark as default)")
     parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
                         help=f"variants run at once, each in its own process (default {DEFAULT_JOBS})")
     parser.add_argument("--features", metavar="DIR", help="features to run instead of the kit's own")
@@ -28,7 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..profiles import get_profile
+    from ..profiles import UnknownVersionError, get_profile
     from ..selftest.runner import Judgement, catalogue, run_selftest
     from ..selftest.table import caught_by_text, markdown, not_applicable_line, score_lines, verdict_text
 
@@ -40,9 +42,9 @@ def main(args: argparse.Namespace) -> int:
     if args.jobs < 1 or args.jobs > 16:
         raise ConfigError("--jobs", "must be between 1 and 16")
     try:
-        version = get_profile(args.api_version).version
-    except Exception:  # noqa: BLE001 - an unknown version is the user's typo
-        raise ConfigError("--api-version", f"unknown API version {args.api_version!r}") from None
+        version = get_profile(args.api_version or default_version()).version
+    except UnknownVersionError as exc:  # the user's typo
+        raise ConfigError("--api-version", str(exc)) from None
     if args.variant:
         known = {v.name: v for v in variants}
         unknown = [n for n in args.variant if n not in known]

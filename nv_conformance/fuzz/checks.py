@@ -3,7 +3,9 @@
 Each check takes the contract facts (:class:`CheckEnv`) and one :class:`FuzzExchange` and
 returns ``None`` when it does not apply, ``[]`` when it held, or the problems it found.
 They know nothing of schemathesis: :mod:`.runner` runs them from one registered custom check.
-The contract and the version profile are the only sources of expectations.
+The contract and the version profile are the only sources of expectations. Where a scenario
+judges the same rule (x-correlator echo, success schemas, error codes), the judgement is the
+shared function of :mod:`nv_conformance.checks`; this module only decides when it applies.
 """
 
 from __future__ import annotations
@@ -12,14 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .. import checks, mediatype
 from ..contract import Contract
 from ..profiles import VersionProfile
 from .exchange import FuzzExchange, has_json
 
 CheckResult = list[str] | None
+_X_CORRELATOR_CLAUSE = "Commonalities: x-correlator echoed in the response"
 
 NO_TOKEN_PROBE = "no-token"
-JSON_MEDIA_TYPES = ("application/json",)
 MEDIA_TYPE_REJECTIONS = {400: "INVALID_ARGUMENT", 415: "UNSUPPORTED_MEDIA_TYPE"}
 
 
@@ -58,7 +61,7 @@ def _classify(env: CheckEnv, ex: FuzzExchange) -> tuple[RequestKind, list[str]]:
         (must_reject if env.profile.invalid_x_correlator_is_400 else tolerated).append(reason)
     op = env.contract.operation(ex.operation_id)
     if op.has_request_body:
-        if ex.request_body is not None and not _is_json_media_type(ex.request_media_type):
+        if ex.request_body is not None and not mediatype.is_json(ex.request_media_type, absent_is_json=True):
             return RequestKind.MEDIA_TYPE, [f"body sent as {ex.request_media_type or 'no media type'}"]
         if ex.request_body is None:
             if op.request_body_required:
@@ -74,11 +77,6 @@ def _classify(env: CheckEnv, ex: FuzzExchange) -> tuple[RequestKind, list[str]]:
     if tolerated:
         return RequestKind.TOLERATED, tolerated
     return RequestKind.VALID, []
-
-
-def _is_json_media_type(media_type: str) -> bool:
-    """application/json or a +json type; no Content-Type at all is read as JSON too (the body is JSON)."""
-    return not media_type or media_type in JSON_MEDIA_TYPES or media_type.endswith("+json")
 
 
 def _printable_ascii(value: str) -> bool:
@@ -100,7 +98,7 @@ def no_server_error(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
 def json_media_type(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
     if ex.method == "HEAD" or ex.status in (204, 304) or not ex.response_body:
         return None
-    if ex.response_media_type not in JSON_MEDIA_TYPES:
+    if ex.response_media_type != mediatype.JSON:
         shown = ex.response_headers.get("content-type") or "no Content-Type"
         return [f"{ex.status} response has media type {shown!r}, expected application/json"]
     return []
@@ -122,10 +120,10 @@ def error_body(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
             problems.append(f"{ex.status} body '{name}' is not a{'n integer' if kind is int else ' string'}")
     if isinstance(body.get("status"), int) and body["status"] != ex.status:
         problems.append(f"body status {body['status']} differs from the HTTP status {ex.status}")
-    code = body.get("code")
-    allowed = env.contract.allowed_error_codes(ex.operation_id, ex.status)
-    if isinstance(code, str) and allowed is not None and code not in allowed:
-        problems.append(f"code {code!r} is not allowed for {ex.status} (allowed: {', '.join(sorted(allowed))})")
+    if isinstance(body.get("code"), str):  # a code of another type is a shape problem, named above
+        record = checks.error_code_in_contract(env.contract, ex.operation_id, ex.status, body)
+        if record is not None and not record.passed:
+            problems.append(f"{record.description}: {record.detail}")
     return problems
 
 
@@ -138,26 +136,18 @@ def x_correlator_echo(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
     sent = ex.request_headers.get("x-correlator")
     if not sent or not _printable_ascii(sent) or not env.contract.x_correlator_is_valid(sent):
         return None
-    echoed = ex.response_headers.get("x-correlator")
-    if echoed != sent:
-        return ["x-correlator not echoed" if echoed is None else "x-correlator echoed with a different value"]
-    return []
+    record = checks.value_echoed(sent, ex.response_headers.get("x-correlator"), _X_CORRELATOR_CLAUSE)
+    return [] if record.passed else [record.detail]
 
 
 def success_schema(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
     """A 2xx is documented for the operation and its body matches the contract's schema."""
     if not 200 <= ex.status < 300:
         return None
-    validator = env.contract.response_validator(ex.operation_id, ex.status)
-    if validator is None:
-        return [f"status {ex.status} is not documented for {ex.operation_id}"]
-    body = ex.response_json
-    if not has_json(body):
-        return [f"{ex.status} body is not JSON"]
-    pointer = env.contract.response_schema_pointer(ex.operation_id, ex.status)
-    if pointer is None:  # not reached: the validator above was built from this pointer
-        return []
-    return [f"{ex.status} body {e}" for e in env.contract.errors_at(pointer, body)]
+    is_json = has_json(ex.response_json)
+    record = checks.body_complies(env.contract, ex.operation_id, ex.status, ex.response_json if is_json else None,
+                                  is_json=is_json)
+    return [] if record.passed else [f"{ex.status}: {record.description}: {record.detail}"]
 
 
 def negative_data_rejected(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
@@ -181,20 +171,6 @@ def negative_data_rejected(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
     return []
 
 
-def _declared_body_properties(env: CheckEnv, operation_id: str) -> frozenset[str] | None:
-    """Property names the operation's request body schema declares; None when it has no object schema."""
-    pointer = env.contract.request_body_pointer(operation_id)
-    if pointer is None:
-        return None
-    node = env.contract.resolve(pointer)
-    for _ in range(10):  # follow $refs
-        if not (isinstance(node, dict) and "$ref" in node):
-            break
-        node = env.contract.resolve(node["$ref"])
-    properties = node.get("properties") if isinstance(node, dict) else None
-    return frozenset(properties) if isinstance(properties, dict) else None
-
-
 def valid_data_accepted(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
     """A request the contract accepts, with a valid token, is not answered 400.
 
@@ -207,7 +183,7 @@ def valid_data_accepted(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
     if kind is not RequestKind.VALID:
         return None
     body = ex.request_json
-    declared = _declared_body_properties(env, ex.operation_id) if isinstance(body, dict) else None
+    declared = env.contract.declared_request_properties(ex.operation_id) if isinstance(body, dict) else None
     if declared is not None and not set(body) <= declared:
         return None
     if ex.status == 400:

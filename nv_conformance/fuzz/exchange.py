@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from .. import mediatype
+
 _NO_JSON = object()
 
 
@@ -101,11 +103,11 @@ class FuzzExchange:
 
     @property
     def request_media_type(self) -> str:
-        return self.request_headers.get("content-type", "").split(";")[0].strip().lower()
+        return mediatype.essence(self.request_headers.get("content-type"))
 
     @property
     def response_media_type(self) -> str:
-        return self.response_headers.get("content-type", "").split(";")[0].strip().lower()
+        return mediatype.essence(self.response_headers.get("content-type"))
 
     @cached_property
     def request_json(self) -> Any:

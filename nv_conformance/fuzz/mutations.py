@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+MUTATED_PROPERTY = "phoneNumber"  # the request body property the near misses replace
 MUTATION_SHARE = 4  # one fuzzed verify body in this many is mutated (a counter: the run stays reproducible)
 
 _SAMPLE_NUMBER = "+447700900123"

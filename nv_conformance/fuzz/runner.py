@@ -33,13 +33,12 @@ from .auth import TokenSource, fresh_token_auth_class
 from .checks import NO_TOKEN_PROBE, CheckEnv, RequestKind, classify_request, run_all
 from .exchange import FuzzExchange
 from .findings import FindingsCollector
-from .mutations import MUTATION_SHARE, mutate
+from .mutations import MUTATED_PROPERTY, MUTATION_SHARE, mutate
 from .pacing import Pacer, Retry429
 
 DEFAULT_SEED = 20251126
 DEFAULT_MAX_EXAMPLES = 100
 DEFAULT_DURATION_S = 60.0
-NV_OPERATIONS = ("phoneNumberVerify", "phoneNumberShare")
 NO_TOKEN_PROBES_PER_OPERATION = 3
 BROKEN_TOKEN_RATIO = 0.5         # more 401s than this among authenticated requests: the run failed
 EARLY_STOP_MIN_RESPONSES = 40    # ... and from this many on, a run that is nearly all 401 stops early
@@ -73,7 +72,7 @@ class FuzzOptions:
 class FuzzTarget:
     """Where to send requests and how to authenticate them."""
 
-    api_base_url: str       # api root + base path, e.g. http://127.0.0.1:9091/number-verification/vwip
+    api_base_url: str       # api root + base path, e.g. http://127.0.0.1:9091/number-verification/v2
     contract: Contract
     profile: VersionProfile
     fetch_token: Callable[[str], str]
@@ -160,10 +159,14 @@ class _RunState:
         self.pacer = Pacer(options.rate, deadline)
         self.tokens = TokenSource(fetch=target.fetch_token, on_broken=self.stop)
         self.probe_client = GuardedClient(target.http)
-        self.probes_left = {op: options.no_token_probes for op in NV_OPERATIONS}
+        self.operations = tuple(target.contract.operations)  # every operation of the contract is fuzzed
+        self.probes_left = {op: options.no_token_probes for op in self.operations}
         self.retry_429 = Retry429(self.pacer, refresh_authorization=self.refresh_authorization,
                                   on_rate_limited=self.note_rate_limited)
         self.mutations = options.mutations
+        # near-miss phone numbers go into the bodies whose schema has the property they mutate
+        self.mutated_paths = {op.path for op in target.contract.operations.values()
+                              if MUTATED_PROPERTY in (target.contract.declared_request_properties(op.operation_id) or ())}
         self.verify_bodies = 0
         self.operation_ids = {
             (op.method, op.path): op.operation_id for op in target.contract.operations.values()
@@ -206,7 +209,7 @@ class _RunState:
         Done just before sending rather than in the hypothesis strategy: a strategy-level flatmap
         cost about a fifth of the throughput. With one worker the sequence, like the seed's, repeats.
         """
-        if not self.mutations or case.operation.path != "/verify" or not isinstance(case.body, dict):
+        if not self.mutations or case.operation.path not in self.mutated_paths or not isinstance(case.body, dict):
             return
         phase = getattr(getattr(getattr(case, "meta", None), "phase", None), "name", None)
         if getattr(phase, "value", phase) != "fuzzing":
@@ -409,9 +412,8 @@ def run_fuzz(target: FuzzTarget, options: FuzzOptions, *, progress: TextIO | Non
 
     options.validate()
     _register_with_schemathesis()
-    missing = [op for op in NV_OPERATIONS if op not in target.contract.operations]
-    if missing:
-        raise ConfigError("spec", f"the contract lacks the operation(s) {', '.join(missing)}")
+    if not target.contract.operations:
+        raise ConfigError("spec", "the contract defines no operation with an operationId")
 
     started_at = _now_iso()
     deadline = time.monotonic() + options.duration_s
@@ -419,7 +421,7 @@ def run_fuzz(target: FuzzTarget, options: FuzzOptions, *, progress: TextIO | Non
     config = _schemathesis_config(options, target)
     try:
         schema: BaseSchema = schemathesis.openapi.from_dict(copy.deepcopy(target.contract.document), config=config)
-        schema = schema.include(operation_id=list(NV_OPERATIONS))
+        schema = schema.include(operation_id=list(state.operations))
         schema.config.update(base_url=target.api_base_url)
     except Exception as exc:  # schemathesis' own loader/config errors
         state.close()
@@ -462,7 +464,7 @@ def run_fuzz(target: FuzzTarget, options: FuzzOptions, *, progress: TextIO | Non
         finished_at=_now_iso(),
         stats=state.stats,
         findings=state.collector,
-        operations=NV_OPERATIONS,
+        operations=state.operations,
         tokens_issued=state.tokens.issued,
         tokens_repeated=state.tokens.repeated,
         token_errors=state.tokens.errors,
@@ -494,7 +496,8 @@ def _run_problems(state: _RunState) -> list[str]:
                 f"only {succeeded} of {s.valid_authenticated} valid requests with a fresh token succeeded ({common}): "
                 "the success paths were not tested (do the tokens carry the scope and network-based authentication?)"
             )
-    untested = [op for op in NV_OPERATIONS if s.authenticated and not state.collector.applied[("no_server_error", op)]]
+    untested = [op for op in state.operations
+                if s.authenticated and not state.collector.applied[("no_server_error", op)]]
     if untested:
         problems.append(f"no response of {', '.join(untested)} was judged: that operation was not tested")
     if s.unjudged:

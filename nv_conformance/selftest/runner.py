@@ -20,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
 
+from ..profiles import default_version, get_profile
 from ..results import Outcome
 from .worker import CONTROL, VariantRun
 
@@ -31,17 +32,22 @@ class Variant:
     name: str
     description: str
     benign: bool
-    bug_in: tuple[str, ...] | None = None  # API versions whose rules a faulty variant breaks (None: all)
+    applies_in: tuple[str, ...] | None = None  # API versions whose rules a faulty variant breaks (None: all)
 
     def applies_to(self, api_version: str) -> bool:
-        return self.bug_in is None or api_version in self.bug_in
+        return self.applies_in is None or api_version in self.applies_in
 
 
 def catalogue() -> list[Variant]:
-    """The reference's catalogue of variants (faulty first, then benign), from reference_impl/faults.py."""
-    from reference_impl.faults import FAULTS
+    """The reference's catalogue of variants (faulty first, then benign), from reference_impl/faults.py.
 
-    variants = [Variant(f.name, f.description, f.benign, f.bug_in) for f in FAULTS.values()]
+    The versions a faulty variant applies to are derived from the version profiles: those that
+    have the rule it breaks.
+    """
+    from ..target import reference_faults
+
+    variants = [Variant(f.name, f.description, f.benign, None if f.breaks is None else f.versions())
+                for f in reference_faults()]
     return [v for v in variants if not v.benign] + [v for v in variants if v.benign]
 
 
@@ -143,7 +149,7 @@ def run_worker(name: str, *, api_version: str, features: Path | None, timeout: f
         return VariantRun.from_dict(json.loads(out.read_text(encoding="utf-8")))
 
 
-def run_selftest(variants: Iterable[Variant] | None = None, *, api_version: str = "vwip", jobs: int = 3,
+def run_selftest(variants: Iterable[Variant] | None = None, *, api_version: str | None = None, jobs: int = 3,
                  features: Path | None = None,
                  on_judgement: Callable[[Judgement], None] | None = None,
                  runner: Callable[..., VariantRun] = run_worker) -> SelftestResult:
@@ -151,6 +157,7 @@ def run_selftest(variants: Iterable[Variant] | None = None, *, api_version: str 
     import resource
     import time
 
+    api_version = get_profile(api_version or default_version()).version
     started = time.monotonic()
     cpu_before = _children_cpu(resource)
     offered = list(catalogue() if variants is None else variants)

@@ -4,7 +4,7 @@ A separate process per variant keeps behave's global state apart and lets severa
 at once (most of a run's time is spent waiting on loopback HTTP, not on the CPU). The parent
 reads the outcome from a JSON file, never from stdout, so nothing behave prints can corrupt it.
 
-    python -m nv_conformance.selftest.worker NAME --out result.json [--api-version vwip] [--features DIR]
+    python -m nv_conformance.selftest.worker NAME --out result.json [--api-version VERSION] [--features DIR]
 """
 
 from __future__ import annotations
@@ -54,24 +54,20 @@ class VariantRun:
         return cls(**{**data, "scenarios": scenarios})
 
 
-def run_variant(variant: str, *, api_version: str = "vwip", features: Path | None = None) -> VariantRun:
+def run_variant(variant: str, *, api_version: str | None = None, features: Path | None = None) -> VariantRun:
     """Serve ``variant`` (``none`` = the correct reference) on a free port and run ``features`` against it."""
-    from reference_impl.embedded import EmbeddedReference
-
-    from ..commands.run import run_behave_in_process
+    from ..bdd.runner import run_features
+    from ..config import load_config
     from ..resources import features_dir
+    from ..target import open_target
 
     started = time.monotonic()
-    v2 = "v2.0.0" if api_version == "v2.0.0" else "v2.1.0"
     fault = None if variant == CONTROL else variant
+    config = load_config(None, api_version=api_version)
     with tempfile.TemporaryDirectory(prefix="nv-selftest-", dir=_fast_tmp()) as tmp, \
-            EmbeddedReference(fault=fault, v2_version=v2, db_path=Path(tmp) / "reference.sqlite3") as reference:
-        kit = Path(tmp) / "kit.json"
-        kit.write_text(json.dumps(reference.kit), encoding="utf-8")
-        config = Path(tmp) / "target.yaml"
-        config.write_text(f"kit: {kit}\napi_version: {api_version}\n", encoding="utf-8")
-        run = run_behave_in_process(features or features_dir(), tags=[], names=[],
-                                    userdata={"progress": "off", "config": str(config)})
+            open_target(config, fault=fault, db_path=Path(tmp) / "reference.sqlite3") as target:
+        run = run_features(features or features_dir(), target=target, progress=False)
+    api_version = target.api_version
     result = VariantRun(variant=variant, api_version=api_version, undefined_steps=list(run.undefined_steps),
                         seconds=round(time.monotonic() - started, 2), error=run.aborted)
     for scenario in run.scenarios:
@@ -91,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nv_conformance.selftest.worker")
     parser.add_argument("variant")
     parser.add_argument("--out", required=True)
-    parser.add_argument("--api-version", default="vwip")
+    parser.add_argument("--api-version", default=None)
     parser.add_argument("--features", default=None)
     args = parser.parse_args(argv)
     sys.setswitchinterval(0.0005)
@@ -101,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - reported to the parent as this variant's error
         from ..redact import redact
 
-        result = VariantRun(variant=args.variant, api_version=args.api_version,
+        result = VariantRun(variant=args.variant, api_version=args.api_version or "",
                             error=redact(f"{type(exc).__name__}: {exc}".splitlines()[0])[:300])
     Path(args.out).write_text(json.dumps(result.to_dict()), encoding="utf-8")
     return 0 if not result.error else 1

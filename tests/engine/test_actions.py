@@ -5,6 +5,7 @@ import pytest
 
 from nv_conformance.bdd import actions
 from nv_conformance.bdd.session import TestData
+from nv_conformance.checks import CheckFailed
 from nv_conformance.contract import Contract
 from nv_conformance.exchange import DefectiveDefinition, NotApplicable, SkipScenario
 from nv_conformance.tokens.base import OffNetworkOutcome
@@ -60,7 +61,7 @@ def test_version_gates_come_from_the_profile_and_contract():
     v2, _ = make_state(version="v2.0.0")
     with pytest.raises(NotApplicable, match="does not require 400"):
         actions.require_invalid_x_correlator_400(v2)
-    with pytest.raises(NotApplicable, match="token policy"):
+    with pytest.raises(NotApplicable, match="does not require single-use tokens"):
         actions.require_token_policy(v2, "single_use")
     with pytest.raises(NotApplicable, match="no pattern"):
         actions.require_contract_pattern(v2, "phoneNumberVerify", "$.hashedPhoneNumber")
@@ -78,9 +79,9 @@ def test_error_assertions_pass_and_fail_with_clear_messages():
     actions.expect_property_value(state, "$.status", "401")
     actions.expect_property_value(state, "$.status", '"401"')  # quoted numbers are forgiven
     actions.expect_property_text(state, "$.message")
-    with pytest.raises(AssertionError, match=r"expected \"UNAUTHENTICATED\", got \"UNAUTHORIZED\""):
+    with pytest.raises(CheckFailed, match=r"expected \"UNAUTHENTICATED\", got \"UNAUTHORIZED\""):
         actions.expect_property_value(state, "$.code", '"UNAUTHENTICATED"')
-    with pytest.raises(AssertionError, match="allowed \\['UNAUTHENTICATED'\\]"):
+    with pytest.raises(CheckFailed, match="allowed \\['UNAUTHENTICATED'\\]"):
         actions.expect_code_allowed(state, "$.code")
     assert state.checks[0].clause == "contract:#/components/responses/Generic401"
     assert [c.passed for c in state.checks].count(False) == 2
@@ -90,7 +91,7 @@ def test_error_assertions_pass_and_fail_with_clear_messages():
 def test_a_code_of_the_wrong_json_type_is_a_failed_check_not_a_kit_crash(code):
     state, _ = make_state(respond=error(401, code))
     actions.request_sent(state, "phoneNumberShare")
-    with pytest.raises(AssertionError, match="is a code the contract allows for 401"):
+    with pytest.raises(CheckFailed, match="is a code the contract allows for 401"):
         actions.expect_code_allowed(state, "$.code")
     assert state.checks[-1].passed is False
 
@@ -106,7 +107,7 @@ def test_message_wording_assertions_are_defects_not_failures():
 def test_response_property_number_compares_with_the_subscriber():
     state, _ = make_state(respond=lambda r: httpx.Response(200, json={"devicePhoneNumber": "+447700900009"}))
     actions.request_sent(state, "phoneNumberShare")
-    with pytest.raises(AssertionError) as failure:
+    with pytest.raises(CheckFailed) as failure:
         actions.expect_property_is_number(state, "$.devicePhoneNumber", "subscriber")
     assert "+447700900009" not in str(failure.value)  # redacted
     assert "the phone number the access token identifies" in str(failure.value)
@@ -115,9 +116,9 @@ def test_response_property_number_compares_with_the_subscriber():
 def test_schema_assertions_and_status_mismatch():
     state, _ = make_state(respond=lambda r: httpx.Response(500, text="boom"))
     actions.request_sent(state, "phoneNumberShare")
-    with pytest.raises(AssertionError, match="expected 200, got 500"):
+    with pytest.raises(CheckFailed, match="expected 200, got 500"):
         actions.expect_status(state, 200)
-    with pytest.raises(AssertionError, match="not JSON|documents"):
+    with pytest.raises(CheckFailed, match="not JSON|documents"):
         actions.expect_schema_for_operation(state)
 
 
@@ -125,12 +126,12 @@ def test_token_policy_and_off_network_actions():
     tokens = FakeTokens(expires_in=3600, refresh=True, off_network=OffNetworkOutcome(True, None))
     state, _ = make_state(tokens=tokens)
     actions.obtain_valid_token(state, "phoneNumberVerify")
-    with pytest.raises(AssertionError, match="refresh_token"):
+    with pytest.raises(CheckFailed, match="refresh_token"):
         actions.expect_no_refresh_token(state)
-    with pytest.raises(AssertionError, match="3600 s"):
+    with pytest.raises(CheckFailed, match="3600 s"):
         actions.expect_lifetime_at_most(state, 300)
     actions.request_off_network_token(state, "phoneNumberVerify")
-    with pytest.raises(AssertionError, match="issued to a connection"):
+    with pytest.raises(CheckFailed, match="issued to a connection"):
         actions.expect_no_token_off_network(state)
     no_sim, _ = make_state(tokens=FakeTokens())
     with pytest.raises(SkipScenario):
@@ -143,7 +144,7 @@ def test_every_recorded_check_is_redacted_whoever_built_it():
     state, _ = make_state()
     token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
     raw = CheckRecord(description=f"number {SUBSCRIBER}", clause="c", passed=False, detail=f"got {SUBSCRIBER} with {token}")
-    with pytest.raises(AssertionError) as failure:
+    with pytest.raises(CheckFailed) as failure:
         state.check(raw)
     for text in (str(failure.value), state.checks[-1].description, state.checks[-1].detail):
         assert SUBSCRIBER not in text and token not in text
@@ -155,7 +156,7 @@ def test_a_body_nested_too_deep_to_parse_fails_as_not_json_instead_of_crashing()
     state, _ = make_state(respond=lambda r: httpx.Response(200, content=deep,
                                                            headers={"content-type": "application/json"}))
     actions.request_sent(state, "phoneNumberShare")
-    with pytest.raises(AssertionError, match="response body is JSON"):
+    with pytest.raises(CheckFailed, match="response body is JSON"):
         actions.expect_schema_for_operation(state)
-    with pytest.raises(AssertionError, match="response body is JSON"):
+    with pytest.raises(CheckFailed, match="response body is JSON"):
         actions.expect_property_exists(state, "$.devicePhoneNumber")

@@ -30,7 +30,7 @@ def test_enforce_raises_with_the_clause():
     record = CheckRecord("thing holds", "Commonalities 0.6 x-correlator", False, "expected a, got b")
     try:
         checks.enforce(record)
-    except AssertionError as exc:
+    except checks.CheckFailed as exc:
         assert "expected a, got b" in str(exc) and "Commonalities 0.6 x-correlator" in str(exc)
     else:
         raise AssertionError("enforce did not raise")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nv_conformance.commands.run import run_behave_in_process
+from nv_conformance.bdd.runner import run_features as run_behave_in_process
 from nv_conformance.results import Outcome
 
 pytestmark = pytest.mark.slow

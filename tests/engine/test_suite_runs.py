@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from camara_files import OFFICIAL
 
-from nv_conformance.commands.run import run_behave_in_process
+from nv_conformance.bdd.runner import run_features as run_behave_in_process
 from nv_conformance.resources import features_dir
 from nv_conformance.results import Outcome
 

@@ -13,7 +13,8 @@ from nv_conformance.cli import main as cli_main
 from nv_conformance.config import load_config
 from nv_conformance.fuzz.report import to_run_result
 from nv_conformance.fuzz.runner import FuzzOptions, run_fuzz
-from nv_conformance.fuzz.target import open_target
+from nv_conformance.fuzz.target import fuzz_target
+from nv_conformance.target import open_target
 
 pytestmark = pytest.mark.slow
 
@@ -56,8 +57,8 @@ def test_each_fault_is_found_with_a_reproduction(fault):
     expected = FAULTS[fault]
     # stops as soon as the expected number of findings is reached; the duration is only an upper bound
     options = FuzzOptions(duration_s=20, max_failures=len(expected))
-    with open_target(load_config(None, api_version="vwip"), fault=fault) as (target, _config):
-        outcome = run_fuzz(target, options)
+    with open_target(load_config(None, api_version="vwip"), fault=fault) as target:
+        outcome = run_fuzz(fuzz_target(target), options)
     found = set(outcome.findings.findings)
     assert found == expected, [(f.check, f.operation_id, f.problem) for f in outcome.findings.sorted_findings()]
     for finding in outcome.findings.sorted_findings():
@@ -80,7 +81,7 @@ def test_the_reference_is_clean_against_the_official_contract(version):
     spec = OFFICIAL / version / "number-verification.yaml"
     if not spec.is_file():
         pytest.skip("the official CAMARA files are not on this machine")
-    with open_target(load_config(None, api_version=version, spec=spec)) as (target, _config):
-        outcome = run_fuzz(target, FuzzOptions(duration_s=3))
+    with open_target(load_config(None, api_version=version, spec=spec)) as target:
+        outcome = run_fuzz(fuzz_target(target), FuzzOptions(duration_s=3))
     assert outcome.stats.cases > 20 and not outcome.run_problems
     assert not outcome.findings.findings, [(f.check, f.operation_id, f.problem) for f in outcome.findings.sorted_findings()]

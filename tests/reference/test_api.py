@@ -13,6 +13,8 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from nv_conformance.contract import Contract
+from nv_conformance.profiles import get_profile
+from reference_impl.embedded import EmbeddedReference
 
 from .conftest import SHARE, VERIFY, DemoClient
 
@@ -208,13 +210,29 @@ def test_bad_credentials_get_401_with_www_authenticate(client, reference, versio
     check_shape(version, "/verify", response)
 
 
-def test_token_works_once(client, reference, version):
+def test_token_works_once_where_the_profile_demands_single_use(client, reference, version):
     token = client.token()
     first = call(client, reference, version, "/verify", token=token, body={"phoneNumber": number(reference.kit)})
     second = call(client, reference, version, "/verify", token=token, body={"phoneNumber": number(reference.kit)})
+    if not get_profile(version).token_policy.single_use:
+        assert (first.status_code, second.status_code) == (200, 200)  # reusable until it expires
+        return
     assert (first.status_code, second.status_code) == (200, 401)
     assert "already been used" in second.json()["message"]
     check_shape(version, "/verify", second)
+
+
+def test_strict_token_policy_makes_every_version_single_use():
+    with EmbeddedReference(token_policy="strict") as strict:
+        demo = DemoClient(strict.kit)
+        try:
+            for version in VERSIONS:
+                token = demo.token()
+                answers = [call(demo, strict, version, "/verify", token=token,
+                                body={"phoneNumber": number(strict.kit)}).status_code for _ in range(2)]
+                assert answers == [200, 401], version
+        finally:
+            demo.close()
 
 
 # -- 403 ----------------------------------------------------------------------------------------

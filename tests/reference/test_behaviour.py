@@ -92,12 +92,13 @@ def test_unknown_behaviour_flag_is_refused():
 
 def test_settings_survive_the_trip_to_uvicorn_workers(tmp_path):
     settings = Settings(db_path=tmp_path / "x.db", issuer="http://127.0.0.1:1/", api_root_prefix="/p",
-                        v2_version="v2.0.0", behaviour=Behaviour(single_use=False), fault="demo")
+                        api_versions=("v1.0.0", "v2.0.0", "vwip"), token_policy="strict",
+                        behaviour=Behaviour(single_use=False), fault="demo")
     again = Settings.from_json(settings.to_json())
     assert again == settings and again.issuer == "http://127.0.0.1:1"
 
 
-@pytest.mark.parametrize("served", [{"v2_version": "v2.0.0", "api_root_prefix": "/passthrough/camara"}],
+@pytest.mark.parametrize("served", [{"versions": ["v2.0.0"], "api_root_prefix": "/passthrough/camara"}],
                          indirect=True)
 def test_v2_path_with_v2_0_0_behaviour_and_a_prefix(served):
     ref, demo = served

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from nv_conformance import cli
+from nv_conformance.bdd import runner as run_command
 from nv_conformance.bdd import session
-from nv_conformance.commands import run as run_command
+from nv_conformance.commands import run as run_cli
 
 FAKE_STEPS = '''
 from behave import given, then
@@ -43,7 +44,10 @@ from nv_conformance.results import Outcome, RunResult, ScenarioResult
 from nv_conformance.report import write_reports
 
 def before_all(context):
-    context.nv_run = RunResult(target="fake", api_version=context.config.userdata.get("api_version", "vwip"),
+    request = context.config.userdata.get("nv_run_request")  # the built target, from `nv-conformance run`
+    version = request.target.api_version if request else context.config.userdata.get("api_version", "?")
+    context.nv_report_dir = request.report_dir if request else context.config.userdata.get("report_dir")
+    context.nv_run = RunResult(target="fake", api_version=version,
                                kit_version="0", git_commit="", started_at="2026-01-01T00:00:00+00:00")
     if "probe" in context.config.userdata:
         Path(context.config.userdata["probe"]).write_text(json.dumps(dict(context.config.userdata)))
@@ -55,8 +59,8 @@ def after_scenario(context, scenario):
 
 def after_all(context):
     session.LAST_RUN = context.nv_run
-    if context.config.userdata.get("report_dir"):
-        write_reports(context.nv_run, Path(context.config.userdata["report_dir"]))
+    if context.nv_report_dir:
+        write_reports(context.nv_run, Path(context.nv_report_dir))
 '''
 
 
@@ -112,7 +116,7 @@ def test_userdata_handed_to_the_hooks(tmp_path: Path, fake_kit: Path) -> None:
     probe = tmp_path / "userdata.json"
     config = tmp_path / "target.yaml"
     config.write_text("api_root: http://127.0.0.1:9\napi_version: v1.0.0\n")
-    code = run_command.run_behave_in_process(
+    code = run_command.run_features(
         features(tmp_path, failing=False), tags=["not @slow"], names=[],
         userdata={"config": str(config), "report_dir": str(tmp_path / "r"), "progress": "off", "probe": str(probe)},
     ).exit_code
@@ -125,7 +129,7 @@ def test_userdata_handed_to_the_hooks(tmp_path: Path, fake_kit: Path) -> None:
 def test_second_run_in_one_process_has_no_duplicate_steps(tmp_path: Path, fake_kit: Path) -> None:
     directory = features(tmp_path, failing=False)
     for _ in range(2):
-        run_result = run_command.run_behave_in_process(
+        run_result = run_command.run_features(
             directory, tags=[], names=["one"], userdata={"progress": "off"})
         assert [s.outcome.value for s in run_result.scenarios] == ["passed"]
 
@@ -245,7 +249,7 @@ def test_the_cli_redacts_the_one_line_of_any_kit_error(monkeypatch: pytest.Monke
     def fails(args: object) -> int:
         raise TargetError(f"token endpoint echoed access_token={token} for +447700900001")
 
-    monkeypatch.setattr(run_command, "main", fails)
+    monkeypatch.setattr(run_cli, "main", fails)
     assert run([]) == 2
     err = capsys.readouterr().err
     assert token not in err and "+447700900001" not in err and err.startswith("nv-conformance run: ")

@@ -122,3 +122,19 @@ def test_request_and_error_variants_misbehave_over_http():
             assert response.status_code == expected, (sent, response.text)
             if expected == 200:
                 assert response.json() == {"devicePhoneNumberVerified": True}
+
+
+def test_the_versions_a_variant_applies_to_come_from_the_profiles():
+    from nv_conformance.profiles import get_profile, versions
+    from nv_conformance.selftest.runner import catalogue
+
+    by_name = {v.name: v for v in catalogue()}
+    single_use = tuple(v for v in versions() if get_profile(v).token_policy.single_use)
+    assert by_name["tokens-reusable"].applies_in == single_use and single_use
+    x_correlator = tuple(v for v in versions() if get_profile(v).invalid_x_correlator_is_400)
+    assert by_name["invalid-x-correlator-accepted"].applies_in == x_correlator
+    # a contract rule: the versions whose contract no longer allows the older 401 code
+    assert by_name["authentication-required-code"].applies_in == x_correlator  # the same versions, by the contracts
+    assert by_name["wrong-401-code"].applies_in is None  # every version has this rule
+    with pytest.raises(ValueError, match="unknown profile rule"):
+        type(FAULTS["tokens-reusable"])("x", "y", breaks="no_such_rule")

@@ -78,7 +78,7 @@ def test_run_selftest_scores_and_table():
 
 def test_variants_legal_in_the_version_under_test_are_not_run():
     asked = []
-    only_vwip = Variant("vwip-only", "breaks a vwip rule", benign=False, bug_in=("vwip",))
+    only_vwip = Variant("vwip-only", "breaks a vwip rule", benign=False, applies_in=("vwip",))
 
     def runner(name, **_):
         asked.append(name)

@@ -14,8 +14,8 @@ import pytest
 from camara_files import OFFICIAL
 
 from nv_conformance.bdd import actions, legacy
+from nv_conformance.bdd.runner import run_features as run_behave_in_process
 from nv_conformance.bdd.session import ScenarioState, Session, TestData, new_run
-from nv_conformance.commands.run import run_behave_in_process
 from nv_conformance.contract import Contract
 from nv_conformance.exchange import DefectiveDefinition
 from nv_conformance.http import GuardedClient

@@ -1,0 +1,148 @@
+"""The system under test, built once from a validated config and handed to whatever runs against it.
+
+``open_target(config)`` turns a :class:`~nv_conformance.config.TargetConfig` into a
+:class:`Target`: the API under test (version profile + contract), where it lives, the HTTP
+client, the token provider, the test data and the options a report declares. For the
+embedded default it first starts the reference provider and completes the config from its
+tester kit. ``run``, ``fuzz``, ``selftest`` and plain ``behave`` all get their target here.
+
+This is the only engine module that imports ``reference_impl``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .config import TargetConfig, TestData
+from .contract import Contract
+from .errors import ConfigError
+from .http import GuardedClient
+from .profiles import VersionProfile, get_profile
+from .tokens import TokenProvider, build_token_provider
+
+if TYPE_CHECKING:
+    from reference_impl.embedded import EmbeddedReference
+    from reference_impl.faults import Fault
+
+
+@dataclass
+class Target:
+    """Everything a run needs to talk to one API under test; close it (or use ``with``) when done."""
+
+    config: TargetConfig                 # completed: an embedded reference's kit is already filled in
+    profile: VersionProfile
+    contract: Contract
+    client: GuardedClient
+    tokens: TokenProvider
+    reference: EmbeddedReference | None = None
+    fault: str | None = None             # the faulty variant the embedded reference serves, if any
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def api_version(self) -> str:
+        return self.profile.version
+
+    @property
+    def api_root(self) -> str:
+        return self.config.api_root
+
+    @property
+    def base_url(self) -> str:
+        """API root + the version's base path: the URL operation paths are appended to."""
+        return self.config.api_base_url
+
+    @property
+    def base_path_explicit(self) -> bool:
+        """The config pins the base path (it then wins over the one a feature file names)."""
+        return self.config.base_path_explicit
+
+    @property
+    def test_data(self) -> TestData:
+        return self.config.test_data
+
+    @property
+    def label(self) -> str:
+        """How reports name the target."""
+        return self.config.target_label + (f" [fault {self.fault}]" if self.fault else "")
+
+    def declared_options(self) -> dict[str, Any]:
+        return dict(self.config.declared_options())
+
+    def close(self) -> None:
+        """Close the token provider and client and stop the embedded reference; errors are not raised."""
+        if self._closed:
+            return
+        self._closed = True
+        for closer in (self.tokens.close, self.client.close):
+            try:
+                closer()
+            except Exception:  # noqa: BLE001 - closing must not hide the run's result
+                pass
+        if self.reference is not None:
+            self.reference.stop()
+            self.reference = None
+
+    def __enter__(self) -> Target:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_target(config: TargetConfig, *, fault: str | None = None, db_path: Path | None = None) -> Target:
+    """Build the target of ``config``; starts the embedded reference when the config asks for it.
+
+    Close the target when done: ``with open_target(config) as target: ...``.
+
+    ``fault`` names a variant of the embedded reference (reference_impl/faults.py) and ``db_path``
+    its database file (default: a temporary one); both need the embedded reference.
+    """
+    if (fault is not None or db_path is not None) and not config.embedded:
+        raise ConfigError("--fault", "only applies to the embedded reference (leave out --config)")
+    reference = _start_reference(config, fault, db_path) if config.embedded else None
+    client = None
+    try:
+        if reference is not None:
+            config = config.with_kit(reference.kit)
+        tokens = build_token_provider(dict(config.tokens), http=config.http,
+                                      kit=dict(config.kit) if config.kit else None)
+        client = GuardedClient(config.http)
+        return Target(config=config, profile=get_profile(config.api_version), contract=config.contract(),
+                      client=client, tokens=tokens, reference=reference, fault=fault)
+    except BaseException:
+        if client is not None:
+            client.close()
+        if reference is not None:
+            reference.stop()
+        raise
+
+
+def _start_reference(config: TargetConfig, fault: str | None, db_path: Path | None) -> EmbeddedReference:
+    """The reference provider on a free loopback port, serving the version under test at its base path."""
+    from reference_impl.embedded import EmbeddedReference
+
+    if fault is not None:
+        reference_fault(fault)  # an unknown name is the user's typo: one line, before anything starts
+    reference = EmbeddedReference(versions=[config.api_version], fault=fault, db_path=db_path)
+    return reference.start()
+
+
+# -- the reference's fault catalogue, for the self-test ------------------------------------------
+
+def reference_faults() -> list[Fault]:
+    """Every variant of the reference provider (faulty and benign), in catalogue order."""
+    from reference_impl.faults import FAULTS
+
+    return list(FAULTS.values())
+
+
+def reference_fault(name: str) -> Fault:
+    """The variant called ``name``; ConfigError("--fault") naming the known ones when there is none."""
+    from reference_impl.faults import get_fault
+
+    try:
+        return get_fault(name)
+    except KeyError as exc:
+        raise ConfigError("--fault", str(exc.args[0]) if exc.args else "unknown fault") from None
