@@ -49,11 +49,11 @@ class _VersionAction(argparse.Action):
 
 def version_text() -> str:
     """Kit version, the commit it was built from, and the API versions it has profiles for."""
-    from .profiles import versions_text
+    from .profiles import versions
     from .report.provenance import kit_git_commit
 
-    versions = versions_text()
-    return f"nv-conformance {__version__} (commit {kit_git_commit()}; API versions {versions})"
+    supported = ", ".join(versions())
+    return f"nv-conformance {__version__} (commit {kit_git_commit()}; API versions {supported})"
 
 
 def main(argv: list[str] | None = None) -> int:
