@@ -24,6 +24,8 @@ class Settings:
     v2_version: str = "v2.1.0"       # behaviour behind /number-verification/v2
     behaviour: Behaviour = field(default_factory=Behaviour)
     fault: str | None = None         # name of a deliberately faulty variant (issue 6); None = correct
+    db_url: str | None = field(default=None, repr=False)  # postgresql://... shared by instances; None = db_path
+    keys_path: Path | None = None    # signing key file (JWK, 0600); None = the key kept in the database
 
     def __post_init__(self) -> None:
         if self.v2_version not in V2_VERSIONS:
@@ -33,6 +35,8 @@ class Settings:
             raise ValueError(f"api_root_prefix must look like /some/prefix, not {prefix!r}")
         object.__setattr__(self, "issuer", self.issuer.rstrip("/"))
         object.__setattr__(self, "db_path", Path(self.db_path))
+        if self.keys_path is not None:
+            object.__setattr__(self, "keys_path", Path(self.keys_path))
 
     @property
     def api_versions(self) -> tuple[str, ...]:
@@ -46,6 +50,7 @@ class Settings:
     def to_json(self) -> str:
         data = asdict(self)
         data["db_path"] = str(self.db_path)
+        data["keys_path"] = str(self.keys_path) if self.keys_path is not None else None
         return json.dumps(data)
 
     @classmethod
