@@ -13,7 +13,6 @@ not burn it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -192,23 +191,13 @@ class NumberVerificationApi:
                            "the access token was not obtained by network-based or SIM-based authentication")
 
     async def _consume(self, claims: dict[str, Any]) -> None:
-        """Record the token's jti; a second use anywhere (other worker, before a restart) is refused.
+        """Record the token's jti; a second use anywhere (other worker or instance, before a restart) is refused.
 
-        While another worker holds SQLite's write lock, wait with ``await`` (the event loop keeps
-        serving) and only after a second fall back to the blocking insert with its busy timeout.
+        The store's async insert never blocks the event loop while it waits for the database.
         """
         if not self._behaviour.single_use:
             return
-        jti, exp = claims["jti"], claims["exp"]
-        first_use = self._store.try_consume_access_token(jti, exp)
-        delay, waited = 0.0002, 0.0
-        while first_use is None and waited < 1.0:
-            await asyncio.sleep(delay)
-            waited += delay
-            delay = min(delay * 2, 0.005)
-            first_use = self._store.try_consume_access_token(jti, exp)
-        if first_use is None:
-            first_use = self._store.consume_access_token(jti, exp)
+        first_use = await self._store.consume_access_token_async(claims["jti"], claims["exp"])
         if not first_use:
             raise ApiError(401, CODE_UNAUTHENTICATED, "the access token has already been used or was revoked")
 

@@ -9,6 +9,7 @@ advisory lock, so instances starting at once do not trip over each other.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import threading
@@ -17,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from .demo_data import (
     DEMO_CLIENT_ID,
@@ -97,6 +98,8 @@ class PostgresStore:
         except (psycopg.Error, DatabaseError) as exc:
             self._pool.close()
             raise DatabaseError(f"cannot prepare {self.path}: {_reason(exc)}") from None
+        self._async_pools: dict[asyncio.AbstractEventLoop, AsyncConnectionPool] = {}
+        self._batchers: dict[asyncio.AbstractEventLoop, _ConsumeBatcher] = {}
         self._purger = _Purger(self)
 
     # -- plumbing -----------------------------------------------------------------------
@@ -112,9 +115,26 @@ class PostgresStore:
         with self._pool.connection() as conn:
             return conn.execute(sql, params).rowcount
 
+    async def _async_pool(self) -> AsyncConnectionPool:
+        """The pool of the running event loop (the API's hot path); opened on first use in that loop."""
+        loop = asyncio.get_running_loop()
+        pool = self._async_pools.get(loop)
+        if pool is None:
+            pool = self._async_pools[loop] = AsyncConnectionPool(
+                self.url, min_size=1, max_size=16, open=False, kwargs={"autocommit": True}, name="nv-reference-api")
+            await pool.open(wait=False)  # open before the first suspension: a concurrent caller finds it usable
+        return pool
+
     def close(self) -> None:
         self._purger.stop()
         self._pool.close()
+        pools, self._async_pools = self._async_pools, {}
+        for loop, pool in pools.items():
+            if not loop.is_closed():
+                try:
+                    asyncio.run_coroutine_threadsafe(pool.close(), loop)
+                except RuntimeError:
+                    pass  # the loop is shutting down: its connections go with the process
 
     def _migrate(self) -> None:
         with self._pool.connection() as conn, conn.transaction():
@@ -231,6 +251,15 @@ class PostgresStore:
         """Never None here: PostgreSQL has row locks, not SQLite's one write lock to wait for."""
         return self.consume_access_token(jti, expires_at)
 
+    async def consume_access_token_async(self, jti: str, expires_at: float) -> bool:
+        """consume_access_token for the API's event loop: never blocks the loop, and the uses that arrive
+        while one insert is in flight go to the database together as the next single statement."""
+        loop = asyncio.get_running_loop()
+        batcher = self._batchers.get(loop)
+        if batcher is None:
+            batcher = self._batchers[loop] = _ConsumeBatcher(self._async_pool)
+        return await batcher.consume(jti, expires_at)
+
     def consume_assertion_jti(self, client_id: str, jti: str, expires_at: float) -> bool:
         return self._rowcount("INSERT INTO used_assertions (client_id, jti, expires_at) VALUES (%s, %s, %s)"
                               " ON CONFLICT DO NOTHING", (client_id, jti, expires_at)) == 1
@@ -289,6 +318,54 @@ class PostgresStore:
         """Atomically mark the request done; False when a poll on any instance already got its token."""
         return self._rowcount("UPDATE ciba_requests SET done = TRUE WHERE auth_req_id = %s AND NOT done",
                               (auth_req_id,)) == 1
+
+
+class _ConsumeBatcher:
+    """Single-use inserts of one event loop, one statement per batch: ``INSERT ... SELECT FROM unnest(...)
+    ON CONFLICT DO NOTHING RETURNING jti``. The database still decides every jti (the returned ones were
+    not used before, on any instance); a jti twice in one batch wins at most once. A use is answered only
+    after its batch has committed. Up to MAX_IN_FLIGHT batches commit at once, so a slow WAL flush does not
+serialise the instance."""
+
+    _SQL = ("INSERT INTO used_access_tokens (jti, expires_at) SELECT * FROM unnest(%s::text[], %s::float8[])"
+            " ON CONFLICT DO NOTHING RETURNING jti")
+    MAX_IN_FLIGHT = 4  # batches committing at once: their WAL flushes overlap (PostgreSQL's group commit)
+    MAX_BATCH = 256
+
+    def __init__(self, pool_of_loop: Any) -> None:
+        self._pool_of_loop = pool_of_loop
+        self._pending: list[tuple[str, float, asyncio.Future[bool]]] = []
+        self._in_flight = 0
+
+    async def consume(self, jti: str, expires_at: float) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending.append((jti, expires_at, future))
+        if self._in_flight < self.MAX_IN_FLIGHT:
+            self._in_flight += 1
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:self.MAX_BATCH], self._pending[self.MAX_BATCH:]
+                try:
+                    pool = await self._pool_of_loop()
+                    async with pool.connection() as conn:
+                        cursor = await conn.execute(self._SQL, ([b[0] for b in batch], [b[1] for b in batch]))
+                        winners = {row[0] for row in await cursor.fetchall()}
+                except Exception as exc:  # the database is unreachable: every waiting use fails (a 500)
+                    for _, _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for jti, _, future in batch:
+                    won = jti in winners
+                    winners.discard(jti)  # a second copy of the jti in this batch loses
+                    if not future.done():
+                        future.set_result(won)
+        finally:
+            self._in_flight -= 1
 
 
 def _reason(exc: BaseException) -> str:

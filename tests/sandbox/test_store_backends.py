@@ -86,3 +86,23 @@ def test_a_key_file_is_created_0600_shared_and_kept_out_of_the_database(database
     path.write_text(json.dumps(first.public.as_dict(private=False)))
     with pytest.raises(KeyFileError, match="not a private RSA JWK"):
         load_server_keys(None, path)
+
+
+def test_the_apis_batched_insert_lets_each_jti_win_once_even_within_one_batch(database):
+    import asyncio
+
+    stores = [PostgresStore(database) for _ in range(2)]
+
+    async def uses() -> list[bool]:
+        return await asyncio.gather(*(stores[i % 2].consume_access_token_async(f"jti-{i % 10}", 1e10)
+                                      for i in range(200)))
+
+    try:
+        first = asyncio.run(uses())
+        assert sum(first) == 10 and {f"jti-{i % 10}" for i, won in enumerate(first) if won} == {
+            f"jti-{n}" for n in range(10)}
+        assert not any(asyncio.run(uses()))
+        assert not stores[0].consume_access_token("jti-3", 1e10)  # the sync path sees the same record
+    finally:
+        for s in stores:
+            s.close()
