@@ -1,6 +1,11 @@
 """Load test of POST /verify on the reference provider: fresh pre-minted tokens, real checks, wrk as the load.
 
     .venv/bin/python benchmarks/load_verify.py [--workers 2] [--connections 32] [--duration 10]
+    .venv/bin/python benchmarks/load_verify.py --db postgresql://user@host:port/dbname   # or --db sandbox
+
+With ``--db``, the same run also loads two instances sharing that PostgreSQL database (``sandbox``:
+a temporary PostgreSQL server with fsync on, started and removed by the script), the load split
+evenly over their ports as a round-robin balancer would, and prints both figures and their ratio.
 
 Steps: start `nv-conformance serve` (uvicorn workers, httptools/uvloop, access log off) on a
 fresh database; pre-mint one fresh access token per request with the server's own signing
@@ -32,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from reference_impl.embedded import free_port  # noqa: E402
 from reference_impl.keys import load_server_keys  # noqa: E402
 from reference_impl.store import Store  # noqa: E402
+from reference_impl.store_postgres import PostgresStore, is_postgres_url, redact_url  # noqa: E402
 from reference_impl.tokens import AMR_SIM, AccessTokenIssuer, TokenGrant  # noqa: E402
 
 VERIFY_SCOPE = ("number-verification:verify",)
@@ -39,10 +45,15 @@ _issuer: AccessTokenIssuer | None = None
 _subscriber_id = ""
 
 
+def open_store(db: str) -> Store | PostgresStore:
+    return PostgresStore(db) if is_postgres_url(db) else Store(db)
+
+
 def _init_minter(db: str, issuer_url: str, subscriber_id: str) -> None:
     global _issuer, _subscriber_id
-    store = Store(db)
+    store = open_store(db)
     _issuer = AccessTokenIssuer(load_server_keys(store), issuer_url, issuer_url)
+    store.close()
     _subscriber_id = subscriber_id
 
 
@@ -52,7 +63,7 @@ def _mint(count: int) -> list[str]:
     return [_issuer.mint(grant, 300)[0] for _ in range(count)]
 
 
-def mint_tokens(db: Path, issuer_url: str, subscriber_id: str, count: int, processes: int) -> list[str]:
+def mint_tokens(db: str, issuer_url: str, subscriber_id: str, count: int, processes: int) -> list[str]:
     chunks = [count // processes + (1 if i < count % processes else 0) for i in range(processes)]
     with multiprocessing.Pool(processes, _init_minter, (str(db), issuer_url, subscriber_id)) as pool:
         return [token for chunk in pool.map(_mint, chunks) for token in chunk]
@@ -71,7 +82,7 @@ def tree_cpu_seconds(pid: int) -> float:
     return total + sum(tree_cpu_seconds(int(child)) for child in children)
 
 
-def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -91,95 +102,146 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def run_setup(args: argparse.Namespace, db: str, instances: int, workers: int, work: Path) -> dict:
+    """Start ``instances`` servers on ``db`` (one public URL), load them evenly with wrk, stop them."""
+    ports = [free_port() for _ in range(instances)]
+    issuer_url = f"http://127.0.0.1:{ports[0]}"  # the "load balancer" name every instance answers as
+    kit_path = work / f"kit-{ports[0]}.json"
+    servers = []
+    try:
+        for index, port in enumerate(ports):
+            extra = ["--kit", str(kit_path)] if index == 0 else []
+            servers.append(subprocess.Popen(
+                [sys.executable, "-m", "nv_conformance.cli", "serve", "--port", str(port), "--db", db,
+                 "--public-url", issuer_url, "--workers", str(workers), "--no-access-log", *extra],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT))
+            wait_ready(f"http://127.0.0.1:{port}/jwks", servers[-1])  # one by one: the first seeds the database
+        kit = json.loads(kit_path.read_text())
+        phone = kit["subscribers"][0]["phone_number"]
+        store = open_store(db)
+        subscriber_id = store.subscriber_by_number(phone).id  # type: ignore[union-attr]
+        store.close()
+        count = args.max_rate * args.duration
+        started = time.monotonic()
+        tokens = mint_tokens(db, issuer_url, subscriber_id, count, processes=os.cpu_count() or 2)
+        if not args.json:
+            print(f"minted {len(tokens)} fresh tokens in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        files = []
+        for index in range(instances):
+            files.append(work / f"tokens-{ports[0]}-{index}.txt")
+            files[-1].write_text("\n".join(tokens[index::instances]) + "\n")
+        for port in ports:  # warm up every worker (imports, first connection) without spending tokens
+            for _ in range(20):
+                httpx.post(f"http://127.0.0.1:{port}" + args.version_path + "/verify", json={}, timeout=5)
+        load_before = os.getloadavg()[0]
+        server_cpu_before = sum(tree_cpu_seconds(s.pid) for s in servers)
+        wrk_cpu_before = _children_cpu()
+        connections = max(1, args.connections // instances)
+        threads = max(1, args.threads // instances)
+        runs = [subprocess.Popen(
+            ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{args.duration}s", "--latency",
+             "-s", str(HERE / "load_verify.lua"), f"http://127.0.0.1:{port}",
+             "--", str(file), str(threads), args.version_path + "/verify", phone],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for port, file in zip(ports, files, strict=True)]
+        outputs = [run.communicate(timeout=args.duration + 60) for run in runs]
+        server_cpu = sum(tree_cpu_seconds(s.pid) for s in servers) - server_cpu_before
+        wrk_cpu = _children_cpu() - wrk_cpu_before
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    raws = []
+    for stdout, stderr in outputs:
+        line = next((ln for ln in stdout.splitlines() if ln.startswith("NV_RESULT ")), None)
+        if line is None:
+            raise SystemExit("wrk gave no result:\n" + stdout[-2000:] + stderr[-2000:])
+        raws.append(json.loads(line.removeprefix("NV_RESULT ")))
+    requests = sum(r["requests"] for r in raws)
+    duration_s = max(r["duration_us"] for r in raws) / 1e6
+    errors = sum(r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"] + r["non200"]
+                 for r in raws)
+    summary = {
+        "database": redact_url(db) if is_postgres_url(db) else "sqlite", "instances": instances,
+        "workers_per_instance": workers,
+        "requests": requests, "requests_per_second": round(requests / duration_s, 1),
+        # per instance when there are several (wrk cannot merge histograms): the worst of them
+        "p50_ms": max(r["p50_us"] for r in raws) / 1000, "p90_ms": max(r["p90_us"] for r in raws) / 1000,
+        "p99_ms": max(r["p99_us"] for r in raws) / 1000, "max_ms": max(r["max_us"] for r in raws) / 1000,
+        "errors": errors, "non200": sum(r["non200"] for r in raws),
+        "tokens_exhausted": sum(r["tokens_exhausted"] for r in raws),
+        "connections": connections * instances, "duration_s": args.duration,
+        "load_average_before": round(load_before, 2), "cpus": os.cpu_count(),
+        # CPU cost per request, independent of what else runs on the machine: the capacity of an idle
+        # machine is about cpus / (server + wrk CPU per request); the database's own CPU is not included
+        "server_cpu_us_per_request": round(server_cpu / max(requests, 1) * 1e6, 1),
+        "wrk_cpu_us_per_request": round(wrk_cpu / max(requests, 1) * 1e6, 1),
+    }
+    per_request = (server_cpu + wrk_cpu) / max(requests, 1)
+    summary["idle_machine_estimate_rps"] = round((os.cpu_count() or 1) / per_request) if per_request else None
+    if not args.json:
+        print(f"{summary['database']}, {instances} instance(s) x {workers} worker(s): POST {args.version_path}/verify: "
+              f"{summary['requests_per_second']} req/s over {args.duration} s, {summary['connections']} connections;"
+              f" p50 {summary['p50_ms']:.2f} ms, p99 {summary['p99_ms']:.2f} ms; errors {errors} "
+              f"(non-200 {summary['non200']}, tokens exhausted {summary['tokens_exhausted']}); 1-min load average "
+              f"before the run {load_before:.2f} on {os.cpu_count()} CPUs; CPU per request: server "
+              f"{summary['server_cpu_us_per_request']} us, wrk {summary['wrk_cpu_us_per_request']} us")
+    return summary
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
-    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
-    parser.add_argument("--duration", type=int, default=10, help="seconds of load (default 10)")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers of the SQLite instance (default 2)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections in all (default 32)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads in all (default 2)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per setup (default 10)")
     parser.add_argument("--max-rate", type=int, default=10000,
                         help="tokens minted per second of load; must exceed the achieved rate (default 10000)")
     parser.add_argument("--version-path", default="/number-verification/vwip", help="base path to load")
+    parser.add_argument("--db", default=None, metavar="URL",
+                        help="also load two instances sharing this PostgreSQL database (postgresql://...), or "
+                             "`sandbox` for a temporary PostgreSQL server of the script's own")
+    parser.add_argument("--instances", type=int, default=2, help="PostgreSQL instances (default 2)")
+    parser.add_argument("--instance-workers", type=int, default=1,
+                        help="uvicorn workers per PostgreSQL instance (default 1: as many processes in all as "
+                             "the SQLite instance's 2 workers)")
     parser.add_argument("--json", action="store_true", help="print only the JSON result line")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
     if not 1 <= args.duration <= 120:
         raise SystemExit("--duration must be 1..120 s (tokens live 300 s)")
+    if args.db is not None and args.db != "sandbox" and not is_postgres_url(args.db):
+        raise SystemExit("--db must be a postgresql:// URL or `sandbox`")
 
     work = Path(tempfile.mkdtemp(prefix="nv-bench-"))
-    db = work / "bench.sqlite3"
-    port = free_port()
-    issuer_url = f"http://127.0.0.1:{port}"
-    kit_path = work / "kit.json"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "nv_conformance.cli", "serve", "--port", str(port), "--db", str(db),
-         "--workers", str(args.workers), "--no-access-log", "--kit", str(kit_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
-    )
+    sandbox = None
     try:
-        wait_ready(issuer_url + "/jwks", server)
-        kit = json.loads(kit_path.read_text())
-        phone = kit["subscribers"][0]["phone_number"]
-        subscriber_id = Store(db).subscriber_by_number(phone).id  # type: ignore[union-attr]
-        count = args.max_rate * args.duration
-        started = time.monotonic()
-        tokens = mint_tokens(db, issuer_url, subscriber_id, count, processes=os.cpu_count() or 2)
-        if not args.json:
-            print(f"minted {len(tokens)} fresh tokens in {time.monotonic() - started:.1f} s", file=sys.stderr)
-        tokens_file = work / "tokens.txt"
-        tokens_file.write_text("\n".join(tokens) + "\n")
-        # warm up every worker (imports, first connection) with a few requests that do not spend tokens
-        for _ in range(20):
-            httpx.post(issuer_url + args.version_path + "/verify", json={}, timeout=5)
-        load_before = os.getloadavg()[0]
-        server_cpu_before = tree_cpu_seconds(server.pid)
-        wrk_cpu_before = _children_cpu()
-        cmd = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
-               "--latency", "-s", str(HERE / "load_verify.lua"), issuer_url,
-               "--", str(tokens_file), str(args.threads), args.version_path + "/verify", phone]
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 60)
-        server_cpu = tree_cpu_seconds(server.pid) - server_cpu_before
-        wrk_cpu = _children_cpu() - wrk_cpu_before
+        results = [run_setup(args, str(work / "bench.sqlite3"), 1, args.workers, work)]
+        if args.db is not None:
+            db = args.db
+            if db == "sandbox":
+                from reference_impl.pg_sandbox import TemporaryPostgres
+
+                sandbox = TemporaryPostgres(settings={"fsync": "on", "full_page_writes": "on"}).start()
+                db = sandbox.url
+            results.append(run_setup(args, db, args.instances, args.instance_workers, work))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        if sandbox is not None:
+            sandbox.stop()
         shutil.rmtree(work, ignore_errors=True)
-    line = next((ln for ln in result.stdout.splitlines() if ln.startswith("NV_RESULT ")), None)
-    if line is None:
-        raise SystemExit("wrk gave no result:\n" + result.stdout[-2000:] + result.stderr[-2000:])
-    raw = json.loads(line.removeprefix("NV_RESULT "))
-    errors = raw["connect_errors"] + raw["read_errors"] + raw["write_errors"] + raw["timeouts"] + raw["non200"]
-    summary = {
-        "requests": raw["requests"],
-        "requests_per_second": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
-        "p50_ms": raw["p50_us"] / 1000, "p90_ms": raw["p90_us"] / 1000, "p99_ms": raw["p99_us"] / 1000,
-        "max_ms": raw["max_us"] / 1000, "errors": errors, "non200": raw["non200"],
-        "tokens_exhausted": raw["tokens_exhausted"],
-        "connections": args.connections, "workers": args.workers, "duration_s": args.duration,
-        "load_average_before": round(load_before, 2), "cpus": os.cpu_count(),
-        # CPU cost per request, independent of what else runs on the machine: the capacity of an idle
-        # machine is about cpus / (server + wrk CPU per request)
-        "server_cpu_us_per_request": round(server_cpu / max(raw["requests"], 1) * 1e6, 1),
-        "wrk_cpu_us_per_request": round(wrk_cpu / max(raw["requests"], 1) * 1e6, 1),
-    }
-    per_request = (server_cpu + wrk_cpu) / max(raw["requests"], 1)
-    summary["idle_machine_estimate_rps"] = round((os.cpu_count() or 1) / per_request) if per_request else None
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        print(f"POST {args.version_path}/verify: {summary['requests_per_second']} req/s over {args.duration} s, "
-              f"{args.connections} connections, {args.workers} workers; p50 {summary['p50_ms']:.2f} ms, "
-              f"p99 {summary['p99_ms']:.2f} ms; errors {errors} (non-200 {raw['non200']}, "
-              f"tokens exhausted {raw['tokens_exhausted']}); 1-min load average before the run "
-              f"{load_before:.2f} on {os.cpu_count()} CPUs; CPU per request: server "
-              f"{summary['server_cpu_us_per_request']} us, wrk {summary['wrk_cpu_us_per_request']} us "
-              f"(an idle machine would do about {summary['idle_machine_estimate_rps']} req/s)")
-        print(json.dumps(summary))
-    return 0 if errors == 0 and raw["tokens_exhausted"] == 0 else 1
+    output: dict = results[0] if len(results) == 1 else {"sqlite": results[0], "postgresql": results[1]}
+    if len(results) == 2:
+        ratio = results[1]["requests_per_second"] / results[0]["requests_per_second"]
+        output["postgresql_over_sqlite"] = round(ratio, 3)
+        if not args.json:
+            print(f"{args.instances} PostgreSQL instances reach {ratio:.0%} of the single SQLite instance's req/s")
+    print(json.dumps(output))
+    clean = all(r["errors"] == 0 and r["tokens_exhausted"] == 0 for r in results)
+    return 0 if clean else 1
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ not burn it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -38,7 +37,7 @@ from .asgi_util import (
     send_json,
 )
 from .behaviour import Behaviour
-from .store import Store
+from .stores import StateStore
 from .tokens import CLOCK_SKEW_SECONDS, NETWORK_AMR, AccessTokenVerifier, InvalidAccessToken
 from .validation import BodyValidator
 
@@ -84,7 +83,7 @@ def _check_codes(op: VersionedOperation) -> None:
 class NumberVerificationApi:
     """Raw ASGI app serving the NV operations of every version under ``prefix``."""
 
-    def __init__(self, *, versions: tuple[str, ...], prefix: str, store: Store, verifier: AccessTokenVerifier,
+    def __init__(self, *, versions: tuple[str, ...], prefix: str, store: StateStore, verifier: AccessTokenVerifier,
                  behaviour: Behaviour, issued_token_lifetime: int,
                  policy_for: Callable[[str], TokenPolicy] | None = None) -> None:
         self._store = store
@@ -210,26 +209,15 @@ class NumberVerificationApi:
                            "the access token was not obtained by network-based or SIM-based authentication")
 
     async def _consume(self, claims: dict[str, Any], op: VersionedOperation) -> None:
-        """Record the token's jti; a second use anywhere (other worker, before a restart) is refused.
+        """Record the token's jti; a second use anywhere (other worker or instance, before a restart) is refused.
 
         Only where the version's token policy demands single use: elsewhere a token may be
-        used again until it expires.
-
-        While another worker holds SQLite's write lock, wait with ``await`` (the event loop keeps
-        serving) and only after a second fall back to the blocking insert with its busy timeout.
+        used again until it expires. The store's async insert never blocks the event loop while it
+        waits for the database.
         """
         if not (self._behaviour.single_use and op.token_policy.single_use):
             return
-        jti, exp = claims["jti"], claims["exp"]
-        first_use = self._store.try_consume_access_token(jti, exp)
-        delay, waited = 0.0002, 0.0
-        while first_use is None and waited < 1.0:
-            await asyncio.sleep(delay)
-            waited += delay
-            delay = min(delay * 2, 0.005)
-            first_use = self._store.try_consume_access_token(jti, exp)
-        if first_use is None:
-            first_use = self._store.consume_access_token(jti, exp)
+        first_use = await self._store.consume_access_token_async(claims["jti"], claims["exp"])
         if not first_use:
             raise ApiError(401, CODE_UNAUTHENTICATED, "the access token has already been used or was revoked")
 

@@ -28,7 +28,7 @@ from .demo_data import DEMO_REDIRECT_PATH
 from .keys import ServerKeys, load_server_keys
 from .oauth import AuthorizationServer
 from .settings import SETTINGS_ENV, Settings
-from .store import Store
+from .stores import StateStore, open_store
 from .tokens import AccessTokenIssuer, AccessTokenVerifier
 
 log = logging.getLogger("reference_impl")
@@ -39,7 +39,7 @@ class ReferenceApp:
     """The ASGI app plus the parts a caller (kit writer, tests) may need."""
 
     settings: Settings
-    store: Store
+    store: StateStore
     keys: ServerKeys
     issuer: AccessTokenIssuer
     api: NumberVerificationApi
@@ -112,8 +112,8 @@ def create_app(settings: Settings) -> ReferenceApp:
         from .faults import behaviour_for
 
         settings = replace(settings, behaviour=behaviour_for(settings.fault, settings.behaviour))
-    store = Store(settings.db_path)
-    keys = load_server_keys(store)
+    store = open_store(settings)
+    keys = load_server_keys(store, settings.keys_path)
     audience = settings.api_root
     issuer = AccessTokenIssuer(keys, settings.issuer, audience)
     b = settings.behaviour

@@ -15,7 +15,8 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from .store import Client, Store
+from .store import Client
+from .stores import StateStore
 
 CLIENT_SIGNING_ALGS = ("ES256", "RS256")
 CLOCK_SKEW_SECONDS = 30
@@ -60,7 +61,7 @@ def unverified_issuer(token: str) -> str | None:
 def verify_client_jwt(
     token: str,
     *,
-    store: Store,
+    store: StateStore,
     audiences: set[str],
     expected_client_id: str | None,
     max_lifetime_seconds: int | None,

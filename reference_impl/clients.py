@@ -32,7 +32,8 @@ from nv_conformance.errors import KitError
 
 from .demo_data import DEMO_CLIENT_ID
 from .scopes import api_scopes
-from .store import Client, Store
+from .store import Client
+from .stores import StateStore
 
 AUTH_METHODS = ("private_key_jwt", "client_secret_basic", "client_secret_post")
 KEY_SOURCES = ("jwks", "jwks_file", "public_key_file", "jwks_uri")
@@ -257,7 +258,7 @@ def _names(value: Any, where: str, problems: list[str], *, allowed: frozenset[st
 class ClientDirectory:
     """Who may ask for tokens: onboarded registrations first, then the store (the demo client)."""
 
-    def __init__(self, store: Store, registrations: Mapping[str, Registration] | None = None,
+    def __init__(self, store: StateStore, registrations: Mapping[str, Registration] | None = None,
                  demo_redirect_uri: str | None = None) -> None:
         self._store = store
         self._registrations = dict(registrations or {})

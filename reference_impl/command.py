@@ -18,6 +18,7 @@ from nv_conformance.profiles import get_profile, reference_versions, sharing_bas
 
 from . import logs
 from .settings import SETTINGS_ENV, Settings, TokenPolicyMode
+from .stores import DB_ENV
 
 DEFAULT_PORT = 9091
 DEFAULT_DB = "nv-reference.sqlite3"
@@ -27,7 +28,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1; other than loopback needs --allow-non-loopback)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = a free one)")
-    parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database file (default ./{DEFAULT_DB})")
+    parser.add_argument("--db", default=None,
+                        help=f"SQLite database file, or postgresql://user@host:port/dbname shared by several "
+                             f"instances (default ${DB_ENV}, else ./{DEFAULT_DB}); a password is never printed")
+    parser.add_argument("--keys", default=None, metavar="PATH",
+                        help="signing key file (JWK, created 0600 when missing) instead of the key kept in the "
+                             "database; give every instance the same file")
     parser.add_argument("--api-root-prefix", default="",
                         help="serve the API under this path prefix, e.g. /passthrough/camara")
     parser.add_argument("--api-version", metavar="VERSION", action="append", default=[],
@@ -100,10 +106,16 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         # only): the device-facing endpoints are served on 127.0.0.1 too, same port
         device_url = f"{'https' if args.tls_cert else 'http'}://127.0.0.1:{args.port}"
     preferred = _served_versions(args.api_version)
+    db = args.db or os.environ.get(DB_ENV) or DEFAULT_DB
+    db_url = db if db.startswith(("postgresql://", "postgres://")) else None
+    if db_url is None and "://" in db:
+        raise ConfigError("--db", "must be a file path or a postgresql://user@host:port/dbname URL")
     try:
-        return Settings.serving(preferred, db_path=Path(args.db), issuer=issuer, api_root_prefix=args.api_root_prefix,
+        return Settings.serving(preferred, db_path=Path(DEFAULT_DB if db_url else db), issuer=issuer,
+                                api_root_prefix=args.api_root_prefix,
                                 token_policy=TokenPolicyMode(args.token_policy), fault=args.fault,
-                                clients_file=clients_file, device_url=device_url)
+                                clients_file=clients_file, device_url=device_url,
+                                db_url=db_url, keys_path=Path(args.keys) if args.keys else None)
     except ValueError as exc:
         raise ConfigError("--api-root-prefix", str(exc)) from None
 
@@ -166,13 +178,20 @@ def main(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
+    from .keys import KeyFileError
     from .kit import build_kit, write_kit
+    from .store_postgres import DatabaseError, redact_url
 
     settings = _settings_from(args)
+    database = redact_url(settings.db_url) if settings.db_url else str(settings.db_path)
     try:
         app = create_app(settings)  # seeds the database and the signing key before any worker starts
     except OSError as exc:
-        raise ConfigError("--db", f"cannot open {settings.db_path}: {exc.strerror or exc}") from None
+        raise ConfigError("--db", f"cannot open {database}: {exc.strerror or exc}") from None
+    except DatabaseError as exc:
+        raise ConfigError("--db", str(exc)) from None
+    except KeyFileError as exc:
+        raise ConfigError("--keys", str(exc)) from None
     if args.kit:
         try:
             path = write_kit(build_kit(app), args.kit)
@@ -181,7 +200,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"tester kit written to {path} (test-only credentials)", file=sys.stderr)
     print(f"reference provider: issuer {settings.issuer}, API root {settings.api_root}, "
           f"versions {', '.join(settings.api_versions)} (token policy {settings.token_policy.value}), "
-          f"database {settings.db_path}, workers {args.workers}"
+          f"database {database}, workers {args.workers}"
           + (f", FAULT {settings.fault}" if settings.fault else ""), file=sys.stderr)
     logs.install("uvicorn.access", "uvicorn.error", "reference_impl")
     from . import transport

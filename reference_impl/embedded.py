@@ -8,7 +8,8 @@
 version its profile marks ``reference_default`` (schemas/profiles.yaml).
 
 Uvicorn serves the app on a free 127.0.0.1 port; the database is a temporary file
-unless ``db_path`` is given (pass the same path and port again to "restart" the server).
+unless ``db_path`` is given (pass the same path and port again to "restart" the server), or a
+PostgreSQL database when ``db_url`` is.
 """
 
 from __future__ import annotations
@@ -50,20 +51,23 @@ class EmbeddedReference:
         port: int | None = None,
         behaviour: Behaviour | None = None,
         clients_file: str | Path | None = None,
+        db_url: str | None = None,
+        keys_path: str | Path | None = None,
         **behaviour_changes: Any,
     ) -> None:
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
-        if db_path is None:
+        if db_path is None and db_url is None:
             self._tempdir = tempfile.TemporaryDirectory(prefix="nv-reference-")
             db_path = Path(self._tempdir.name) / "reference.sqlite3"
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         base = behaviour or Behaviour()
         self.settings = Settings.serving(
-            versions, db_path=Path(db_path), issuer=self.base_url, api_root_prefix=api_root_prefix,
+            versions, db_path=Path(db_path or "unused.sqlite3"), issuer=self.base_url, api_root_prefix=api_root_prefix,
             token_policy=TokenPolicyMode(token_policy),
             behaviour=base.with_changes(**behaviour_changes) if behaviour_changes else base, fault=fault,
             clients_file=str(clients_file) if clients_file else None,
+            db_url=db_url, keys_path=Path(keys_path) if keys_path else None,
         )
         self.api_root = self.settings.api_root
         self.app: ReferenceApp | None = None

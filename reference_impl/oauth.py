@@ -34,7 +34,8 @@ from .clients import ClientDirectory
 from .keys import SIGNING_ALG
 from .scopes import ScopeError, api_scopes, parse_scope
 from .settings import Settings
-from .store import AuthCode, CibaRequest, Client, Store, Subscriber
+from .store import AuthCode, CibaRequest, Client, Subscriber
+from .stores import StateStore
 from .tokens import (
     AMR_ASSERTED,
     AMR_NETWORK,
@@ -132,7 +133,7 @@ def redirect_uri_registered(client: Client, redirect_uri: str) -> bool:
 
 
 class AuthorizationServer:
-    def __init__(self, settings: Settings, store: Store, issuer: AccessTokenIssuer, jwks: dict[str, Any],
+    def __init__(self, settings: Settings, store: StateStore, issuer: AccessTokenIssuer, jwks: dict[str, Any],
                  verifier: AccessTokenVerifier | None = None, clients: ClientDirectory | None = None) -> None:
         self.settings = settings
         self.clients = clients or ClientDirectory(store)

@@ -40,6 +40,8 @@ class Settings:
     fault: str | None = None         # name of a deliberately faulty variant (issue 6); None = correct
     clients_file: str | None = None  # YAML file of onboarded API consumers (reference_impl/clients.py)
     device_url: str | None = None    # base URL of /authorize and TS.43 for devices when not the issuer's (IPv6 host)
+    db_url: str | None = field(default=None, repr=False)  # postgresql://... shared by instances; None = db_path
+    keys_path: Path | None = None    # signing key file (JWK, 0600); None = the key kept in the database
 
     def __post_init__(self) -> None:
         served = tuple(get_profile(v).version for v in self.api_versions)  # UnknownVersionError is a ValueError
@@ -55,6 +57,8 @@ class Settings:
         if self.device_url:
             object.__setattr__(self, "device_url", self.device_url.rstrip("/"))
         object.__setattr__(self, "db_path", Path(self.db_path))
+        if self.keys_path is not None:
+            object.__setattr__(self, "keys_path", Path(self.keys_path))
 
     @classmethod
     def serving(cls, preferred: Iterable[str] = (), **fields: object) -> Settings:
@@ -90,6 +94,7 @@ class Settings:
         data["db_path"] = str(self.db_path)
         data["api_versions"] = list(self.api_versions)
         data["token_policy"] = self.token_policy.value
+        data["keys_path"] = str(self.keys_path) if self.keys_path is not None else None
         return json.dumps(data)
 
     @classmethod

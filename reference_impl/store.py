@@ -9,6 +9,7 @@ all in the file.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -293,6 +294,23 @@ class Store:
                 return None
             raise
         return True
+
+    async def consume_access_token_async(self, jti: str, expires_at: float) -> bool:
+        """consume_access_token for the API's event loop.
+
+        While another worker holds SQLite's write lock, wait with ``await`` (the event loop keeps
+        serving) and only after a second fall back to the blocking insert with its busy timeout.
+        """
+        first_use = self.try_consume_access_token(jti, expires_at)
+        delay, waited = 0.0002, 0.0
+        while first_use is None and waited < 1.0:
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 0.005)
+            first_use = self.try_consume_access_token(jti, expires_at)
+        if first_use is None:
+            first_use = self.consume_access_token(jti, expires_at)
+        return first_use
 
     def consume_assertion_jti(self, client_id: str, jti: str, expires_at: float) -> bool:
         try:
