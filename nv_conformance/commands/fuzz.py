@@ -9,6 +9,7 @@ when no check failed and the run really tested something (fresh tokens were acce
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from dataclasses import replace
 
@@ -66,6 +67,8 @@ def main(args: argparse.Namespace) -> int:
     progress = None if args.quiet else sys.stderr
 
     with open_target(config, fault=args.fault) as (target, completed):
+        if args.quiet:  # the embedded server's "Invalid HTTP request received" for each malformed fuzz request
+            logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
         outcome = run_fuzz(target, options, progress=progress)
         declared = completed.declared_options()
     if args.fault:
