@@ -16,6 +16,7 @@ Everything the kit sends (API calls, token requests, discovery) goes through
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import ssl
@@ -34,6 +35,7 @@ import httpx
 from . import __version__
 from .envvars import expand_env
 from .errors import ConfigError, TargetError
+from .inputs import nested_too_deep
 from .redact import register_secret
 
 DEFAULT_MAX_BODY_BYTES = 1 << 20  # 1 MiB: far above any Number Verification response
@@ -99,6 +101,8 @@ class HttpResult:
 
     @property
     def json(self) -> Any:
+        if nested_too_deep(self.body):
+            return None
         try:
             return json.loads(self.body)
         except (ValueError, UnicodeDecodeError, RecursionError):  # a hostile body may nest [[[... 100,000 deep
@@ -322,7 +326,7 @@ class GuardedClient:
         already_read = hasattr(response, "_content")  # e.g. a test transport handing out one Response twice
         encodings = [] if already_read else response.headers.get_list("content-encoding", split_commas=True)
         decoder = BoundedDecoder(encodings, limit)
-        chunks: list[bytes] = []
+        body = io.BytesIO()  # getvalue() hands over its buffer: no second copy of a large body
         size = 0
         try:
             for raw in ([response.content] if already_read else response.iter_raw()):
@@ -330,7 +334,7 @@ class GuardedClient:
                     size += len(chunk)
                     if size > limit:
                         raise ResponseTooLargeError(f"{method} {_origin(url)}: response body exceeds the {limit}-byte limit")
-                    chunks.append(chunk)
+                    body.write(chunk)
                 if time.monotonic() > deadline:
                     raise TargetTooSlow(
                         f"{method} {_origin(url)}: response body not complete within {_seconds(deadline, started)} s"
@@ -343,7 +347,7 @@ class GuardedClient:
             raise ResponseTooLargeError(f"{method} {_origin(url)}: response body exceeds the {limit}-byte limit") from None
         except zlib.error as exc:
             raise TargetMisbehaved(f"{method} {_origin(url)}: response body is not valid {decoder.describe()}: {exc}") from None
-        return b"".join(chunks)
+        return body.getvalue()
 
     def close(self) -> None:
         self._client.close()

@@ -109,6 +109,39 @@ def load_json(text: str | bytes) -> Any:
         raise ValueError("nested too deep to parse") from None
 
 
+_JSON_PARSER_DEPTH = 1000  # json's C scanner gives up (RecursionError) near the interpreter's recursion limit
+_PREFIX_SCANNED = 64 * 1024
+
+
+def nested_too_deep(raw: bytes) -> bool:
+    """True when a large body opens more brackets than the JSON parser can follow before closing any.
+
+    Only bodies over 1 MiB are scanned (64 KiB of them): this spares decoding a 50 MB ``[[[[...`` into a
+    50 MB string just to have the parser give up. Brackets inside strings are skipped.
+    """
+    if len(raw) <= 1 << 20:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for byte in raw[:_PREFIX_SCANNED]:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > _JSON_PARSER_DEPTH:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
 def yaml_problem(exc: yaml.YAMLError) -> str:
     """`` (line L, column C): problem`` for one error line."""
     mark = getattr(exc, "problem_mark", None)

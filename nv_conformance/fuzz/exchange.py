@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from ..inputs import nested_too_deep
+
 _NO_JSON = object()
 
 
@@ -121,6 +123,8 @@ class FuzzExchange:
 
 def _parse_json(raw: bytes) -> Any:
     """``raw`` as JSON, or ``_NO_JSON``; nesting too deep for the parser counts as not JSON (RecursionError)."""
+    if nested_too_deep(raw):
+        return _NO_JSON
     try:
         return json.loads(raw)
     except (ValueError, RecursionError):

@@ -27,12 +27,21 @@ _DROPPED = {"user-agent", "accept-encoding", "content-length", "host", "connecti
 
 
 class _RawResponse:
-    """The little of urllib3's response that schemathesis reads: headers (``getlist``) and the HTTP version."""
+    """The little of urllib3's response that schemathesis reads: headers (``getlist``), the HTTP version,
+    and ``read1`` for a ``text/event-stream`` answer (served from the body already read, within the cap)."""
 
     version = 11
 
-    def __init__(self, headers: HTTPHeaderDict) -> None:
+    def __init__(self, headers: HTTPHeaderDict, body: bytes = b"") -> None:
         self.headers = headers
+        self._body = body
+        self._offset = 0
+
+    def read1(self, amount: int = -1, decode_content: bool = True) -> bytes:
+        end = len(self._body) if amount is None or amount < 0 else self._offset + amount
+        chunk = self._body[self._offset:end]
+        self._offset += len(chunk)
+        return chunk
 
     def close(self) -> None:
         return None
@@ -78,7 +87,7 @@ class GuardedAdapter(BaseAdapter):
         for name, value in result.headers.multi_items():
             raw_headers.add(name, value)
         response.headers = CaseInsensitiveDict(raw_headers)
-        response.raw = _RawResponse(raw_headers)
+        response.raw = _RawResponse(raw_headers, result.body)
         response._content = result.body
         response._content_consumed = True
         response.encoding = requests.utils.get_encoding_from_headers(response.headers)

@@ -17,4 +17,4 @@ def test_quiet_fuzz_is_quiet_and_leaves_no_hypothesis_directory(tmp_path: Path, 
     assert result.returncode == 0, result.output
     assert len(lines) == 1 and lines[0].startswith("fuzz verdict: conformant"), lines
     assert not (tmp_path / ".hypothesis").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["child.err", "child.out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["child.err", "child.out"]  # nothing else written here

@@ -98,3 +98,23 @@ def test_without_the_key_the_gateway_says_401_and_the_run_fails(behind_gateway: 
     out: Any = capsys.readouterr()
     assert code != 0 and gateway.rejected > 0
     assert "not-the-key-000000" not in out.out + out.err
+
+
+def test_run_through_a_configured_proxy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """API and token requests of `run` all go through `http.proxy` (the reference is only reached through it)."""
+    from reference_impl.embedded import EmbeddedReference
+
+    from .proxy import ForwardProxy
+
+    with EmbeddedReference() as reference, ForwardProxy() as proxy:
+        (tmp_path / "kit.json").write_text(json.dumps(reference.kit))
+        config = tmp_path / "target.yaml"
+        config.write_text(f"kit: kit.json\nhttp: {{proxy: {proxy.url}}}\n")
+        code = cli_main(["run", "--config", str(config), "--name", "The phone number identified by the access token is returned",
+                         "--no-reports"])
+        out = capsys.readouterr()
+    assert code == 0, out.out + out.err
+    targets = [target for _, target, _ in proxy.seen]
+    assert any(t.startswith(reference.api_root + "/number-verification/") for t in targets)
+    assert any(t == reference.kit["token_endpoint"] or t.startswith(reference.base_url + "/.well-known") for t in targets)
+    assert all(t.startswith(reference.base_url) for t in targets)
