@@ -375,6 +375,9 @@ def parse_headers(value: Any, setting: str) -> tuple[tuple[str, str], ...]:
             raise ConfigError(f"{setting}.{name}", "not a valid header name")
         if name.lower() in _RESERVED_HEADERS:
             raise ConfigError(f"{setting}.{name}", "is set by the HTTP client itself")
+        if name.lower() in ("authorization", "proxy-authorization"):
+            raise ConfigError(f"{setting}.{name}", "carries the kit's own credentials (the access token, client "
+                                                   "authentication, proxy URL credentials); give a gateway key another header")
         if isinstance(item, bool) or not isinstance(item, str | int | float):
             raise ConfigError(f"{setting}.{name}", f"must be a string, got {type(item).__name__}")
         text = header_value(expand_env(str(item), f"{setting}.{name}", on_value=register_secret), f"{setting}.{name}")

@@ -35,6 +35,7 @@ from typing import Any, TextIO
 from ..contract import Contract
 from ..errors import ConfigError, TargetError, TokenError
 from ..http import GuardedClient, HttpSettings, TargetMisbehaved, TargetTooSlow
+from ..inputs import nested_too_deep
 from ..profiles import VersionProfile
 from ..redact import redact
 from .auth import TokenSource, fresh_token_auth_class
@@ -459,7 +460,7 @@ def run_fuzz(target: FuzzTarget, options: FuzzOptions, *, progress: TextIO | Non
     with _ACTIVE_LOCK:
         _ACTIVE[id(schema)] = state
     try:
-        with _sessions_through(state.adapter), _hypothesis_files_elsewhere():
+        with _engine_through_the_kit(state.adapter), _hypothesis_files_elsewhere():
             stream = from_schema(schema).execute()
             state.stop_event = stream.stop_event
             timer = threading.Timer(max(0.0, deadline - time.monotonic()), state.stop, args=("--duration reached",))
@@ -514,10 +515,26 @@ def _consume(stream: Any, state: _RunState, events: Any) -> None:
 
 
 @contextmanager
-def _sessions_through(adapter: GuardedAdapter) -> Iterator[None]:
-    """Every session the engine makes (its probes' and its one-off sessions too) sends through the kit's client."""
+def _engine_through_the_kit(adapter: GuardedAdapter) -> Iterator[None]:
+    """Every session the engine makes (its probes' and its one-off sessions too) sends through the kit's client.
+
+    Also: schemathesis parses successful JSON answers itself (to reuse their data) and lets a
+    RecursionError from a body nested 100,000 deep kill its worker thread; here such a body is a
+    ValueError, which it handles as "not JSON".
+    """
+    from schemathesis.core import transport as core_transport
     from schemathesis.engine import context
     from schemathesis.transport import requests as transport
+
+    original_json = core_transport.Response.json
+
+    def bounded_json(self: Any) -> Any:
+        if nested_too_deep(self.content):
+            raise ValueError("nested too deep to parse")
+        try:
+            return original_json(self)
+        except RecursionError:
+            raise ValueError("nested too deep to parse") from None
 
     original = context.make_session
     one_off = transport.SameHostRedirectsSession
@@ -532,11 +549,13 @@ def _sessions_through(adapter: GuardedAdapter) -> Iterator[None]:
 
     context.make_session = make_session
     transport.SameHostRedirectsSession = GuardedSession
+    core_transport.Response.json = bounded_json  # type: ignore[method-assign]
     try:
         yield
     finally:
         context.make_session = original
         transport.SameHostRedirectsSession = one_off
+        core_transport.Response.json = original_json  # type: ignore[method-assign]
 
 
 def hypothesis_home() -> Path:

@@ -78,7 +78,8 @@ def test_fuzz_against_a_hostile_target(behaviour: str, tmp_path: Path, warm_fuzz
                           "--quiet", "--report-dir", "reports"], cwd=tmp_path, limit_s=RUN_LIMIT_S)
     # the wall-clock promise: --duration + 15 s whatever the target does (startup included here)
     check_bounded(result, FUZZ_DURATION_S + 15, expected)
-    assert "fuzz verdict: not conformant" in result.output and "RUN FAILED" in result.output
+    assert "fuzz verdict: not conformant" in result.output
+    assert "RUN FAILED" in result.output or "  FAIL " in result.output  # the run, or findings on what was judged
     assert (tmp_path / "reports" / "fuzz.json").exists()
     assert not (tmp_path / ".hypothesis").exists()
     print(f"fuzz {behaviour}: {result.seconds:.1f} s, peak {result.peak_rss_mb:.0f} MB, exit {result.returncode}")

@@ -97,6 +97,7 @@ tokens:
     ('http: {headers: {"Bad Name": x}}', "http.headers.Bad Name", "not a valid header name"),
     ('http: {headers: {X-Key: "a\\nb"}}', "http.headers.X-Key", "one line"),
     ("http: {headers: [x]}", "http.headers", "mapping"),
+    ("http: {headers: {Authorization: Basic eA==}}", "http.headers.Authorization", "another header"),
     ("http: {proxy: socks5://127.0.0.1:1080}", "http.proxy", "http:// or https://"),
     ("http: {trust_env: yes please}", "http.trust_env", "true or false"),
     ("tls: {client_key: key.pem}", "tls.client_key", "needs tls.client_cert"),
