@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sys
 from collections.abc import Mapping
@@ -27,7 +28,17 @@ import yaml
 from .contract import Contract, ContractError
 from .envvars import expand_env
 from .errors import ConfigError
-from .http import DEFAULT_MAX_BODY_BYTES, HttpSettings, ssl_context
+from .http import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_USER_AGENT,
+    ClientCertificate,
+    HttpSettings,
+    header_value,
+    origin_of,
+    parse_headers,
+    ssl_context,
+)
+from .inputs import MAX_SPEC_FILE_BYTES, load_json, load_yaml, read_regular_file, read_text_file, yaml_problem
 from .phone import is_e164
 from .profiles import UnknownVersionError, VersionProfile, default_version, get_profile
 from .redact import mask_phone, redact, register_secret
@@ -41,12 +52,19 @@ _TOP_LEVEL = {
 }
 _OVERRIDABLE = {"api_root", "api_version", "base_path", "spec", "embedded"}
 _SECRET_KEY_HINTS = ("token", "secret", "password", "assertion", "subject", "key")
+# Settings whose names contain a hint but that hold a URL, a file or variable name, or a public id.
+_NOT_SECRET_SUFFIXES = ("_endpoint", "_url", "_uri", "_env", "_file", "_id", "_lifetime", "_audience")
+_HTTP_SETTINGS = {
+    "connect_timeout", "read_timeout", "total_timeout", "max_body_bytes", "headers", "user_agent", "proxy", "trust_env",
+}
+_TLS_SETTINGS = {"ca_bundle", "insecure", "client_cert", "client_key", "client_key_env", "client_key_password_env"}
 
 
 @dataclass(frozen=True)
 class TlsConfig:
     ca_bundle: str | None = None  # absolute path of a PEM bundle to trust instead of the system store
     insecure: bool = False        # no certificate verification at all (a warning is printed)
+    client_cert: ClientCertificate | None = None  # mutual TLS towards the API and the authorization server
 
 
 @dataclass(frozen=True)
@@ -142,7 +160,7 @@ class TargetConfig:
         # An empty tokens section with a kit means "every kind by the `reference` method" (docs/interfaces.md).
         return replace(
             self, api_root=api_root, base_path=base_path, kit=kit, kit_path=kit_path or self.kit_path,
-            test_data=test_data,
+            test_data=test_data, http=replace(self.http, headers_origin=origin_of(api_root)),
         )
 
     def _implementation_declared(self) -> dict[str, Any] | str:
@@ -176,6 +194,10 @@ class TargetConfig:
             "tester_kit": str(self.kit_path) if self.kit_path else ("embedded" if self.embedded else "none"),
             "tls.ca_bundle": self.tls.ca_bundle or "system",
             "tls.insecure": self.tls.insecure,
+            "tls.client_cert": self.tls.client_cert.cert_file if self.tls.client_cert else "none",
+            "http.headers": sorted(name for name, _ in self.http.headers) or "none",
+            "http.user_agent": self.http.user_agent,
+            "http.proxy": _proxy_label(self.http),
             "http.connect_timeout": self.http.connect_timeout,
             "http.read_timeout": self.http.read_timeout,
             "http.max_body_bytes": self.http.max_body_bytes,
@@ -223,19 +245,11 @@ def load_config(path: str | Path | None, **overrides: Any) -> TargetConfig:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    text = read_text_file(path, "--config")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("--config", f"file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError("--config", f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise ConfigError("--config", f"{path} is not valid YAML{where}: {problem}") from None
+        raise ConfigError("--config", f"{path} is not valid YAML{yaml_problem(exc)}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -252,7 +266,8 @@ def _interpolate(value: Any, setting: str) -> Any:
     if not isinstance(value, str) or "${" not in value:
         return value
 
-    return expand_env(value, setting, on_value=register_secret if setting.startswith("tokens") else None)
+    secret = setting.startswith("tokens") or setting.startswith("http.headers") or setting.startswith("http.proxy")
+    return expand_env(value, setting, on_value=register_secret if secret else None)
 
 
 def _join(prefix: str, key: str) -> str:
@@ -286,6 +301,8 @@ def _build(raw: dict[str, Any], base_dir: Path, source: str) -> TargetConfig:
 
     tls = _tls(raw.get("tls"), base_dir)
     http = _http(raw.get("http"), tls)
+    if api_root:
+        http = replace(http, headers_origin=origin_of(api_root))
     run = _run(raw.get("run"))
     test_data = _test_data(raw.get("test_data"))
     tokens = _tokens(raw.get("tokens"), base_dir)
@@ -376,17 +393,12 @@ def _check_base_path(value: Any, setting: str) -> str:
     return path.rstrip("/")
 
 
-def _file(value: Any, setting: str, base_dir: Path) -> Path:
+def _file(value: Any, setting: str, base_dir: Path, *, max_bytes: int = MAX_SPEC_FILE_BYTES) -> Path:
+    """An existing regular file of at most ``max_bytes`` (read once now: a device or FIFO is refused, not read)."""
     path = Path(_str(value, setting)).expanduser()
     if not path.is_absolute():
         path = base_dir / path
-    if not path.is_file():
-        raise ConfigError(setting, f"file not found: {path}")
-    try:
-        with path.open("rb"):
-            pass
-    except OSError as exc:
-        raise ConfigError(setting, f"cannot read {path}: {exc.strerror}") from None
+    read_regular_file(path, setting, max_bytes=max_bytes)
     return path.resolve()
 
 
@@ -414,27 +426,91 @@ def _check_spec_version(contract: Contract, profile: VersionProfile) -> None:
 
 
 def _tls(value: Any, base_dir: Path) -> TlsConfig:
-    section = _section(value, "tls", {"ca_bundle", "insecure"})
+    section = _section(value, "tls", _TLS_SETTINGS)
     ca_bundle = None
     if section.get("ca_bundle") is not None:
-        ca_bundle = str(_file(section["ca_bundle"], "tls.ca_bundle", base_dir))
+        ca_bundle = str(_file(section["ca_bundle"], "tls.ca_bundle", base_dir, max_bytes=16 << 20))
         ssl_context(ca_bundle)  # not a PEM bundle: ConfigError now, not a TLS failure mid-run
     insecure = _bool(section.get("insecure", False), "tls.insecure")
-    return TlsConfig(ca_bundle=ca_bundle, insecure=insecure)
+    client_cert = _client_cert(section, base_dir)
+    if client_cert is not None:
+        ssl_context(ca_bundle or not insecure, client_cert)  # a wrong certificate or key: one line now
+    return TlsConfig(ca_bundle=ca_bundle, insecure=insecure, client_cert=client_cert)
+
+
+def _client_cert(section: dict[str, Any], base_dir: Path) -> ClientCertificate | None:
+    """``client_cert`` (PEM file) with its key from ``client_key`` (file) or ``client_key_env`` (PEM in a variable)."""
+    given = [key for key in ("client_key", "client_key_env", "client_key_password_env") if section.get(key) is not None]
+    if section.get("client_cert") is None:
+        if given:
+            raise ConfigError(f"tls.{given[0]}", "needs tls.client_cert (the PEM certificate the key belongs to)")
+        return None
+    cert_file = str(_file(section["client_cert"], "tls.client_cert", base_dir, max_bytes=1 << 20))
+    if section.get("client_key") is not None and section.get("client_key_env") is not None:
+        raise ConfigError("tls.client_key_env", "give only one of tls.client_key and tls.client_key_env")
+    key_file = key_pem = password = None
+    if section.get("client_key") is not None:
+        key_file = str(_file(section["client_key"], "tls.client_key", base_dir, max_bytes=1 << 20))
+    elif section.get("client_key_env") is not None:
+        key_pem = _env_value(section["client_key_env"], "tls.client_key_env")
+        if "PRIVATE KEY-----" not in key_pem:
+            raise ConfigError("tls.client_key_env", "the variable does not hold a PEM private key")
+    if section.get("client_key_password_env") is not None:
+        password = _env_value(section["client_key_password_env"], "tls.client_key_password_env")
+    return ClientCertificate(cert_file=cert_file, key_file=key_file, key_pem=key_pem, password=password)
+
+
+def _env_value(value: Any, setting: str) -> str:
+    """The secret held by the environment variable named by ``setting`` (registered for redaction)."""
+    name = _str(value, setting)
+    if not name.replace("_", "a").isalnum() or name[0].isdigit():
+        raise ConfigError(setting, "must be the name of an environment variable")
+    secret = os.environ.get(name)
+    if secret is None:
+        raise ConfigError(setting, f"environment variable {name} is not set")
+    if len(secret) > 1 << 20:
+        raise ConfigError(setting, f"environment variable {name} is larger than 1 MiB")
+    register_secret(secret.strip())
+    return secret
 
 
 def _http(value: Any, tls: TlsConfig) -> HttpSettings:
-    known = {"connect_timeout", "read_timeout", "total_timeout", "max_body_bytes"}
-    section = _section(value, "http", known)
+    section = _section(value, "http", _HTTP_SETTINGS)
     defaults = HttpSettings()
     connect = _number(section.get("connect_timeout", defaults.connect_timeout), "http.connect_timeout")
     read = _number(section.get("read_timeout", defaults.read_timeout), "http.read_timeout")
     total = _number(section.get("total_timeout", max(defaults.total_timeout, connect + read)), "http.total_timeout")
     max_body = _number(section.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES), "http.max_body_bytes", integer=True)
+    user_agent = header_value(section.get("user_agent", DEFAULT_USER_AGENT), "http.user_agent")
+    proxy = None
+    if section.get("proxy") is not None:
+        proxy = _check_proxy(_str(section["proxy"], "http.proxy"))
     return HttpSettings(
         connect_timeout=float(connect), read_timeout=float(read), total_timeout=float(total),
         max_body_bytes=int(max_body), ca_bundle=tls.ca_bundle, insecure=tls.insecure,
+        user_agent=user_agent, headers=parse_headers(section.get("headers"), "http.headers"),
+        client_cert=tls.client_cert, proxy=proxy, trust_env=_bool(section.get("trust_env", False), "http.trust_env"),
     )
+
+
+def _check_proxy(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError("http.proxy", "must be an http:// or https:// proxy URL (host and port)")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise ConfigError("http.proxy", "URL has an invalid port") from None
+    if parts.password:
+        register_secret(parts.password)
+    return url
+
+
+def _proxy_label(http: HttpSettings) -> str:
+    if http.proxy:
+        parts = urlsplit(http.proxy)
+        return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return "from the environment" if http.trust_env else "none"
 
 
 def _run(value: Any) -> RunLimits:
@@ -502,20 +578,27 @@ def _tokens(value: Any, base_dir: Path) -> dict[str, Any]:
         if isinstance(node, str) and key.endswith("_file") and node:
             path = Path(node).expanduser()
             return str(path if path.is_absolute() else (base_dir / path).resolve())
-        if isinstance(node, str) and any(h in key.lower() for h in _SECRET_KEY_HINTS):
+        if isinstance(node, str) and _is_secret_setting(key):
             register_secret(node)
         return node
 
     return resolve(value)
 
 
+def _is_secret_setting(key: str) -> bool:
+    """A token, secret, subject or key value; not a URL, variable or file name that merely has such a word in it."""
+    name = key.lower()
+    return any(h in name for h in _SECRET_KEY_HINTS) and not name.endswith(_NOT_SECRET_SUFFIXES)
+
+
 def _read_kit(path: Path) -> dict[str, Any]:
+    text = read_text_file(path, "kit")
     try:
-        kit = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError("kit", f"cannot read {path}: {exc}") from None
+        kit = load_json(text)
     except json.JSONDecodeError as exc:
         raise ConfigError("kit", f"{path} is not valid JSON (line {exc.lineno}): {exc.msg}") from None
+    except ValueError as exc:
+        raise ConfigError("kit", f"{path}: {exc}") from None
     return kit
 
 

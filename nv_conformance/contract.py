@@ -19,6 +19,8 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
 from . import mediatype
+from .errors import ConfigError
+from .inputs import MAX_SPEC_FILE_BYTES, load_yaml, read_text_file, yaml_problem
 from .profiles import get_profile
 
 _BASE_URI = "urn:nv-conformance:contract"
@@ -126,11 +128,11 @@ class Contract:
     def from_file(cls, path: str | Path) -> Contract:
         path = Path(path)
         try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ContractError(f"cannot read contract {path}: {exc.strerror}") from exc
+            document = load_yaml(read_text_file(path, "spec", max_bytes=MAX_SPEC_FILE_BYTES))
+        except ConfigError as exc:
+            raise ContractError(f"cannot read contract {path}: {exc.problem}") from None
         except yaml.YAMLError as exc:
-            raise ContractError(f"contract {path} is not valid YAML: {exc}") from exc
+            raise ContractError(f"contract {path} is not valid YAML{yaml_problem(exc)}") from None
         return cls(document, source=str(path))
 
     @classmethod

@@ -370,6 +370,14 @@ def curl_command(method: str, url: str, headers: list[tuple[str, str]] | dict[st
     return command
 
 
+MAX_BODY_RECORDED = 16 * 1024  # a report shows the start of a body; a hostile 50 MB body is not redacted in full
+
+
+def _shown(body: bytes) -> str:
+    text = body[:MAX_BODY_RECORDED].decode("utf-8", errors="replace")
+    return text if len(body) <= MAX_BODY_RECORDED else f"{text}… ({len(body)} bytes in all)"
+
+
 def exchange_record(result: HttpResult, auth_description: str) -> ExchangeRecord:
     """The redacted, reproducible record of one exchange."""
     request_headers = redact_headers(result.request_headers)
@@ -380,7 +388,7 @@ def exchange_record(result: HttpResult, auth_description: str) -> ExchangeRecord
         request_body=redact(result.request_body.decode("utf-8", errors="replace")) if result.request_body else None,
         status=result.status,
         response_headers=redact_headers(dict(result.headers)),
-        response_body=redact(result.text) if result.body else None,
+        response_body=redact(_shown(result.body)) if result.body else None,
         elapsed_ms=round(result.elapsed * 1000, 1),
         reproduce=curl_command(result.method, result.url, result.request_headers, result.request_body,
                                auth_description.strip("<>")),

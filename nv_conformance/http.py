@@ -6,16 +6,25 @@ Everything the kit sends (API calls, token requests, discovery) goes through
 - response bodies are read in chunks and cut off at ``max_body_bytes``;
 - redirects are never followed (a redirect from the API is a finding, and an
   Authorization header must never travel to another host);
-- TLS verification is on unless ``insecure`` is set explicitly.
+- TLS verification is on unless ``insecure`` is set explicitly; a client certificate (mTLS) when configured;
+- extra headers (an API gateway's key) go only to the origin they were configured for;
+- no proxy unless one is configured (``proxy``), environment proxies only with ``trust_env``
+  (and never ``.netrc`` credentials);
+- ``Accept-Encoding: identity`` is asked for; a body compressed anyway is decoded incrementally
+  (stacked encodings too) under the same ``max_body_bytes`` cap, so a gzip bomb costs nothing.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import ssl
+import tempfile
 import threading
 import time
+import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -23,10 +32,25 @@ from typing import Any
 import certifi
 import httpx
 
-from . import mediatype
+from . import __version__, mediatype
+from .envvars import expand_env
 from .errors import ConfigError, TargetError
+from .inputs import nested_too_deep
+from .redact import register_secret
 
 DEFAULT_MAX_BODY_BYTES = 1 << 20  # 1 MiB: far above any Number Verification response
+DEFAULT_USER_AGENT = f"nv-conformance/{__version__}"
+_DECODE_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ClientCertificate:
+    """A TLS client certificate (mTLS): PEM certificate file, key from a file or PEM text, optional passphrase."""
+
+    cert_file: str
+    key_file: str | None = None
+    key_pem: str | None = field(default=None, repr=False)  # the key itself, e.g. read from an environment variable
+    password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -39,6 +63,12 @@ class HttpSettings:
     ca_bundle: str | None = None
     insecure: bool = False
     local_address: str | None = None  # source IP to bind (e.g. a loopback alias standing in for a device)
+    user_agent: str = DEFAULT_USER_AGENT
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # sent only to ``headers_origin``
+    headers_origin: str | None = None   # scheme://host:port the extra headers belong to
+    client_cert: ClientCertificate | None = None
+    proxy: str | None = field(default=None, repr=False)  # may carry proxy credentials
+    trust_env: bool = False             # HTTP(S)_PROXY / NO_PROXY from the environment
 
     def verify(self) -> bool | str:
         if self.insecure:
@@ -71,6 +101,8 @@ class HttpResult:
 
     @property
     def json(self) -> Any:
+        if nested_too_deep(self.body):
+            return None
         try:
             return json.loads(self.body)
         except (ValueError, UnicodeDecodeError, RecursionError):  # a hostile body may nest [[[... 100,000 deep
@@ -81,26 +113,85 @@ class HttpResult:
         return 300 <= self.status < 400 and "location" in self.headers
 
 
-class ResponseTooLargeError(TargetError):
+class TargetMisbehaved(TargetError):
+    """The answer broke the kit's bounds or HTTP itself (too large, too slow, undecodable): the target's failure."""
+
+
+class ResponseTooLargeError(TargetMisbehaved):
     pass
 
 
+class TargetTooSlow(TargetMisbehaved):
+    """The answer did not complete before the deadline (a server trickling bytes never trips a read timeout)."""
+
+
 @lru_cache(maxsize=8)
-def ssl_context(verify: bool | str) -> ssl.SSLContext:
+def ssl_context(verify: bool | str, client_cert: ClientCertificate | None = None) -> ssl.SSLContext:
     """One SSL context per TLS setting per process: loading the CA store takes ~60 ms and a run opens several clients."""
     if verify is False:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-        return context
+    else:
+        try:
+            if verify is True:
+                context = ssl.create_default_context(cafile=certifi.where())
+            elif os.path.isdir(verify):
+                context = ssl.create_default_context(capath=verify)
+            else:
+                context = ssl.create_default_context(cafile=verify)
+        except (ssl.SSLError, OSError) as exc:
+            raise ConfigError("tls.ca_bundle", f"cannot load {verify}: {getattr(exc, 'reason', None) or exc}") from None
+    if client_cert is not None:
+        _load_client_cert(context, client_cert)
+    return context
+
+
+def _load_client_cert(context: ssl.SSLContext, cert: ClientCertificate) -> None:
+    """Load the certificate and key; a key given as text goes through a private temporary file (ssl needs a path).
+
+    The passphrase is always given as a callable: without one, OpenSSL would prompt on the terminal.
+    """
+
+    def password() -> str:
+        return cert.password or ""
+
     try:
-        if verify is True:
-            return ssl.create_default_context(cafile=certifi.where())
-        if os.path.isdir(verify):
-            return ssl.create_default_context(capath=verify)
-        return ssl.create_default_context(cafile=verify)
-    except (ssl.SSLError, OSError) as exc:
-        raise ConfigError("tls.ca_bundle", f"cannot load {verify}: {getattr(exc, 'reason', None) or exc}") from None
+        if cert.key_pem is None:
+            context.load_cert_chain(cert.cert_file, cert.key_file, password=password)
+            return
+        with tempfile.TemporaryDirectory(prefix="nv-mtls-") as folder:
+            key_path = os.path.join(folder, "key.pem")
+            descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="ascii", errors="replace") as handle:
+                handle.write(cert.key_pem)
+            context.load_cert_chain(cert.cert_file, key_path, password=password)
+    except ssl.SSLError as exc:
+        raise ConfigError("tls.client_cert", f"cannot load the client certificate and key: {_tls_problem(exc, cert)}") from None
+    except OSError as exc:
+        raise ConfigError("tls.client_cert", f"cannot read the client certificate or key: {exc.strerror or exc}") from None
+
+
+def _tls_problem(exc: ssl.SSLError, cert: ClientCertificate) -> str:
+    if exc.reason == "KEY_VALUES_MISMATCH":
+        return "the key does not belong to the certificate"
+    key_text = cert.key_pem
+    if key_text is None and cert.key_file:
+        try:
+            with open(cert.key_file, encoding="ascii", errors="replace") as handle:
+                key_text = handle.read(1 << 20)
+        except OSError:
+            key_text = ""
+    if key_text and ("ENCRYPTED" in key_text or "Proc-Type: 4,ENCRYPTED" in key_text):
+        return "the key is encrypted and the passphrase is wrong or missing (tls.client_key_password_env)"
+    return "not a PEM certificate with a matching PEM private key"
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` with the default port made explicit: what extra headers are bound to."""
+    parsed = httpx.URL(url)
+    port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme, 0)
+    return f"{parsed.scheme}://{parsed.host.lower()}:{port}"
 
 
 class GuardedClient:
@@ -115,19 +206,31 @@ class GuardedClient:
 
     def _new_client(self) -> httpx.Client:
         s = self.settings
-        transport = self._given_transport
-        if transport is None and s.local_address:
+        context = ssl_context(s.verify(), s.client_cert)
+
+        def transport(proxy: str | None = None) -> httpx.HTTPTransport:
             # httpx ignores the client's ``verify`` when a transport is given, so it goes here too.
-            transport = httpx.HTTPTransport(local_address=s.local_address, verify=ssl_context(s.verify()), trust_env=False)
+            return httpx.HTTPTransport(local_address=s.local_address, verify=context, proxy=proxy, trust_env=False)
+
+        default = self._given_transport or transport(s.proxy)
+        mounts: dict[str, httpx.BaseTransport | None] = {}
+        if self._given_transport is None and s.proxy is None and s.trust_env:
+            # Proxies decided per URL (NO_PROXY); httpx's own trust_env would also send .netrc credentials.
+            from httpx._utils import get_environment_proxies  # the same HTTP(S)_PROXY/NO_PROXY rules as curl
+
+            mounts = {pattern: transport(proxy) if proxy else None for pattern, proxy in get_environment_proxies().items()}
         return httpx.Client(
             timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout, pool=s.connect_timeout),
             follow_redirects=False,
-            verify=ssl_context(s.verify()),
+            verify=context,
             trust_env=False,
-            transport=transport,
+            transport=default,
+            mounts=mounts or None,
+            headers={"user-agent": s.user_agent, "accept-encoding": "identity", "accept": "*/*"},
         )
 
-    def _send_before(self, request: httpx.Request, deadline: float, method: str, url: str) -> httpx.Response:
+
+    def _send_before(self, request: httpx.Request, deadline: float, method: str, url: str, started: float) -> httpx.Response:
         """``send`` up to the response headers, cut off at ``deadline``.
 
         httpx's timeouts are per socket operation: a server that trickles its status line and headers
@@ -151,7 +254,7 @@ class GuardedClient:
                 if self._client is client:
                     self._client = self._new_client()
             client.close()
-            raise TargetError(f"{method} {_origin(url)}: no response headers within {self.settings.total_timeout:g} s")
+            raise TargetTooSlow(f"{method} {_origin(url)}: no complete response headers within {_seconds(deadline, started)} s")
         if "error" in outcome:
             raise outcome["error"]
         return outcome["response"]
@@ -161,23 +264,33 @@ class GuardedClient:
         method: str,
         url: str,
         *,
-        headers: dict[str, str] | list[tuple[str, str]] | None = None,
+        headers: dict[str, str] | list[tuple[str, str]] | list[tuple[bytes, bytes]] | None = None,
         content: bytes | str | None = None,
         data: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
+        deadline: float | None = None,
     ) -> HttpResult:
-        """Send one request and read a bounded body; transport failures raise TargetError."""
+        """Send one request and read a bounded body; transport failures raise TargetError.
+
+        ``deadline`` (``time.monotonic()``) can only shorten ``total_timeout``, e.g. to end a fuzz run on time.
+        """
         started = time.monotonic()
-        deadline = started + self.settings.total_timeout
-        request = self._client.build_request(method, url, headers=headers, content=content, data=data, params=params)
+        deadline = min(started + self.settings.total_timeout, deadline or float("inf"))
+        request = self._client.build_request(
+            method, url, headers=self._headers_for(url, headers), content=content, data=data, params=params
+        )
         try:
-            response = self._send_before(request, deadline, method, url)
+            response = self._send_before(request, deadline, method, url, started)
         except httpx.TimeoutException as exc:
             raise TargetError(f"{method} {_origin(url)}: no answer within the timeout ({type(exc).__name__})") from None
+        except httpx.RemoteProtocolError as exc:
+            problem = _protocol_problem(exc)
+            error = TargetMisbehaved if "exceed" in problem else TargetError  # a dropped connection is not a bound
+            raise error(f"{method} {_origin(url)}: {problem}") from None
         except httpx.HTTPError as exc:
             raise TargetError(f"{method} {_origin(url)}: {type(exc).__name__}: {_short(exc)}") from None
         try:
-            body = self._read_bounded(response, deadline, method, url)
+            body = self._read_bounded(response, deadline, method, url, started)
         finally:
             response.close()
         return HttpResult(
@@ -191,32 +304,50 @@ class GuardedClient:
             request_body=request.content if request.content else None,
         )
 
-    def _read_bounded(self, response: httpx.Response, deadline: float, method: str, url: str) -> bytes:
+    def _headers_for(
+        self, url: str, headers: dict[str, str] | list[tuple[str, str]] | list[tuple[bytes, bytes]] | None
+    ) -> httpx.Headers | dict[str, str] | list[tuple[str, str]] | list[tuple[bytes, bytes]] | None:
+        """The configured extra headers when ``url`` is on their origin (the caller's own headers win)."""
+        s = self.settings
+        if not s.headers or s.headers_origin is None or origin_of(url) != s.headers_origin:
+            return headers
+        given = httpx.Headers(headers or {})
+        own = {name.lower() for name in given}
+        extra = [(name.encode("ascii"), value.encode("ascii")) for name, value in s.headers if name.lower() not in own]
+        return httpx.Headers([*extra, *given.raw])  # raw bytes: a fuzzed value need not be ASCII
+
+    def _read_bounded(self, response: httpx.Response, deadline: float, method: str, url: str, started: float) -> bytes:
         limit = self.settings.max_body_bytes
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise ResponseTooLargeError(
                 f"{method} {_origin(url)}: response of {declared} bytes exceeds the {limit}-byte limit"
             )
-        chunks: list[bytes] = []
+        already_read = hasattr(response, "_content")  # e.g. a test transport handing out one Response twice
+        encodings = [] if already_read else response.headers.get_list("content-encoding", split_commas=True)
+        decoder = BoundedDecoder(encodings, limit)
+        body = io.BytesIO()  # getvalue() hands over its buffer: no second copy of a large body
         size = 0
         try:
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise ResponseTooLargeError(
-                        f"{method} {_origin(url)}: response body exceeds the {limit}-byte limit"
-                    )
+            for raw in ([response.content] if already_read else response.iter_raw()):
+                for chunk in decoder.feed(raw):
+                    size += len(chunk)
+                    if size > limit:
+                        raise ResponseTooLargeError(f"{method} {_origin(url)}: response body exceeds the {limit}-byte limit")
+                    body.write(chunk)
                 if time.monotonic() > deadline:
-                    raise TargetError(
-                        f"{method} {_origin(url)}: response not complete within {self.settings.total_timeout:g} s"
+                    raise TargetTooSlow(
+                        f"{method} {_origin(url)}: response body not complete within {_seconds(deadline, started)} s"
                     )
-                chunks.append(chunk)
         except httpx.TimeoutException:
-            raise TargetError(f"{method} {_origin(url)}: response body stalled (read timeout)") from None
+            raise TargetMisbehaved(f"{method} {_origin(url)}: response body stalled (read timeout)") from None
         except httpx.HTTPError as exc:
             raise TargetError(f"{method} {_origin(url)}: {type(exc).__name__}: {_short(exc)}") from None
-        return b"".join(chunks)
+        except DecodingLimitError:
+            raise ResponseTooLargeError(f"{method} {_origin(url)}: response body exceeds the {limit}-byte limit") from None
+        except zlib.error as exc:
+            raise TargetMisbehaved(f"{method} {_origin(url)}: response body is not valid {decoder.describe()}: {exc}") from None
+        return body.getvalue()
 
     def close(self) -> None:
         self._client.close()
@@ -228,10 +359,131 @@ class GuardedClient:
         self.close()
 
 
+_RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "te", "upgrade", "trailer"}
+
+
+def parse_headers(value: Any, setting: str) -> tuple[tuple[str, str], ...]:
+    """Extra request headers (e.g. an API gateway's key): names are tokens, values are secrets (redacted)."""
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        raise ConfigError(setting, "must be a mapping of header name to value")
+    headers = []
+    for name, item in value.items():
+        name = str(name)
+        if not name or not all(c.isalnum() or c in "!#$%&'*+-.^_`|~" for c in name):
+            raise ConfigError(f"{setting}.{name}", "not a valid header name")
+        if name.lower() in _RESERVED_HEADERS:
+            raise ConfigError(f"{setting}.{name}", "is set by the HTTP client itself")
+        if name.lower() in ("authorization", "proxy-authorization"):
+            raise ConfigError(f"{setting}.{name}", "carries the kit's own credentials (the access token, client "
+                                                   "authentication, proxy URL credentials); give a gateway key another header")
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            raise ConfigError(f"{setting}.{name}", f"must be a string, got {type(item).__name__}")
+        text = header_value(expand_env(str(item), f"{setting}.{name}", on_value=register_secret), f"{setting}.{name}")
+        register_secret(text)
+        headers.append((name, text))
+    return tuple(headers)
+
+
+def header_value(value: Any, setting: str) -> str:
+    """One line of ASCII: a CR or LF would split the request (header injection)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(setting, "must be a non-empty string")
+    text = value.strip()
+    if any(c in text for c in "\r\n\0") or not text.isascii():
+        raise ConfigError(setting, "must be one line of ASCII text")
+    return text
+
+
 def _origin(url: str) -> str:
     """Scheme, host and path only: query strings may carry secrets."""
     parsed = httpx.URL(url)
     return f"{parsed.scheme}://{parsed.netloc.decode()}{parsed.path}"
+
+
+def _seconds(deadline: float, started: float) -> str:
+    return f"{max(deadline - started, 0):.3g}"
+
+
+def _protocol_problem(exc: Exception) -> str:
+    text = _short(exc)
+    if "buffer" in text.lower() and "too long" in text.lower():  # h11's bound on the status line and headers
+        return "response headers exceed the 100 KiB limit"
+    return f"RemoteProtocolError: {text}"
+
+
+class DecodingLimitError(Exception):
+    """An intermediate layer of a stacked Content-Encoding grew beyond what the limit allows."""
+
+
+class BoundedDecoder:
+    """Undoes ``Content-Encoding`` (gzip, deflate, stacked) in bounded steps.
+
+    ``zlib``'s ``max_length`` keeps every step to 64 KiB of output, so a 3 KB body that inflates to
+    2 GiB costs at most one step beyond the cap; an intermediate layer (e.g. the outer ``gzip`` of
+    ``gzip, gzip``) may grow to twice the limit, no more. Unknown encodings (br, zstd) are passed
+    through as they are: the kit asked for ``identity``, a checker then sees a body that is not JSON.
+    """
+
+    def __init__(self, encodings: list[str], limit: int) -> None:
+        known = [e.strip().lower() for e in encodings if e.strip()]
+        self.layers = [_Inflater(e) for e in reversed(known) if e in ("gzip", "x-gzip", "deflate")]
+        self.intermediate_limit = 2 * limit + _DECODE_CHUNK
+
+    def describe(self) -> str:
+        return ", ".join(layer.encoding for layer in reversed(self.layers)) or "identity"
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        pieces: Iterator[bytes] = iter((data,))
+        for depth, layer in enumerate(self.layers):
+            pieces = layer.stream(pieces, None if depth == len(self.layers) - 1 else self.intermediate_limit)
+        yield from pieces
+
+
+class _Inflater:
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self.produced = 0
+        self._new()
+
+    def _new(self) -> None:
+        self.zlib = zlib.decompressobj(16 + zlib.MAX_WBITS if self.encoding != "deflate" else zlib.MAX_WBITS)
+        self._started = False
+
+    def stream(self, pieces: Iterator[bytes], limit: int | None) -> Iterator[bytes]:
+        for piece in pieces:
+            for out in self._inflate(piece):
+                self.produced += len(out)
+                if limit is not None and self.produced > limit:
+                    raise DecodingLimitError
+                yield out
+
+    def _inflate(self, data: bytes) -> Iterator[bytes]:
+        while True:
+            if self.zlib.eof:
+                rest = self.zlib.unused_data + data
+                if not rest.strip(b"\0"):
+                    return  # nothing, or padding, after the last gzip member
+                self._new()  # another gzip member follows
+                data = rest
+            try:
+                out = self.zlib.decompress(data, _DECODE_CHUNK)
+            except zlib.error:
+                if self.encoding == "deflate" and not self._started:  # "deflate" sent raw, without the zlib wrapper
+                    self.zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+                    self._started = True
+                    continue
+                raise
+            self._started = True
+            data = self.zlib.unconsumed_tail
+            if out:
+                yield out
+            if self.zlib.eof:
+                data = b""
+                continue
+            if not data and len(out) < _DECODE_CHUNK:
+                return
 
 
 def _short(exc: Exception) -> str:

@@ -9,6 +9,7 @@ when no check failed and the run really tested something (fresh tokens were acce
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from dataclasses import replace
 
@@ -68,6 +69,8 @@ def main(args: argparse.Namespace) -> int:
     progress = None if args.quiet else sys.stderr
 
     with open_target(config, fault=args.fault) as target:
+        if args.quiet:  # the embedded server's "Invalid HTTP request received" for each malformed fuzz request
+            logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
         outcome = run_fuzz(fuzz_target(target), options, progress=progress)
         declared = target.declared_options()
     if args.fault:

@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from .. import mediatype
+from ..inputs import nested_too_deep
 
 _NO_JSON = object()
 
@@ -123,6 +124,8 @@ class FuzzExchange:
 
 def _parse_json(raw: bytes) -> Any:
     """``raw`` as JSON, or ``_NO_JSON``; nesting too deep for the parser counts as not JSON (RecursionError)."""
+    if nested_too_deep(raw):
+        return _NO_JSON
     try:
         return json.loads(raw)
     except (ValueError, RecursionError):

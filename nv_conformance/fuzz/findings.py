@@ -38,8 +38,8 @@ def exchange_record(ex: FuzzExchange) -> ExchangeRecord:
     headers = redact_headers(ex.request_headers)
     if "authorization" in headers:
         headers["authorization"] = f"Bearer {TOKEN_PLACEHOLDER}"
-    body = ex.request_body.decode("utf-8", errors="backslashreplace") if ex.request_body is not None else None
-    response_body = ex.response_body.decode("utf-8", errors="backslashreplace")
+    body = ex.request_body[:MAX_BODY_SHOWN].decode("utf-8", errors="backslashreplace") if ex.request_body is not None else None
+    response_body = ex.response_body[:MAX_BODY_SHOWN].decode("utf-8", errors="backslashreplace")  # not all of a 50 MB body
     return ExchangeRecord(
         method=ex.method,
         url=redact(ex.url),

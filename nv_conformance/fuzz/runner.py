@@ -9,24 +9,33 @@ Design:
   stops an operation early: the kit's collector decides and deduplicates;
 - a fresh token per generated case (``@schema.auth(refresh_interval=None)``), pacing and 429
   backoff in a requests adapter, and a hard stop (``--duration``, ``--max-failures``, a broken
-  token layer) through the engine's stop event.
+  token layer) through the engine's stop event;
+- every request, schemathesis' own probes included, goes through the kit's HTTP client
+  (:mod:`.transport`): the same size cap, timeouts, headers, mTLS and proxy as ``run``, and a
+  deadline, so ``--duration`` bounds the whole run whatever the target does;
+- hypothesis keeps its files in a temporary directory, never in the current one.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import os
+import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from ..contract import Contract
 from ..errors import ConfigError, TargetError, TokenError
-from ..http import GuardedClient, HttpSettings
+from ..http import GuardedClient, HttpSettings, TargetMisbehaved, TargetTooSlow
+from ..inputs import nested_too_deep
 from ..profiles import VersionProfile
 from ..redact import redact
 from .auth import TokenSource, fresh_token_auth_class
@@ -35,6 +44,7 @@ from .exchange import FuzzExchange
 from .findings import FindingsCollector
 from .mutations import MUTATED_PROPERTY, MUTATION_SHARE, mutate
 from .pacing import Pacer, Retry429
+from .transport import GuardedAdapter, mount
 
 DEFAULT_SEED = 20251126
 DEFAULT_MAX_EXAMPLES = 100
@@ -44,6 +54,8 @@ BROKEN_TOKEN_RATIO = 0.5         # more 401s than this among authenticated reque
 EARLY_STOP_MIN_RESPONSES = 40    # ... and from this many on, a run that is nearly all 401 stops early
 EARLY_STOP_RATIO = 0.9
 MIN_VALID_FOR_SUCCESS_GUARD = 10  # from this many valid authenticated requests on, most must succeed
+REQUEST_GRACE_S = 2.0            # a request in flight at the deadline gets this long to finish
+ENGINE_GRACE_S = 8.0             # after that, the run is reported even if the engine has not stopped
 
 
 @dataclass(frozen=True)
@@ -98,6 +110,8 @@ class FuzzStats:
     probe_errors: int = 0
     no_answer: int = 0       # requests that got no HTTP answer (connection refused, reset, timeout)
     unjudged: int = 0        # responses the kit's checks failed on (a kit bug): the run cannot pass then
+    misbehaved: int = 0      # answers that broke the kit's bounds (too large, too slow, undecodable)
+    first_misbehaviour: str = ""
     errors: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
     stop_reason: str = ""
@@ -161,6 +175,8 @@ class _RunState:
         self.probe_client = GuardedClient(target.http)
         self.operations = tuple(target.contract.operations)  # every operation of the contract is fuzzed
         self.probes_left = {op: options.no_token_probes for op in self.operations}
+        self.adapter = GuardedAdapter(self.probe_client, deadline=lambda: self.deadline + REQUEST_GRACE_S,
+                                      on_failure=self.note_transport_failure)
         self.retry_429 = Retry429(self.pacer, refresh_authorization=self.refresh_authorization,
                                   on_rate_limited=self.note_rate_limited)
         self.mutations = options.mutations
@@ -219,6 +235,15 @@ class _RunState:
             count = self.verify_bodies
         if count % MUTATION_SHARE == 0:
             case.body = mutate(case.body, count // MUTATION_SHARE - 1)
+
+    def note_transport_failure(self, error: TargetError, cut_by_run: bool = False) -> None:
+        """An answer that broke the bounds is the target's failure (unless the run's own deadline cut it short)."""
+        if not isinstance(error, TargetMisbehaved) or (cut_by_run and isinstance(error, TargetTooSlow)):
+            return
+        with self.lock:
+            self.stats.misbehaved += 1
+            if not self.stats.first_misbehaviour:
+                self.stats.first_misbehaviour = redact(str(error))[:300]
 
     def note_rate_limited(self, delay: float | None) -> None:
         with self.lock:
@@ -298,11 +323,16 @@ class _RunState:
 
     def _probe_without_token(self, ex: FuzzExchange) -> None:
         """Send the same valid request with no Authorization header at all: it must get 401."""
-        headers = {k: v for k, v in ex.request_headers.items() if k not in ("authorization", "content-length", "host")}
+        dropped = ("authorization", "content-length", "host", "user-agent", "accept-encoding")  # the client sets the last two
+        headers = {k: v for k, v in ex.request_headers.items() if k not in dropped}
         self.pacer.wait()
+        deadline = self.deadline + REQUEST_GRACE_S
+        cut_by_run = deadline < time.monotonic() + self.target.http.total_timeout
         try:
-            result = self.probe_client.request(ex.method, ex.url, headers=headers, content=ex.request_body)
+            result = self.probe_client.request(ex.method, ex.url, headers=headers, content=ex.request_body,
+                                               deadline=deadline)
         except TargetError as exc:
+            self.note_transport_failure(exc, cut_by_run)
             with self.lock:
                 self.stats.probe_errors += 1
                 self.stats.errors.append(redact(f"no-token probe: {exc}"))
@@ -370,6 +400,7 @@ def _register_with_schemathesis() -> None:
             return
         state.maybe_mutate(case)
         state.pacer.wait()
+
         hooks = dict(kwargs.get("hooks") or {})
         hooks["response"] = [*hooks.get("response", []), state.retry_429]
         kwargs["hooks"] = hooks
@@ -432,20 +463,21 @@ def run_fuzz(target: FuzzTarget, options: FuzzOptions, *, progress: TextIO | Non
     with _ACTIVE_LOCK:
         _ACTIVE[id(schema)] = state
     try:
-        stream = from_schema(schema).execute()
-        state.stop_event = stream.stop_event
-        timer = threading.Timer(max(0.0, deadline - time.monotonic()), state.stop, args=("--duration reached",))
-        timer.daemon = True
-        timer.start()
-        ticker.start()
-        for event in stream:
-            if isinstance(event, events.NonFatalError):
-                _note_engine_error(state, event)
-            elif isinstance(event, events.FatalError):
-                state.stats.errors.append(redact(f"schemathesis: {event.exception}"))
-            elif isinstance(event, events.EngineFinished) and not state.stats.stop_reason:
-                state.stats.stop_reason = _stop_reason_text(event.stop_reason)
-        timer.cancel()
+        with _engine_through_the_kit(state.adapter), _hypothesis_files_elsewhere():
+            stream = from_schema(schema).execute()
+            state.stop_event = stream.stop_event
+            timer = threading.Timer(max(0.0, deadline - time.monotonic()), state.stop, args=("--duration reached",))
+            timer.daemon = True
+            timer.start()
+            ticker.start()
+            engine = threading.Thread(target=_consume, args=(stream, state, events), name="nv-fuzz-engine", daemon=True)
+            engine.start()
+            engine.join(max(0.0, deadline - time.monotonic()) + REQUEST_GRACE_S + ENGINE_GRACE_S)
+            timer.cancel()
+            if engine.is_alive():  # a stuck engine must not hold the command (or its report) past the bound
+                state.stop("--duration reached")
+                state.stats.errors.append(f"the fuzzing engine did not stop within {REQUEST_GRACE_S + ENGINE_GRACE_S:g} s "
+                                          "of the deadline; the run was ended without it")
     finally:
         ticker.stop()
         with _ACTIVE_LOCK:
@@ -474,9 +506,100 @@ def run_fuzz(target: FuzzTarget, options: FuzzOptions, *, progress: TextIO | Non
     return outcome
 
 
+def _consume(stream: Any, state: _RunState, events: Any) -> None:
+    """Read the engine's events (in a thread of its own, so the caller can give up on a stuck engine)."""
+    for event in stream:
+        if isinstance(event, events.NonFatalError):
+            _note_engine_error(state, event)
+        elif isinstance(event, events.FatalError):
+            state.stats.errors.append(redact(f"schemathesis: {event.exception}"))
+        elif isinstance(event, events.EngineFinished) and not state.stats.stop_reason:
+            state.stats.stop_reason = _stop_reason_text(event.stop_reason)
+
+
+@contextmanager
+def _engine_through_the_kit(adapter: GuardedAdapter) -> Iterator[None]:
+    """Every session the engine makes (its probes' and its one-off sessions too) sends through the kit's client.
+
+    Also: schemathesis parses successful JSON answers itself (to reuse their data) and lets a
+    RecursionError from a body nested 100,000 deep kill its worker thread; here such a body is a
+    ValueError, which it handles as "not JSON".
+    """
+    from schemathesis.core import transport as core_transport
+    from schemathesis.engine import context
+    from schemathesis.transport import requests as transport
+
+    original_json = core_transport.Response.json
+
+    def bounded_json(self: Any) -> Any:
+        if nested_too_deep(self.content):
+            raise ValueError("nested too deep to parse")
+        try:
+            return original_json(self)
+        except RecursionError:
+            raise ValueError("nested too deep to parse") from None
+
+    original = context.make_session
+    one_off = transport.SameHostRedirectsSession
+
+    def make_session(*args: Any, **kwargs: Any) -> Any:
+        return mount(original(*args, **kwargs), adapter)
+
+    class GuardedSession(one_off):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            mount(self, adapter)
+
+    context.make_session = make_session
+    transport.SameHostRedirectsSession = GuardedSession  # type: ignore[misc]
+    core_transport.Response.json = bounded_json  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        context.make_session = original
+        transport.SameHostRedirectsSession = one_off  # type: ignore[misc]
+        core_transport.Response.json = original_json  # type: ignore[method-assign]
+
+
+def hypothesis_home() -> Path:
+    """Where hypothesis keeps its caches for the kit: never the current directory.
+
+    ``HYPOTHESIS_STORAGE_DIRECTORY`` if set, else the user's cache directory. It must persist:
+    hypothesis builds its Unicode tables there once (about 250 MB and seconds of CPU the
+    first time), then every later run reads them back.
+    """
+    given = os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY")
+    if given:
+        return Path(given)
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "nv-conformance" / "hypothesis"
+
+
+@contextmanager
+def _hypothesis_files_elsewhere() -> Iterator[None]:
+    """hypothesis writes under ``./.hypothesis`` by default; the kit's cache directory instead (a temporary one if unusable)."""
+    from hypothesis import configuration
+
+    home = hypothesis_home()
+    with tempfile.TemporaryDirectory(prefix="nv-fuzz-hypothesis-") as fallback:
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+            usable = os.access(home, os.W_OK | os.X_OK)
+        except OSError:
+            usable = False
+        configuration.set_hypothesis_home_dir(home if usable else fallback)
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(None)
+
+
 def _run_problems(state: _RunState) -> list[str]:
     s = state.stats
     problems = []
+    if s.misbehaved:
+        problems.append(f"{s.misbehaved} answer(s) of the target broke the kit's bounds (size, time or encoding); "
+                        f"first: {s.first_misbehaviour}")
     if s.authenticated == 0:
         why = f"; {s.no_answer} request(s) got no answer at all: is the target reachable?" if s.no_answer else ""
         first = f" (first error: {s.errors[0]})" if s.errors else ""

@@ -82,7 +82,7 @@ class AuthorizationCodeMethod(TokenMethod, OffNetworkCapable):
         endpoint = _origin(url)
         for _hop in range(self.max_redirects + 1):
             try:
-                result = self.browser.request("GET", url, headers={"accept": "text/html,application/json"})
+                result = self.browser.request("GET", url, headers=self.server.headers_for(url, {"accept": "text/html,application/json"}))
             except TargetError as exc:
                 hint = ""
                 if self.source_address and "Cannot assign requested address" in str(exc):

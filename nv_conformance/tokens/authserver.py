@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError, TargetError, TokenError
-from ..http import GuardedClient, HttpResult
+from ..http import GuardedClient, HttpResult, origin_of, parse_headers
 from ..redact import redact
 from .base import IssuedToken, TokenKind
 from .remember import remember_secret
 from .settings import Section, check_url
 
 SERVER_SETTINGS = frozenset(
-    {"issuer", "openid_configuration_url", "token_endpoint", "authorization_endpoint", "backchannel_authentication_endpoint"}
+    {"issuer", "openid_configuration_url", "token_endpoint", "authorization_endpoint", "backchannel_authentication_endpoint",
+     "headers"}
 )
 FORM = {"content-type": "application/x-www-form-urlencoded", "accept": "application/json"}
 
@@ -48,6 +49,11 @@ class AuthServer:
             name: section.url(name, allow_plain_http=allow_plain_http)
             for name in ("token_endpoint", "authorization_endpoint", "backchannel_authentication_endpoint")
         }
+        # Extra headers (e.g. a gateway key) go only to the origins of the URLs configured here:
+        # an endpoint that discovery puts on another host never sees them.
+        self.extra_headers = parse_headers(section.mapping("headers"), section.path("headers"))
+        configured = [self.issuer, self.discovery_url, *self._explicit.values()]
+        self.header_origins = {origin_of(url) for url in configured if url}
         self._metadata: dict[str, Any] | None = None
         self._lock = threading.Lock()
         if not self.discovery_url:
@@ -99,7 +105,7 @@ class AuthServer:
     def _discover(self) -> dict[str, Any]:
         url = self.discovery_url or ""
         try:
-            result = self.http.request("GET", url, headers={"accept": "application/json"})
+            result = self.http.request("GET", url, headers=self.headers_for(url, {"accept": "application/json"}))
         except TargetError as exc:
             raise TokenError(f"discovery failed: {redact(exc)}") from None
         if result.status != 200:
@@ -112,10 +118,17 @@ class AuthServer:
             raise TokenError(f"discovery {url}: issuer {announced!r} does not match the configured issuer {self.issuer!r}")
         return document
 
+    def headers_for(self, url: str, headers: dict[str, str]) -> dict[str, str]:
+        """``headers`` plus the configured extra headers when ``url`` is on a configured origin."""
+        if not self.extra_headers or origin_of(url) not in self.header_origins:
+            return headers
+        own = {name.lower() for name in headers}
+        return {**{name: value for name, value in self.extra_headers if name.lower() not in own}, **headers}
+
     def post(self, endpoint: str, form: dict[str, str], *, what: str, headers: dict[str, str] | None = None) -> dict[str, Any] | OAuthFailure:
         """POST a form; a JSON object on 200, an OAuthFailure on a JSON OAuth error, else TokenError."""
         try:
-            result = self.http.request("POST", endpoint, data=form, headers={**FORM, **(headers or {})})
+            result = self.http.request("POST", endpoint, data=form, headers=self.headers_for(endpoint, {**FORM, **(headers or {})}))
         except TargetError as exc:
             raise TokenError(f"{what} failed: {redact(exc)}") from None
         body = result.json

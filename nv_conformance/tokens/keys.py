@@ -17,6 +17,7 @@ from typing import Any
 from joserfc import jwk, jwt
 
 from ..errors import ConfigError
+from ..inputs import read_regular_file
 from ..redact import register_secret
 from .settings import Section
 
@@ -45,9 +46,9 @@ class SigningKey:
         if source == "private_key_file":
             path = Path(section.string(source) or "").expanduser()
             try:
-                material: Any = path.read_bytes()
-            except OSError as exc:
-                raise ConfigError(setting, f"cannot read key file {path}: {exc.strerror or type(exc).__name__}") from None
+                material: Any = read_regular_file(path, setting)  # not /dev/zero, not a FIFO, at most 1 MiB
+            except ConfigError as exc:
+                raise ConfigError(setting, f"cannot read key file: {exc.problem}") from None
         elif source == "private_key_env":
             name = section.string(source) or ""
             if name not in os.environ:

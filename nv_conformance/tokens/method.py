@@ -20,7 +20,8 @@ class MethodContext:
     """HTTP clients for the methods of one provider: one default client, one per source address."""
 
     def __init__(self, http: HttpSettings) -> None:
-        self.settings = http
+        # The API's extra headers (http.headers) are not the authorization server's (tokens.*.headers).
+        self.settings = dataclasses.replace(http, headers=(), headers_origin=None)
         self.allow_plain_http = http.insecure
         self._clients: dict[str | None, GuardedClient] = {}
         self._lock = threading.Lock()

@@ -100,3 +100,11 @@ class Section:
         if not isinstance(value, list) or not value or not all(isinstance(v, str | int | float) for v in value):
             raise ConfigError(self.path(key), "must be a non-empty list of strings")
         return [expand_env(str(v), f"{self.path(key)}[{i}]") for i, v in enumerate(value)]
+
+    def mapping(self, key: str) -> dict[str, Any] | None:
+        value = self.values.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise ConfigError(self.path(key), "must be a mapping")
+        return dict(value)
