@@ -343,6 +343,19 @@ def test_effective_config_masks_literal_secrets_and_keeps_references(tmp_path: P
     assert settings["test_data"]["phone_number"] == "+44770090****"
 
 
+def test_a_private_jwk_in_a_member_is_found(failing_bundle: Bundle, tmp_path: Path) -> None:
+    def leak(results: dict) -> None:
+        results["scenarios"][0]["reason"] = "signing key"
+        from joserfc.jwk import ECKey
+
+        # a key no part of this process has seen: found by its shape, as a verifier elsewhere would
+        results["options"]["client_key"] = ECKey.generate_key("P-256").as_dict(private=True)
+
+    forged = resign(failing_bundle, tmp_path / "forged.zip", failing_bundle.key_pem, leak)
+    with pytest.raises(BundleInvalid, match=r"^results\.json: holds an unredacted secret \(private JWK\)$"):
+        verify_bundle(forged)
+
+
 def test_reports_of_an_older_kit_are_refused_in_one_line(conformant_bundle: Bundle, tmp_path: Path,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     old = tmp_path / "old"
