@@ -343,6 +343,29 @@ def test_effective_config_masks_literal_secrets_and_keeps_references(tmp_path: P
     assert settings["test_data"]["phone_number"] == "+44770090****"
 
 
+def test_effective_config_masks_command_arguments_and_an_inline_private_jwk(tmp_path: Path) -> None:
+    from joserfc.jwk import ECKey
+
+    from nv_conformance.evidence.contents import effective_config
+    from nv_conformance.results import RunResult
+
+    jwk = ECKey.generate_key("P-256").as_dict(private=True)
+    (tmp_path / "target.yaml").write_text(
+        "tokens:\n"
+        f"  defaults: {{method: jwt-bearer, client_id: app, private_key_jwk: {json.dumps(jwk)}}}\n"
+        "  valid: {method: command, argv: [get-token, --client-secret, hunter2-Zq81, '--password=p4ss-Zq81',"
+        " --scope, '{scope}', '${NV_TOKEN_ARG}']}\n")
+    run = RunResult(target="t", api_version="vwip", kit_version="0.1.0", git_commit="x", started_at="",
+                    options={"config": str(tmp_path / "target.yaml")})
+    settings = effective_config(run)["config_file"]["settings"]
+    assert jwk["d"] not in json.dumps(settings)
+    assert settings["tokens"]["defaults"]["private_key_jwk"]["x"] == jwk["x"]  # the public half stays
+    argv = settings["tokens"]["valid"]["argv"]
+    assert "Zq81" not in json.dumps(argv)
+    assert argv == ["get-token", "--client-secret", "(redacted)", "--password=(redacted)", "--scope", "{scope}",
+                    "${NV_TOKEN_ARG}"]
+
+
 def test_a_private_jwk_in_a_member_is_found(failing_bundle: Bundle, tmp_path: Path) -> None:
     def leak(results: dict) -> None:
         results["scenarios"][0]["reason"] = "signing key"
