@@ -407,3 +407,37 @@ def test_a_feature_edited_after_the_run_is_not_bundled(conformant_bundle: Bundle
     edited.write_text(edited.read_text() + "\n# edited\n")
     assert cli.main(["bundle", str(tmp_path / "r"), str(tmp_path / "x.zip")]) == 2
     assert f"{edited} was modified after the run started" in capsys.readouterr().err
+
+
+# -- hostile archives ----------------------------------------------------------------------------------
+
+def test_an_oversized_member_is_refused_before_it_is_inflated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nv_conformance.evidence import archive
+
+    monkeypatch.setattr(archive, "MAX_MEMBER_BYTES", 1000)
+    with zipfile.ZipFile(tmp_path / "bomb.zip", "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr("big.bin", b"\0" * 5000)
+    with pytest.raises(BundleInvalid, match=r"^big\.bin: larger than 1000 bytes$"):
+        verify_bundle(tmp_path / "bomb.zip")
+
+
+def test_many_members_below_the_member_limit_are_refused_in_total(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A zip bomb of many members, each under the per-member limit, must not be inflated into memory."""
+    from nv_conformance.evidence import archive
+
+    monkeypatch.setattr(archive, "MAX_MEMBER_BYTES", 1000)
+    monkeypatch.setattr(archive, "MAX_TOTAL_BYTES", 3000)
+    with zipfile.ZipFile(tmp_path / "bomb.zip", "w", zipfile.ZIP_DEFLATED) as out:
+        for index in range(5):
+            out.writestr(f"part{index}.bin", b"\0" * 900)
+    with pytest.raises(BundleInvalid, match=r"members larger than 3000 bytes in all$"):
+        verify_bundle(tmp_path / "bomb.zip")
+
+
+@pytest.mark.parametrize("name", ["../escaped.txt", "/etc/absolute.txt"])
+def test_a_member_outside_the_archive_root_is_named_and_never_written(failing_bundle: Bundle, tmp_path: Path,
+                                                                      name: str) -> None:
+    forged = rewrite(failing_bundle.path, tmp_path / "forged.zip", {name: b"x"})
+    with pytest.raises(BundleInvalid, match=re.escape(name)):
+        verify_bundle(forged)
+    assert not (tmp_path.parent / "escaped.txt").exists()
