@@ -82,7 +82,7 @@ def test_manifest_describes_the_run(failing_bundle: Bundle) -> None:
     assert {"behave", "joserfc", "httpx", "jsonschema"} <= set(manifest["kit"]["dependencies"])
     assert manifest["kit"]["python"].startswith("CPython 3.") or manifest["kit"]["python"]
     assert manifest["api"]["version"] == "vwip" and manifest["api"]["commonalities"] == "0.6"
-    assert "release_tag" in manifest["api"] and "icm" in manifest["api"]  # null until profiles.yaml has them
+    assert manifest["api"]["release_tag"] is None and "icm" in manifest["api"]  # vwip is the main branch: no release
     assert manifest["reproduce"].startswith("nv-conformance run --config ") and "--api-version vwip" in manifest["reproduce"]
     assert manifest["run"]["started_at"] == results["started_at"]
     assert manifest["created_at"].endswith("+00:00")
@@ -106,6 +106,13 @@ def test_manifest_describes_the_run(failing_bundle: Bundle) -> None:
     exchanges = json.loads(content["exchanges.json"])
     assert exchanges and all(entry["exchanges"] for entry in exchanges)
     assert "d" not in json.loads(content["signer.jwk.json"])  # the public half only
+
+
+@pytest.mark.parametrize(("version", "release"), [("v1.0.0", "r1.3"), ("v2.0.0", "r2.4"), ("v2.1.0", "r3.2")])
+def test_a_released_version_names_its_camara_release(version: str, release: str) -> None:
+    from nv_conformance.evidence.contents import profile_entry
+
+    assert profile_entry(version)["release_tag"] == release
 
 
 def test_statement_shows_id_bundle_hash_and_reproduce(failing_bundle: Bundle) -> None:
