@@ -448,3 +448,22 @@ def test_a_member_outside_the_archive_root_is_named_and_never_written(failing_bu
     with pytest.raises(BundleInvalid, match=re.escape(name)):
         verify_bundle(forged)
     assert not (tmp_path.parent / "escaped.txt").exists()
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda m: m["api"].update(version="v2.1.0"),
+     r"^manifest\.json: api\.version 'v2\.1\.0' is not the version results\.json ran \('vwip'\)$"),
+    (lambda m: m["implementation"].update(product="Another Gateway"),
+     r"^manifest\.json: implementation differs from the one results\.json declares$"),
+])
+def test_the_manifests_claims_in_the_summary_line_follow_from_the_results(failing_bundle: Bundle, tmp_path: Path,
+                                                                          edit, message: str) -> None:
+    """The one line a reviewer reads names the implementation and API version: the run's, not a claim beside it."""
+    content = members(failing_bundle.path)
+    manifest = json.loads(content["manifest.json"])
+    edit(manifest)
+    content["manifest.json"] = manifest_bytes(manifest)
+    content["manifest.jws"] = sign(content["manifest.json"], load_signing_key(str(failing_bundle.key_pem))).encode()
+    forged = rewrite(failing_bundle.path, tmp_path / "forged.zip", content)
+    with pytest.raises(BundleInvalid, match=message):
+        verify_bundle(forged)
