@@ -49,7 +49,7 @@ def resign(bundle: Bundle, out: Path, key_pem: Path, edit_results, *, manifest_v
 # -- real bundles verify ---------------------------------------------------------------------------
 
 def test_conformant_bundle_verifies(conformant_bundle: Bundle, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = verify_cli(capsys, str(conformant_bundle.path), "--thumbprint", conformant_bundle.thumbprint)
+    code, out = verify_cli(capsys, str(conformant_bundle.path), f"--thumbprint={conformant_bundle.thumbprint}")
     assert code == 0
     assert out == (f"valid: conformant, implementation not declared, API vwip, "
                    f"signed by {conformant_bundle.thumbprint}")
@@ -123,7 +123,7 @@ def test_statement_shows_id_bundle_hash_and_reproduce(failing_bundle: Bundle) ->
     beside = (failing_bundle.report_dir / "statement.html").read_text()
     digest = hashlib.sha256(failing_bundle.path.read_bytes()).hexdigest()
     assert f'id="bundle-sha256"><code>{digest}</code>' in beside
-    assert f"nv-conformance verify-bundle evidence.zip --thumbprint {failing_bundle.thumbprint}" in beside
+    assert f"nv-conformance verify-bundle evidence.zip --thumbprint={failing_bundle.thumbprint}" in beside
 
 
 # -- any change is found, and named ------------------------------------------------------------------
@@ -149,7 +149,7 @@ def test_one_changed_byte_is_named(failing_bundle: Bundle, tmp_path: Path, name:
                                    capsys: pytest.CaptureFixture[str]) -> None:
     original = members(failing_bundle.path)[name]
     forged = rewrite(failing_bundle.path, tmp_path / "forged.zip", {name: one_byte_changed(original)})
-    code, out = verify_cli(capsys, str(forged), "--thumbprint", failing_bundle.thumbprint)
+    code, out = verify_cli(capsys, str(forged), f"--thumbprint={failing_bundle.thumbprint}")
     assert code == 1
     assert out.startswith("invalid: ")
     named = "manifest.jws" if name == "manifest.jws" else name
@@ -177,7 +177,7 @@ def test_an_added_file_is_named(failing_bundle: Bundle, tmp_path: Path, capsys: 
 
 def test_another_key_fails_against_the_thumbprint(failing_bundle: Bundle, conformant_bundle: Bundle, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = verify_cli(capsys, str(conformant_bundle.path), "--thumbprint", failing_bundle.thumbprint)
+    code, out = verify_cli(capsys, str(conformant_bundle.path), f"--thumbprint={failing_bundle.thumbprint}")
     assert code == 1
     assert out == (f"invalid: signer.jwk.json: signed by key {conformant_bundle.thumbprint}, "
                    f"not by the expected key {failing_bundle.thumbprint}")
@@ -185,7 +185,7 @@ def test_another_key_fails_against_the_thumbprint(failing_bundle: Bundle, confor
     other = write_key(tmp_path / "other.pem")
     forged = resign(failing_bundle, tmp_path / "forged.zip", other, lambda results: None)
     assert verify_cli(capsys, str(forged))[0] == 0  # internally consistent
-    code, out = verify_cli(capsys, str(forged), "--thumbprint", failing_bundle.thumbprint)
+    code, out = verify_cli(capsys, str(forged), f"--thumbprint={failing_bundle.thumbprint}")
     assert code == 1 and "not by the expected key" in out
     code, out = verify_cli(capsys, str(forged), "--public-key", str(failing_bundle.key_pem.with_suffix(".pub.pem")))
     assert code == 1 and "not by the given --public-key" in out
@@ -200,7 +200,7 @@ def test_results_edited_to_pass_fail_the_verdict_rederivation(failing_bundle: Bu
 
     forged = resign(failing_bundle, tmp_path / "forged.zip", failing_bundle.key_pem, claim_conformant,
                     manifest_verdict="conformant")
-    code, out = verify_cli(capsys, str(forged), "--thumbprint", failing_bundle.thumbprint)
+    code, out = verify_cli(capsys, str(forged), f"--thumbprint={failing_bundle.thumbprint}")
     assert code == 1
     assert out == ("invalid: results.json: states verdict 'conformant', but its scenarios give 'not conformant' "
                    "by the kit's rules")
@@ -218,7 +218,7 @@ def test_failed_scenarios_turned_into_passes_contradict_the_other_reports(
 
     forged = resign(failing_bundle, tmp_path / "forged.zip", failing_bundle.key_pem, all_passed,
                     manifest_verdict="conformant")
-    code, out = verify_cli(capsys, str(forged), "--thumbprint", failing_bundle.thumbprint)
+    code, out = verify_cli(capsys, str(forged), f"--thumbprint={failing_bundle.thumbprint}")
     assert code == 1 and re.match(r"invalid: junit\.xml: \d+ failure\(s\), but results\.json has 0$", out), out
 
 
@@ -262,7 +262,7 @@ def test_bundle_command_packs_a_finished_report_dir(failing_bundle: Bundle, tmp_
     assert cli.main(["bundle", str(failing_bundle.report_dir), str(tmp_path / "again.zip"), "--sign-key", str(key)]) == 0
     out = capsys.readouterr().out
     thumbprint = load_signing_key(str(key)).thumbprint
-    assert f"nv-conformance verify-bundle {tmp_path / 'again.zip'} --thumbprint {thumbprint}" in out
+    assert f"nv-conformance verify-bundle {tmp_path / 'again.zip'} --thumbprint={thumbprint}" in out
     assert "generated" not in out
     result = verify_bundle(tmp_path / "again.zip", thumbprint=thumbprint)
     assert result.verdict == "not conformant"
@@ -467,3 +467,14 @@ def test_the_manifests_claims_in_the_summary_line_follow_from_the_results(failin
     forged = rewrite(failing_bundle.path, tmp_path / "forged.zip", content)
     with pytest.raises(BundleInvalid, match=message):
         verify_bundle(forged)
+
+
+def test_a_thumbprint_that_starts_with_a_dash_is_given_as_one_argument(conformant_bundle: Bundle, tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """base64url thumbprints start with '-' one time in 64: the printed command must still parse."""
+    from nv_conformance.report.html import render_statement
+    from nv_conformance.results import RunResult
+
+    run = RunResult.from_dict(json.loads((conformant_bundle.report_dir / "results.json").read_text()))
+    page = render_statement(run, bundle={"name": "e.zip", "sha256": "0" * 64, "thumbprint": "-abc"})
+    assert "verify-bundle e.zip --thumbprint=-abc" in page
