@@ -34,7 +34,7 @@ _QUERY_CODE = re.compile(r"([?&]code=)[^&\s\"']+")  # authorization codes in red
 _PHONE = re.compile(r"((?<![\w+])\+|%2B|(?<![\w+])tel:\+?)(\d{5,15})(?!\d)")  # %2B may follow %3A (tel%3A%2B...)
 _SHA256_HEX = re.compile(r"(?<![0-9a-fA-F])([0-9a-fA-F]{6})[0-9a-fA-F]{58}(?![0-9a-fA-F])")
 
-_JWK_PRIVATE = frozenset({"d", "p", "q", "dp", "dq", "qi", "k", "oth"})
+JWK_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "k", "oth"})
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
 _lock = threading.Lock()
@@ -133,7 +133,7 @@ def redact_json(value: Any) -> Any:
         return redact(value)
     if isinstance(value, Mapping):
         if "kty" in value:  # a JWK: its private members are secrets whatever they look like
-            return {redact(str(k)): "(redacted)" if k in _JWK_PRIVATE else redact_json(v) for k, v in value.items()}
+            return {redact(str(k)): "(redacted)" if k in JWK_PRIVATE_MEMBERS else redact_json(v) for k, v in value.items()}
         return {redact(str(k)): redact_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redact_json(v) for v in value]

@@ -69,6 +69,6 @@ def make_bundle(report_dir: Path, path: Path, sign_key: str | None) -> None:
         print(f"Public key (also in {report_dir / SIGNER_FILE}): {json.dumps(key.public_jwk())}")
     else:
         print(f"Signed by key {key.thumbprint}")
-    print(f"Check it: nv-conformance verify-bundle {path} --thumbprint {key.thumbprint}")
+    print(f"Check it: nv-conformance verify-bundle {path} --thumbprint={key.thumbprint}")
     sys.stdout.flush()
 

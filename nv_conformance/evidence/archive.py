@@ -12,6 +12,7 @@ from .manifest import MANIFEST, SIGNATURE, SIGNER_JWK
 _FIRST = (MANIFEST, SIGNATURE, SIGNER_JWK)
 _FIXED_TIME = (2000, 1, 1, 0, 0, 0)  # member times carry nothing: the manifest says when
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
+MAX_TOTAL_BYTES = 512 * 1024 * 1024  # inflated in memory: a bomb of many members under the member limit stops here
 MAX_MEMBERS = 10_000
 
 
@@ -50,6 +51,8 @@ def read_archive(path: Path) -> dict[str, bytes]:
         infos = archive.infolist()
         if len(infos) > MAX_MEMBERS:
             raise BundleUnreadable(f"{path}: more than {MAX_MEMBERS} members")
+        if sum(info.file_size for info in infos) > MAX_TOTAL_BYTES:
+            raise BundleUnreadable(f"{path}: members larger than {MAX_TOTAL_BYTES} bytes in all")
         for info in infos:
             if info.is_dir():
                 continue

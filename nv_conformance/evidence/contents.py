@@ -27,6 +27,7 @@ EXCHANGES = "exchanges.json"
 EFFECTIVE_CONFIG_FORMAT = "nv-conformance-effective-config/1"
 BUNDLE_ROW = 'id="bundle-sha256"'  # the statement row that report/html.py adds once a bundle exists
 _SECRET_KEY_HINTS = ("token", "secret", "password", "assertion", "subject", "key")
+_ARGV_PLACEHOLDERS = ("{kind}", "{scope}")
 
 
 @dataclass
@@ -121,15 +122,32 @@ def exchanges(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _mask_secrets(node: Any, key: str = "") -> Any:
+    if key == "argv" and isinstance(node, list) and node:
+        return [redact(str(node[0])), *(_mask_argument(str(a)) for a in node[1:])]
     if isinstance(node, dict):
         return {k: _mask_secrets(v, str(k)) for k, v in node.items()}
     if isinstance(node, list):
         return [_mask_secrets(v, key) for v in node]
     if isinstance(node, str) and any(h in key.lower() for h in _SECRET_KEY_HINTS) and not key.endswith("_file"):
-        return node if node.startswith("${") and node.endswith("}") else "(redacted)"
+        return node if _is_reference(node) else "(redacted)"
     if isinstance(node, str):
         return redact(node)
     return node
+
+
+def _mask_argument(argument: str) -> str:
+    """A command's argument may be a literal credential (``--client-secret X``): only flags, ``${NAME}``
+    references and the ``{kind}``/``{scope}`` placeholders are kept."""
+    if argument.startswith("-"):
+        flag, equals, value = argument.partition("=")
+        return redact(flag) + (equals + _mask_argument(value) if equals else "")
+    if _is_reference(argument) or argument in _ARGV_PLACEHOLDERS:
+        return argument
+    return "(redacted)"
+
+
+def _is_reference(value: str) -> bool:
+    return value.startswith("${") and value.endswith("}")
 
 
 def _feature_files(run: RunResult) -> tuple[Path, list[Path]]:

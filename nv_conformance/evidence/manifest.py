@@ -48,7 +48,7 @@ def build_manifest(evidence: RunEvidence, *, signer: dict[str, Any], created_at:
         "api": {
             "name": "CAMARA Number Verification",
             "version": run.api_version,
-            "release_tag": profile.get("release_tag"),
+            "release_tag": profile.get("release") or None,
             "commonalities": profile.get("commonalities"),
             "icm": profile.get("icm"),
             "base_path": profile.get("base_path"),

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 
-from ..redact import unredacted
+from ..redact import JWK_PRIVATE_MEMBERS, unredacted
 
 TEST_DEFINITION_PREFIXES = ("features/", "contract/")
 
@@ -27,6 +27,8 @@ def find_secret(name: str, data: bytes) -> str | None:
         return "undecodable bytes (not UTF-8 text)"
     if name.startswith(TEST_DEFINITION_PREFIXES):
         return unredacted(text, personal_data=False)
+    if name.endswith(".json") and _holds_private_jwk(_json_or_none(text)):
+        return "private JWK"
     for piece in _pieces(name, text):
         kind = unredacted(piece)
         if kind:
@@ -55,6 +57,24 @@ def _pieces(name: str, text: str) -> Iterator[str]:
             yield from (element.text or "", element.tail or "", *element.attrib.values())
     else:
         yield text
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _holds_private_jwk(value: Any) -> bool:
+    """A JWK with a private member that is not masked: its values look like any base64url string."""
+    if isinstance(value, dict):
+        if "kty" in value and any(value.get(m) not in (None, "(redacted)") for m in JWK_PRIVATE_MEMBERS):
+            return True
+        return any(_holds_private_jwk(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_private_jwk(v) for v in value)
+    return False
 
 
 def _json_strings(value: Any) -> Iterator[str]:

@@ -73,7 +73,7 @@ def verify_bundle(path: Path, *, public_key: ECKey | OKPKey | None = None, thumb
         if kind:
             raise BundleInvalid(f"{name}: holds an unredacted secret ({kind})")
     return VerifiedBundle(verdict=run.verdict.value, implementation=implementation_label(manifest.get("implementation")),
-                          api_version=str((manifest.get("api") or {}).get("version") or run.api_version),
+                          api_version=run.api_version,
                           thumbprint=signer, manifest=manifest)
 
 
@@ -141,6 +141,13 @@ def _check_verdict(manifest: dict[str, Any], members: dict[str, bytes]) -> RunRe
         raise BundleInvalid(f"{MANIFEST}: totals {stated.get('totals')} differ from {JSON_FILE} {run.totals()}")
     if manifest.get("id") != run.statement_id:
         raise BundleInvalid(f"{MANIFEST}: id {manifest.get('id')!r} is not the statement id of {JSON_FILE}")
+    stated_version = (manifest.get("api") or {}).get("version")
+    if stated_version != run.api_version:
+        raise BundleInvalid(f"{MANIFEST}: api.version {stated_version!r} is not the version {JSON_FILE} ran "
+                            f"({run.api_version!r})")
+    declared = run.options.get("implementation")
+    if manifest.get("implementation") != (declared if isinstance(declared, dict) else None):
+        raise BundleInvalid(f"{MANIFEST}: implementation differs from the one {JSON_FILE} declares")
     _check_other_reports(run, members)
     return run
 

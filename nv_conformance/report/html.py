@@ -175,7 +175,7 @@ def _hex(value: Any) -> str:
 def _bundle_check(bundle: dict[str, str] | None) -> str:
     if not bundle:
         return ""
-    command = f"nv-conformance verify-bundle {bundle.get('name')} --thumbprint {bundle.get('thumbprint')}"
+    command = f"nv-conformance verify-bundle {bundle.get('name')} --thumbprint={bundle.get('thumbprint')}"
     return (f"<p>Check the evidence bundle of this run (signature, every file's SHA-256, the verdict, "
             f"redaction):</p><pre>{e(command)}</pre>")
 

@@ -50,7 +50,7 @@ def resign(bundle: Bundle, out: Path, key_pem: Path, edit_results, *, manifest_v
 # -- real bundles verify ---------------------------------------------------------------------------
 
 def test_conformant_bundle_verifies(conformant_bundle: Bundle, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = verify_cli(capsys, str(conformant_bundle.path), "--thumbprint", conformant_bundle.thumbprint)
+    code, out = verify_cli(capsys, str(conformant_bundle.path), f"--thumbprint={conformant_bundle.thumbprint}")
     assert code == 0
     assert out == (f"valid: conformant, implementation not declared, API vwip, "
                    f"signed by {conformant_bundle.thumbprint}")
@@ -83,7 +83,7 @@ def test_manifest_describes_the_run(failing_bundle: Bundle) -> None:
     assert {"behave", "joserfc", "httpx", "jsonschema"} <= set(manifest["kit"]["dependencies"])
     assert manifest["kit"]["python"].startswith("CPython 3.") or manifest["kit"]["python"]
     assert manifest["api"]["version"] == "vwip" and manifest["api"]["commonalities"] == "0.6"
-    assert "release_tag" in manifest["api"] and "icm" in manifest["api"]  # null until profiles.yaml has them
+    assert manifest["api"]["release_tag"] is None and "icm" in manifest["api"]  # vwip is the main branch: no release
     assert manifest["reproduce"].startswith("nv-conformance run --config ") and "--api-version vwip" in manifest["reproduce"]
     assert manifest["run"]["started_at"] == results["started_at"]
     assert manifest["created_at"].endswith("+00:00")
@@ -109,6 +109,13 @@ def test_manifest_describes_the_run(failing_bundle: Bundle) -> None:
     assert "d" not in json.loads(content["signer.jwk.json"])  # the public half only
 
 
+@pytest.mark.parametrize(("version", "release"), [("v1.0.0", "r1.3"), ("v2.0.0", "r2.4"), ("v2.1.0", "r3.2")])
+def test_a_released_version_names_its_camara_release(version: str, release: str) -> None:
+    from nv_conformance.evidence.contents import profile_entry
+
+    assert profile_entry(version)["release"] == release
+
+
 def test_statement_shows_id_bundle_hash_and_reproduce(failing_bundle: Bundle) -> None:
     content = members(failing_bundle.path)
     statement_id = json.loads(content["manifest.json"])["id"]
@@ -117,7 +124,7 @@ def test_statement_shows_id_bundle_hash_and_reproduce(failing_bundle: Bundle) ->
     beside = (failing_bundle.report_dir / "statement.html").read_text()
     digest = hashlib.sha256(failing_bundle.path.read_bytes()).hexdigest()
     assert f'id="bundle-sha256"><code>{digest}</code>' in beside
-    assert f"nv-conformance verify-bundle evidence.zip --thumbprint {failing_bundle.thumbprint}" in beside
+    assert f"nv-conformance verify-bundle evidence.zip --thumbprint={failing_bundle.thumbprint}" in beside
 
 
 # -- any change is found, and named ------------------------------------------------------------------
@@ -143,7 +150,7 @@ def test_one_changed_byte_is_named(failing_bundle: Bundle, tmp_path: Path, name:
                                    capsys: pytest.CaptureFixture[str]) -> None:
     original = members(failing_bundle.path)[name]
     forged = rewrite(failing_bundle.path, tmp_path / "forged.zip", {name: one_byte_changed(original)})
-    code, out = verify_cli(capsys, str(forged), "--thumbprint", failing_bundle.thumbprint)
+    code, out = verify_cli(capsys, str(forged), f"--thumbprint={failing_bundle.thumbprint}")
     assert code == 1
     assert out.startswith("invalid: ")
     named = "manifest.jws" if name == "manifest.jws" else name
@@ -171,7 +178,7 @@ def test_an_added_file_is_named(failing_bundle: Bundle, tmp_path: Path, capsys: 
 
 def test_another_key_fails_against_the_thumbprint(failing_bundle: Bundle, conformant_bundle: Bundle, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = verify_cli(capsys, str(conformant_bundle.path), "--thumbprint", failing_bundle.thumbprint)
+    code, out = verify_cli(capsys, str(conformant_bundle.path), f"--thumbprint={failing_bundle.thumbprint}")
     assert code == 1
     assert out == (f"invalid: signer.jwk.json: signed by key {conformant_bundle.thumbprint}, "
                    f"not by the expected key {failing_bundle.thumbprint}")
@@ -179,7 +186,7 @@ def test_another_key_fails_against_the_thumbprint(failing_bundle: Bundle, confor
     other = write_key(tmp_path / "other.pem")
     forged = resign(failing_bundle, tmp_path / "forged.zip", other, lambda results: None)
     assert verify_cli(capsys, str(forged))[0] == 0  # internally consistent
-    code, out = verify_cli(capsys, str(forged), "--thumbprint", failing_bundle.thumbprint)
+    code, out = verify_cli(capsys, str(forged), f"--thumbprint={failing_bundle.thumbprint}")
     assert code == 1 and "not by the expected key" in out
     code, out = verify_cli(capsys, str(forged), "--public-key", str(failing_bundle.key_pem.with_suffix(".pub.pem")))
     assert code == 1 and "not by the given --public-key" in out
@@ -194,7 +201,7 @@ def test_results_edited_to_pass_fail_the_verdict_rederivation(failing_bundle: Bu
 
     forged = resign(failing_bundle, tmp_path / "forged.zip", failing_bundle.key_pem, claim_conformant,
                     manifest_verdict="conformant")
-    code, out = verify_cli(capsys, str(forged), "--thumbprint", failing_bundle.thumbprint)
+    code, out = verify_cli(capsys, str(forged), f"--thumbprint={failing_bundle.thumbprint}")
     assert code == 1
     assert out == ("invalid: results.json: states verdict 'conformant', but its scenarios give 'not conformant' "
                    "by the kit's rules")
@@ -212,7 +219,7 @@ def test_failed_scenarios_turned_into_passes_contradict_the_other_reports(
 
     forged = resign(failing_bundle, tmp_path / "forged.zip", failing_bundle.key_pem, all_passed,
                     manifest_verdict="conformant")
-    code, out = verify_cli(capsys, str(forged), "--thumbprint", failing_bundle.thumbprint)
+    code, out = verify_cli(capsys, str(forged), f"--thumbprint={failing_bundle.thumbprint}")
     assert code == 1 and re.match(r"invalid: junit\.xml: \d+ failure\(s\), but results\.json has 0$", out), out
 
 
@@ -256,7 +263,7 @@ def test_bundle_command_packs_a_finished_report_dir(failing_bundle: Bundle, tmp_
     assert cli.main(["bundle", str(failing_bundle.report_dir), str(tmp_path / "again.zip"), "--sign-key", str(key)]) == 0
     out = capsys.readouterr().out
     thumbprint = load_signing_key(str(key)).thumbprint
-    assert f"nv-conformance verify-bundle {tmp_path / 'again.zip'} --thumbprint {thumbprint}" in out
+    assert f"nv-conformance verify-bundle {tmp_path / 'again.zip'} --thumbprint={thumbprint}" in out
     assert "generated" not in out
     result = verify_bundle(tmp_path / "again.zip", thumbprint=thumbprint)
     assert result.verdict == "not conformant"
@@ -345,6 +352,42 @@ def test_effective_config_masks_literal_secrets_and_keeps_references(tmp_path: P
     assert settings["test_data"]["phone_number"] == "+44770090****"
 
 
+def test_effective_config_masks_command_arguments_and_an_inline_private_jwk(tmp_path: Path) -> None:
+    from joserfc.jwk import ECKey
+
+    from nv_conformance.evidence.contents import effective_config
+    from nv_conformance.results import RunResult
+
+    jwk = ECKey.generate_key("P-256").as_dict(private=True)
+    (tmp_path / "target.yaml").write_text(
+        "tokens:\n"
+        f"  defaults: {{method: jwt-bearer, client_id: app, private_key_jwk: {json.dumps(jwk)}}}\n"
+        "  valid: {method: command, argv: [get-token, --client-secret, hunter2-Zq81, '--password=p4ss-Zq81',"
+        " --scope, '{scope}', '${NV_TOKEN_ARG}']}\n")
+    run = RunResult(target="t", api_version="vwip", kit_version="0.1.0", git_commit="x", started_at="",
+                    options={"config": str(tmp_path / "target.yaml")})
+    settings = effective_config(run)["config_file"]["settings"]
+    assert jwk["d"] not in json.dumps(settings)
+    assert settings["tokens"]["defaults"]["private_key_jwk"]["x"] == jwk["x"]  # the public half stays
+    argv = settings["tokens"]["valid"]["argv"]
+    assert "Zq81" not in json.dumps(argv)
+    assert argv == ["get-token", "--client-secret", "(redacted)", "--password=(redacted)", "--scope", "{scope}",
+                    "${NV_TOKEN_ARG}"]
+
+
+def test_a_private_jwk_in_a_member_is_found(failing_bundle: Bundle, tmp_path: Path) -> None:
+    def leak(results: dict) -> None:
+        results["scenarios"][0]["reason"] = "signing key"
+        from joserfc.jwk import ECKey
+
+        # a key no part of this process has seen: found by its shape, as a verifier elsewhere would
+        results["options"]["client_key"] = ECKey.generate_key("P-256").as_dict(private=True)
+
+    forged = resign(failing_bundle, tmp_path / "forged.zip", failing_bundle.key_pem, leak)
+    with pytest.raises(BundleInvalid, match=r"^results\.json: holds an unredacted secret \(private JWK\)$"):
+        verify_bundle(forged)
+
+
 def test_reports_of_an_older_kit_are_refused_in_one_line(conformant_bundle: Bundle, tmp_path: Path,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     old = tmp_path / "old"
@@ -373,3 +416,67 @@ def test_a_feature_edited_after_the_run_is_not_bundled(conformant_bundle: Bundle
     edited.write_text(edited.read_text() + "\n# edited\n")
     assert cli.main(["bundle", str(tmp_path / "r"), str(tmp_path / "x.zip")]) == 2
     assert f"{edited} was modified after the run started" in capsys.readouterr().err
+
+
+# -- hostile archives ----------------------------------------------------------------------------------
+
+def test_an_oversized_member_is_refused_before_it_is_inflated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nv_conformance.evidence import archive
+
+    monkeypatch.setattr(archive, "MAX_MEMBER_BYTES", 1000)
+    with zipfile.ZipFile(tmp_path / "bomb.zip", "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr("big.bin", b"\0" * 5000)
+    with pytest.raises(BundleInvalid, match=r"^big\.bin: larger than 1000 bytes$"):
+        verify_bundle(tmp_path / "bomb.zip")
+
+
+def test_many_members_below_the_member_limit_are_refused_in_total(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A zip bomb of many members, each under the per-member limit, must not be inflated into memory."""
+    from nv_conformance.evidence import archive
+
+    monkeypatch.setattr(archive, "MAX_MEMBER_BYTES", 1000)
+    monkeypatch.setattr(archive, "MAX_TOTAL_BYTES", 3000)
+    with zipfile.ZipFile(tmp_path / "bomb.zip", "w", zipfile.ZIP_DEFLATED) as out:
+        for index in range(5):
+            out.writestr(f"part{index}.bin", b"\0" * 900)
+    with pytest.raises(BundleInvalid, match=r"members larger than 3000 bytes in all$"):
+        verify_bundle(tmp_path / "bomb.zip")
+
+
+@pytest.mark.parametrize("name", ["../escaped.txt", "/etc/absolute.txt"])
+def test_a_member_outside_the_archive_root_is_named_and_never_written(failing_bundle: Bundle, tmp_path: Path,
+                                                                      name: str) -> None:
+    forged = rewrite(failing_bundle.path, tmp_path / "forged.zip", {name: b"x"})
+    with pytest.raises(BundleInvalid, match=re.escape(name)):
+        verify_bundle(forged)
+    assert not (tmp_path.parent / "escaped.txt").exists()
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda m: m["api"].update(version="v2.1.0"),
+     r"^manifest\.json: api\.version 'v2\.1\.0' is not the version results\.json ran \('vwip'\)$"),
+    (lambda m: m["implementation"].update(product="Another Gateway"),
+     r"^manifest\.json: implementation differs from the one results\.json declares$"),
+])
+def test_the_manifests_claims_in_the_summary_line_follow_from_the_results(failing_bundle: Bundle, tmp_path: Path,
+                                                                          edit, message: str) -> None:
+    """The one line a reviewer reads names the implementation and API version: the run's, not a claim beside it."""
+    content = members(failing_bundle.path)
+    manifest = json.loads(content["manifest.json"])
+    edit(manifest)
+    content["manifest.json"] = manifest_bytes(manifest)
+    content["manifest.jws"] = sign(content["manifest.json"], load_signing_key(str(failing_bundle.key_pem))).encode()
+    forged = rewrite(failing_bundle.path, tmp_path / "forged.zip", content)
+    with pytest.raises(BundleInvalid, match=message):
+        verify_bundle(forged)
+
+
+def test_a_thumbprint_that_starts_with_a_dash_is_given_as_one_argument(conformant_bundle: Bundle, tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """base64url thumbprints start with '-' one time in 64: the printed command must still parse."""
+    from nv_conformance.report.html import render_statement
+    from nv_conformance.results import RunResult
+
+    run = RunResult.from_dict(json.loads((conformant_bundle.report_dir / "results.json").read_text()))
+    page = render_statement(run, bundle={"name": "e.zip", "sha256": "0" * 64, "thumbprint": "-abc"})
+    assert "verify-bundle e.zip --thumbprint=-abc" in page
