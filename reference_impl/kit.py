@@ -53,6 +53,9 @@ def build_kit(app: ReferenceApp) -> dict[str, Any]:
         "api_root": settings.api_root,
         "base_paths": {version: path.removeprefix(settings.api_root_prefix)
                        for version, path in app.api.base_paths.items()},
+        # what this server applies at each base path (the version's profile, or the strictest everywhere)
+        "token_policies": {path.removeprefix(settings.api_root_prefix): _policy(settings.policy_for(version))
+                           for version, path in app.api.base_paths.items()},
         "client": {
             "client_id": DEMO_CLIENT_ID,
             "client_secret": DEMO_CLIENT_SECRET,
@@ -74,6 +77,11 @@ def build_kit(app: ReferenceApp) -> dict[str, Any]:
         "off_network_ip": OFF_NETWORK_IP,
         "expired_access_token": expired,
     }
+
+
+def _policy(policy: Any) -> dict[str, Any]:
+    return {"single_use": policy.single_use, "max_lifetime_seconds": policy.max_lifetime_seconds,
+            "no_refresh_tokens": policy.no_refresh_tokens}
 
 
 def _operations(app: ReferenceApp) -> list[Any]:

@@ -13,7 +13,7 @@ from reference_impl.embedded import EmbeddedReference
 PROMISED = {"kit_format", "warning", "issuer", "openid_configuration_url", "authorization_endpoint",
             "token_endpoint", "backchannel_authentication_endpoint", "jwks_uri", "ts43_entitlement_endpoint",
             "api_root", "base_paths", "client", "purpose", "scopes", "subscribers", "off_network_ip",
-            "expired_access_token", "revocation_endpoint"}
+            "expired_access_token", "revocation_endpoint", "token_policies"}
 
 
 def test_kit_has_every_promised_field(reference):
@@ -34,6 +34,17 @@ def test_kit_has_every_promised_field(reference):
         assert subscriber["device_ip"].startswith("127.0.0.") and subscriber["operator_token"]
         assert subscriber["imsi"].startswith("00101")  # the test network 001-01 (TS.43 entitlement)
     assert kit["off_network_ip"] not in {s["device_ip"] for s in kit["subscribers"]}
+
+
+def test_kit_says_which_token_policy_each_base_path_applies():
+    with EmbeddedReference() as ref:
+        policies = ref.kit["token_policies"]
+    assert policies["/number-verification/vwip"] == {"single_use": True, "max_lifetime_seconds": 300,
+                                                     "no_refresh_tokens": True}
+    assert policies["/number-verification/v2"]["single_use"] is False  # v2.1.0: reuse until expiry
+    with EmbeddedReference(token_policy="strict") as ref:
+        strict = ref.kit["token_policies"]
+    assert all(p["single_use"] and p["max_lifetime_seconds"] == 300 for p in strict.values())
 
 
 def test_expired_token_is_genuine_and_expired(reference, http):
