@@ -103,6 +103,9 @@ def _manifest(data: bytes) -> dict[str, Any]:
         raise BundleInvalid(f"{MANIFEST}: not a manifest of format {MANIFEST_FORMAT}")
     if not isinstance(manifest.get("files"), dict):
         raise BundleInvalid(f"{MANIFEST}: files is missing")
+    for key in ("signer", "verdict", "api", "implementation"):
+        if manifest.get(key) is not None and not isinstance(manifest[key], dict):
+            raise BundleInvalid(f"{MANIFEST}: {key} is not an object")
     return manifest
 
 
@@ -125,8 +128,12 @@ def _check_verdict(manifest: dict[str, Any], members: dict[str, bytes]) -> RunRe
     """The verdict of results.json by the kit's rules must be the one results.json and the manifest state."""
     try:
         document = json.loads(members[JSON_FILE])
+        if not isinstance(document, dict):
+            raise TypeError("not a JSON object")
         run = RunResult.from_dict(document)
-    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        if not isinstance(run.options, dict):
+            raise TypeError("options is not an object")
+    except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as exc:
         raise BundleInvalid(f"{JSON_FILE}: not a results file of the kit ({exc})") from None
     derived = run.verdict.value
     if document.get("verdict") != derived:

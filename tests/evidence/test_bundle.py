@@ -27,7 +27,8 @@ def verify_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str
     return code, out
 
 
-def resign(bundle: Bundle, out: Path, key_pem: Path, edit_results, *, manifest_verdict: str | None = None) -> Path:
+def resign(bundle: Bundle, out: Path, key_pem: Path, edit_results, *, manifest_verdict: str | None = None,
+           edit_manifest=None) -> Path:
     """A forgery done properly: results.json edited, every hash recomputed, the manifest signed again."""
     content = members(bundle.path)
     results = json.loads(content["results.json"])
@@ -37,6 +38,8 @@ def resign(bundle: Bundle, out: Path, key_pem: Path, edit_results, *, manifest_v
     if manifest_verdict:
         manifest["verdict"]["verdict"] = manifest_verdict
         manifest["verdict"]["totals"] = results["totals"]
+    if edit_manifest:
+        edit_manifest(manifest)
     key = load_signing_key(str(key_pem))
     content["signer.jwk.json"] = (json.dumps(key.public_jwk()) + "\n").encode()
     manifest["signer"]["thumbprint"] = key.thumbprint
@@ -205,6 +208,31 @@ def test_results_edited_to_pass_fail_the_verdict_rederivation(failing_bundle: Bu
     assert code == 1
     assert out == ("invalid: results.json: states verdict 'conformant', but its scenarios give 'not conformant' "
                    "by the kit's rules")
+
+
+@pytest.mark.parametrize("field", ["scenarios", "options"])
+def test_results_of_the_wrong_shape_are_one_line_not_a_traceback(failing_bundle: Bundle, tmp_path: Path, field: str,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    def reshape(results: dict) -> None:
+        results[field] = [1]
+
+    forged = resign(failing_bundle, tmp_path / "forged.zip", failing_bundle.key_pem, reshape)
+    code, out = verify_cli(capsys, str(forged), f"--thumbprint={failing_bundle.thumbprint}")
+    assert code == 1
+    assert out.startswith("invalid: results.json: not a results file of the kit")
+
+
+@pytest.mark.parametrize("field", ["api", "verdict"])
+def test_a_manifest_field_that_is_no_object_is_one_line(failing_bundle: Bundle, tmp_path: Path, field: str,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    def spoil(manifest: dict) -> None:
+        manifest[field] = "x"
+
+    forged = resign(failing_bundle, tmp_path / "forged.zip", failing_bundle.key_pem, lambda results: None,
+                    edit_manifest=spoil)
+    code, out = verify_cli(capsys, str(forged), f"--thumbprint={failing_bundle.thumbprint}")
+    assert code == 1
+    assert out == f"invalid: manifest.json: {field} is not an object"
 
 
 def test_failed_scenarios_turned_into_passes_contradict_the_other_reports(
