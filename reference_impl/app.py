@@ -137,6 +137,9 @@ def create_app(settings: Settings) -> ReferenceApp:
     return ReferenceApp(settings, store, keys, issuer, api, auth, asgi)
 
 
+SUPERVISOR_ENV = "NV_REFERENCE_SUPERVISOR_PID"
+
+
 def app_from_environment() -> ReferenceApp:
     """Factory for uvicorn workers (``--factory``): settings arrive as JSON in an environment variable."""
     text = os.environ.get(SETTINGS_ENV)
@@ -149,8 +152,11 @@ def app_from_environment() -> ReferenceApp:
 def exit_with_supervisor(interval_seconds: float = 0.5) -> None:
     """A worker whose supervisor died (``kill -9``) would serve on as an orphan and keep the port:
     a watcher thread sees the parent change and asks this worker to shut down (SIGTERM, uvicorn's
-    graceful exit), then forces the exit if that did not end it."""
-    parent = os.getppid()
+    graceful exit), then forces the exit if that did not end it.
+
+    The supervisor's pid comes from ``serve`` (SUPERVISOR_ENV): a worker that starts after its
+    supervisor died is already re-parented, and would otherwise take its new parent for the supervisor."""
+    parent = int(os.environ.get(SUPERVISOR_ENV) or os.getppid())
 
     def watch() -> None:
         while os.getppid() == parent:

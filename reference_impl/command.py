@@ -17,6 +17,7 @@ from nv_conformance.errors import ConfigError
 from nv_conformance.profiles import get_profile, reference_versions, sharing_base_path, versions_text
 
 from . import logs
+from .app import SUPERVISOR_ENV
 from .settings import SETTINGS_ENV, Settings, TokenPolicyMode
 from .stores import DB_ENV
 
@@ -222,6 +223,7 @@ def main(args: argparse.Namespace) -> int:
     else:
         app.store.close()
         os.environ[SETTINGS_ENV] = settings.to_json()
+        os.environ[SUPERVISOR_ENV] = str(os.getpid())  # the workers watch for this parent, not whatever they see
         target = "reference_impl.app:app_from_environment"
         common.update(factory=True, workers=args.workers)
     if len(hosts) == 1:
