@@ -1,4 +1,4 @@
-Feature: CAMARA Number Verification API, vwip (also v2.1.0 and v2.0.0) - Operation phoneNumberShare
+Feature: CAMARA Number Verification API, vwip (also v2.1.1, v2.1.0 and v2.0.0) - Operation phoneNumberShare
 
   # Input to be provided by the implementation to the tester (the target config of nv-conformance):
   # * api_root and api_version; the base path comes from the version profile unless base_path is set
@@ -49,6 +49,17 @@ Feature: CAMARA Number Verification API, vwip (also v2.1.0 and v2.0.0) - Operati
   Scenario: An x-correlator that breaks the contract's pattern is rejected
     Given the API version under test requires 400 INVALID_ARGUMENT for an invalid x-correlator
     And the header "x-correlator" does not comply with the schema at "#/components/schemas/XCorrelator"
+    When the request "phoneNumberShare" is sent
+    Then the response status code is 400
+    And the response property "$.status" is 400
+    And the response property "$.code" is "INVALID_ARGUMENT"
+    And the response property "$.message" contains a user friendly text
+
+  # clause: contract:#/components/schemas/XCorrelator (maxLength); Commonalities design guide: invalid x-correlator MUST get 400 INVALID_ARGUMENT
+  @nv_share_12_x_correlator_over_max_length
+  Scenario: An x-correlator one character longer than the contract's maximum length is rejected
+    Given the API version under test requires 400 INVALID_ARGUMENT for an invalid x-correlator
+    And the header "x-correlator" is set to a value longer than the maximum length of the schema at "#/components/schemas/XCorrelator"
     When the request "phoneNumberShare" is sent
     Then the response status code is 400
     And the response property "$.status" is 400

@@ -1,4 +1,4 @@
-Feature: CAMARA Number Verification API, vwip (also v2.1.0 and v2.0.0) - Operation phoneNumberVerify
+Feature: CAMARA Number Verification API, vwip (also v2.1.1, v2.1.0 and v2.0.0) - Operation phoneNumberVerify
 
   # Input to be provided by the implementation to the tester (the target config of nv-conformance):
   # * api_root and api_version; the base path comes from the version profile unless base_path is set
@@ -10,7 +10,8 @@ Feature: CAMARA Number Verification API, vwip (also v2.1.0 and v2.0.0) - Operati
   #
   # References to OAS schemas point into the contract of the API version under test
   # (schemas/<version>/number-verification.yaml, or the file given with --spec).
-  # Version-specific rules (x-correlator 400, single-use tokens, the hashedPhoneNumber pattern) come from
+  # Version-specific rules (x-correlator 400, single-use tokens, request body strictness, the
+  # hashedPhoneNumber pattern, length limits) come from
   # schemas/profiles.yaml and the contract; where a version does not have the rule the scenario is
   # skipped as not applicable.
 
@@ -213,6 +214,68 @@ Feature: CAMARA Number Verification API, vwip (also v2.1.0 and v2.0.0) - Operati
   Scenario: An x-correlator that breaks the contract's pattern is rejected
     Given the API version under test requires 400 INVALID_ARGUMENT for an invalid x-correlator
     And the header "x-correlator" does not comply with the schema at "#/components/schemas/XCorrelator"
+    And the request body is set to a valid request body
+    When the request "phoneNumberVerify" is sent
+    Then the response status code is 400
+    And the response property "$.status" is 400
+    And the response property "$.code" is "INVALID_ARGUMENT"
+    And the response property "$.message" contains a user friendly text
+
+  # 400: request body strictness (v2.1.1 and vwip: undeclared properties, even next to a valid one)
+
+  # clause: spec info.description, "Request body strictness": undeclared properties at any nesting level get 400 INVALID_ARGUMENT
+  @nv_verify_31_unknown_property_beside_phone_number
+  Scenario: An undeclared property next to a valid phoneNumber is rejected
+    Given the API version under test rejects request body properties it does not declare
+    And the request body property "$.phoneNumber" is set to the phone number identified by the access token
+    And the request body property "$.consentReference" is set to "c-1234"
+    When the request "phoneNumberVerify" is sent
+    Then the response status code is 400
+    And the response body complies with the OAS schema for this operation and status code
+    And the response property "$.status" is 400
+    And the response property "$.code" is "INVALID_ARGUMENT"
+    And the response property "$.message" contains a user friendly text
+
+  # clause: spec info.description, "Request body strictness": undeclared properties at any nesting level get 400 INVALID_ARGUMENT
+  @nv_verify_32_unknown_property_beside_hashed_phone_number
+  Scenario: An undeclared property next to a valid hashedPhoneNumber is rejected
+    Given the API version under test rejects request body properties it does not declare
+    And the request body property "$.hashedPhoneNumber" is set to the phone number identified by the access token, hashed in SHA-256 (in hexadecimal representation)
+    And the request body property "$.consentReference" is set to "c-1234"
+    When the request "phoneNumberVerify" is sent
+    Then the response status code is 400
+    And the response body complies with the OAS schema for this operation and status code
+    And the response property "$.status" is 400
+    And the response property "$.code" is "INVALID_ARGUMENT"
+    And the response property "$.message" contains a user friendly text
+
+  # 400: length limits (where the contract states one: v2.1.1 and vwip)
+
+  # clause: contract:#/components/schemas/PhoneNumber (maxLength)
+  @nv_verify_33_phone_number_over_max_length
+  Scenario: A phoneNumber one character longer than the contract's maximum length
+    Given the request body property "$.phoneNumber" is set to a value longer than the maximum length of the schema at "#/components/schemas/PhoneNumber"
+    When the request "phoneNumberVerify" is sent
+    Then the response status code is 400
+    And the response property "$.status" is 400
+    And the response property "$.code" is "INVALID_ARGUMENT"
+    And the response property "$.message" contains a user friendly text
+
+  # clause: contract:#/components/schemas/HashedPhoneNumber (maxLength)
+  @nv_verify_34_hashed_phone_number_over_max_length
+  Scenario: A hashedPhoneNumber one character longer than the contract's maximum length
+    Given the request body property "$.hashedPhoneNumber" is set to a value longer than the maximum length of the schema at "#/components/schemas/HashedPhoneNumber"
+    When the request "phoneNumberVerify" is sent
+    Then the response status code is 400
+    And the response property "$.status" is 400
+    And the response property "$.code" is "INVALID_ARGUMENT"
+    And the response property "$.message" contains a user friendly text
+
+  # clause: contract:#/components/schemas/XCorrelator (maxLength); Commonalities design guide: invalid x-correlator MUST get 400 INVALID_ARGUMENT
+  @nv_verify_35_x_correlator_over_max_length
+  Scenario: An x-correlator one character longer than the contract's maximum length is rejected
+    Given the API version under test requires 400 INVALID_ARGUMENT for an invalid x-correlator
+    And the header "x-correlator" is set to a value longer than the maximum length of the schema at "#/components/schemas/XCorrelator"
     And the request body is set to a valid request body
     When the request "phoneNumberVerify" is sent
     Then the response status code is 400

@@ -292,6 +292,59 @@ class Contract:
         properties = schema.get("properties") if schema else None
         return frozenset(properties) if isinstance(properties, dict) else None
 
+    def undeclared_request_properties(self, operation_id: str, body: Any) -> list[str]:
+        """JSON paths of the properties of ``body`` its request schema does not declare, at any nesting level.
+
+        For a version with "request body strictness" (profiles.yaml), which the spec states in prose:
+        its schemas leave additionalProperties open. An object whose schema declares no properties is
+        not judged (nothing says which names it may have).
+        """
+        pointer = self.request_body_pointer(operation_id)
+        if pointer is None:
+            return []
+        found: list[str] = []
+        self._undeclared(self.resolve(pointer), body, "$", found, 0)
+        return found
+
+    def _declared(self, schema: Any, depth: int = 0) -> dict[str, Any] | None:
+        """The properties ``schema`` declares, its allOf/anyOf/oneOf branches included; None when it declares none."""
+        schema = self.deref(schema)
+        if not isinstance(schema, dict) or depth > 32:
+            return None
+        declared: dict[str, Any] | None = None
+        if isinstance(schema.get("properties"), dict):
+            declared = dict(schema["properties"])
+        for key in ("allOf", "anyOf", "oneOf"):
+            for branch in schema.get(key) or []:
+                more = self._declared(branch, depth + 1)
+                if more is not None:
+                    declared = {**(declared or {}), **more}
+        return declared
+
+    def _undeclared(self, schema: Any, instance: Any, where: str, found: list[str], depth: int) -> None:
+        if depth > 32:
+            return
+        schema = self.deref(schema)
+        if isinstance(instance, dict):
+            declared = self._declared(schema)
+            if declared is None:
+                return
+            for name, value in instance.items():
+                path = f"{where}.{name}"
+                if name in declared:
+                    self._undeclared(declared[name], value, path, found, depth + 1)
+                else:
+                    found.append(path)
+        elif isinstance(instance, list) and isinstance(schema, dict) and schema.get("items") is not None:
+            for index, item in enumerate(instance):
+                self._undeclared(schema["items"], item, f"{where}[{index}]", found, depth + 1)
+
+    def max_length_at(self, pointer: str) -> int | None:
+        """The ``maxLength`` of the schema at ``pointer`` (``$ref`` s followed), None when it sets none."""
+        schema = self.deref(self.resolve(pointer))
+        limit = schema.get("maxLength") if isinstance(schema, dict) else None
+        return limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+
     def response_validator(self, operation_id: str, status: int) -> Any | None:
         pointer = self.response_schema_pointer(operation_id, status)
         return self.validator_at(pointer) if pointer else None

@@ -44,7 +44,7 @@ class TokenPolicy:
 
 # The rules a profile can demand, by name: the fault catalogue and the token-policy gates refer
 # to them, so which versions a rule (and a variant breaking it) applies to is read from the data.
-RULES = ("invalid_x_correlator_is_400", "single_use", "max_lifetime", "no_refresh_tokens")
+RULES = ("invalid_x_correlator_is_400", "single_use", "max_lifetime", "no_refresh_tokens", "request_body_strictness")
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class VersionProfile:
     commonalities: str
     invalid_x_correlator_is_400: bool
     token_policy: TokenPolicy
+    icm: str = ""                    # Identity and Consent Management version ("": the release names none)
+    request_body_strictness: bool = False  # undeclared request body properties MUST get 400
     reference_default: bool = False  # served by the reference at a base path several versions share
     default: bool = False            # the version a run tests when none is named
     clauses: Mapping[str, str] = field(default_factory=dict)
@@ -71,6 +73,7 @@ class VersionProfile:
             "single_use": policy.single_use,
             "max_lifetime": policy.max_lifetime_seconds is not None,
             "no_refresh_tokens": policy.no_refresh_tokens,
+            "request_body_strictness": self.request_body_strictness,
         }
         if rule not in known:
             raise KeyError(f"unknown profile rule {rule!r}; known: {', '.join(RULES)}")
@@ -183,6 +186,8 @@ def _profile(version: str, data: Any, directory: Path, path: Path) -> VersionPro
             release=str(data.get("release") or ""),
             commonalities=str(data["commonalities"]),
             invalid_x_correlator_is_400=bool(data["invalid_x_correlator_is_400"]),
+            icm=str(data.get("icm") or ""),
+            request_body_strictness=bool(data.get("request_body_strictness", False)),
             token_policy=TokenPolicy(single_use=bool(policy.get("single_use", False)),
                                      max_lifetime_seconds=lifetime,
                                      no_refresh_tokens=bool(policy.get("no_refresh_tokens", False))),

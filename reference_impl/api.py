@@ -99,8 +99,10 @@ class NumberVerificationApi:
             self.base_paths[profile.version] = base
             for operation in contract.operations.values():
                 pointer = contract.request_body_pointer(operation.operation_id)
+                validator = BodyValidator(contract, pointer, operation_id=operation.operation_id,
+                                          strict=profile.demands("request_body_strictness")) if pointer else None
                 versioned = VersionedOperation(
-                    profile, contract, operation, BodyValidator(contract, pointer) if pointer else None,
+                    profile, contract, operation, validator,
                     policy_for(profile.version) if policy_for else profile.token_policy,
                 )
                 _check_codes(versioned)

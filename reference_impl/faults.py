@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from nv_conformance.contract import Contract
+from nv_conformance.contract import Contract, ContractError
 from nv_conformance.phone import sha256_hex
 from nv_conformance.profiles import RULES, VersionProfile, get_profile, versions
 
@@ -80,6 +80,17 @@ def _contract_forbids(status: int, code: str) -> Callable[[VersionProfile], bool
         return False
     forbids.__name__ = f"contract_forbids_{status}_{code}"
     return forbids
+
+
+def _contract_limits_length(pointer: str) -> Callable[[VersionProfile], bool]:
+    """The rule "values longer than the schema's maxLength get 400" holds where the contract sets that maxLength."""
+    def limits(profile: VersionProfile) -> bool:
+        try:
+            return Contract.for_version(profile.version).max_length_at(pointer) is not None
+        except ContractError:
+            return False
+    limits.__name__ = f"contract_limits_length_{pointer.rsplit('/', 1)[-1]}"
+    return limits
 
 
 # -- helpers for the middlewares ----------------------------------------------------------
@@ -267,6 +278,78 @@ def rewrite_verify_body(edit: BodyEdit) -> Middleware:
         return middleware
 
     return wrap
+
+
+def _contract_at_path(path: str) -> Contract | None:
+    """The contract of a version served at ``path`` (the declared property names are what the middlewares need)."""
+    for version in versions():
+        profile = get_profile(version)
+        if f"{profile.base_path}/" in path:
+            return Contract.for_version(version)
+    return None
+
+
+def _undeclared(scope: Scope, data: Any) -> list[str]:
+    contract = _contract_at_path(scope.get("path", ""))
+    if contract is None or "phoneNumberVerify" not in contract.operations:
+        return []
+    return contract.undeclared_request_properties("phoneNumberVerify", data)
+
+
+def ignore_undeclared_properties(app: Asgi) -> Asgi:
+    """POST /verify drops the properties the contract does not declare and answers the rest (a lenient parser)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if not _is_verify_post(scope):
+            await app(scope, receive, send)
+            return
+        body = await _read_all(receive)
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            data = None
+        undeclared = _undeclared(scope, data) if isinstance(data, dict) else []
+        kept = {k: v for k, v in data.items() if f"$.{k}" not in undeclared} if isinstance(data, dict) else {}
+        if undeclared and kept:  # an unknown property alone still leaves nothing to verify: 400 as before
+            body = json.dumps(kept).encode()
+            scope = _with_content_length(scope, len(body))
+        await app(scope, _replay(body, receive), send)
+
+    return middleware
+
+
+def reword_undeclared_property_errors(app: Asgi) -> Asgi:
+    """POST /verify with an undeclared property: the 400 keeps status and code, its message is the provider's own."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if not _is_verify_post(scope):
+            await app(scope, receive, send)
+            return
+        body = await _read_all(receive)
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            data = None
+        undeclared = _undeclared(scope, data) if isinstance(data, dict) else []
+        if not undeclared:
+            await app(scope, _replay(body, receive), send)
+            return
+
+        def reword(scope: Scope, reply: Reply) -> None:
+            error = reply.json()
+            if reply.status == 400 and isinstance(error, dict):
+                reply.set_json({**error, "message": f"Unrecognized field {undeclared[0].removeprefix('$.')!r}"})
+
+        await rewrite_responses(reword)(app)(scope, _replay(body, receive), send)
+
+    return middleware
+
+
+def _truncate_long_number(data: Any) -> Any:
+    """A provider that stores numbers in a 16-character column cuts longer ones instead of refusing them."""
+    if isinstance(data, dict) and isinstance(data.get("phoneNumber"), str) and len(data["phoneNumber"]) > 16:
+        return {**data, "phoneNumber": data["phoneNumber"][:16]}
+    return data
 
 
 def _request_had_correlator(scope: Scope) -> bool:
@@ -525,6 +608,20 @@ _CATALOGUE: tuple[Fault, ...] = (
         overrides=_flags(validate_body=False),
     ),
     Fault(
+        "unknown-property-accepted",
+        "POST /verify ignores request body properties the contract does not declare (200) instead of 400 "
+        "INVALID_ARGUMENT (request body strictness)",
+        middleware=ignore_undeclared_properties,
+        breaks="request_body_strictness",
+    ),
+    Fault(
+        "phone-number-over-16-accepted",
+        "POST /verify cuts a phoneNumber longer than 16 characters to 16 and answers (200) instead of 400 "
+        "INVALID_ARGUMENT (PhoneNumber maxLength)",
+        middleware=rewrite_verify_body(_truncate_long_number),
+        breaks=_contract_limits_length("#/components/schemas/PhoneNumber"),
+    ),
+    Fault(
         "invalid-x-correlator-accepted",
         "an x-correlator that breaks the pattern is accepted instead of 400 INVALID_ARGUMENT (Commonalities 0.6)",
         overrides=_flags(validate_x_correlator=False),
@@ -722,6 +819,13 @@ _CATALOGUE: tuple[Fault, ...] = (
         "other-message-wording",
         "error messages worded differently; CAMARA leaves the wording of message free",
         middleware=_responses(_when(_is_error, None, _other_wording)),
+        benign=True,
+    ),
+    Fault(
+        "unknown-property-other-wording",
+        "an undeclared request body property gets 400 INVALID_ARGUMENT with the provider's own message "
+        "(\"Unrecognized field ...\"); the wording of message is free",
+        middleware=reword_undeclared_property_errors,
         benign=True,
     ),
     Fault(

@@ -37,9 +37,14 @@ def _fast_check(schema: dict[str, Any]) -> Callable[[Any], bool]:
 
 
 class BodyValidator:
-    def __init__(self, contract: Contract, pointer: str) -> None:
+    """The request body of one operation: the contract's schema, plus its declared property names where
+    the version's profile demands request body strictness (a rule the spec states in prose)."""
+
+    def __init__(self, contract: Contract, pointer: str, *, operation_id: str = "", strict: bool = False) -> None:
         self._contract = contract
         self._pointer = pointer
+        self._operation_id = operation_id
+        self._strict = strict and bool(operation_id)
         try:
             schema = contract.inlined(pointer)
         except ContractError:
@@ -48,6 +53,10 @@ class BodyValidator:
 
     def errors(self, instance: Any) -> list[str]:
         """Violations of the request-body schema (from ``Contract.errors_at``); empty when the body is valid."""
+        if self._strict:
+            undeclared = self._contract.undeclared_request_properties(self._operation_id, instance)
+            if undeclared:
+                return [f"{path}: a property this API does not declare (request body strictness)" for path in undeclared]
         if self.fast_is_valid is not None and self.fast_is_valid(instance):
             return []
         return self._contract.errors_at(self._pointer, instance)

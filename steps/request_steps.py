@@ -36,6 +36,12 @@ def version_base_path(context):
 
 # -- headers -----------------------------------------------------------------------------------------
 
+@sentence(r'the header "(?P<name>[^"]+)" is set to a value longer than the maximum length of the schema at '
+          r'"(?P<pointer>[^"]+)"')
+def header_too_long(context, name, pointer):
+    actions.set_header_too_long(nv(context), name, pointer)
+
+
 @sentence(r'the header "(?P<name>[^"]+)" is set (?:to|as) ' + VALUE)
 def header_set(context, name, value):
     actions.set_header(nv(context), name, unquoted(value))
@@ -110,6 +116,12 @@ def body_default(context):
 @sentence(r"the request body is set to a valid request body")
 def body_valid(context):
     actions.body_valid(nv(context))
+
+
+@sentence(r'the (?:request )?body property "(?P<path>[^"]+)" is set to a value longer than the maximum length '
+          r'of the schema at "(?P<pointer>[^"]+)"')
+def body_property_too_long(context, path, pointer):
+    actions.set_body_property_too_long(nv(context), path, pointer)
 
 
 @sentence(r'the (?:request )?body property "(?P<path>[^"]+)" is set (?:to|as):? ' + VALUE)

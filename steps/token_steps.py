@@ -10,6 +10,11 @@ def gate_x_correlator(context):
     actions.require_invalid_x_correlator_400(nv(context))
 
 
+@sentence(r"the API version under test rejects request body properties it does not declare")
+def gate_strictness(context):
+    actions.require_request_body_strictness(nv(context))
+
+
 @sentence(r"the API version under test requires single-use access tokens")
 def gate_single_use(context):
     actions.require_token_policy(nv(context), "single_use")

@@ -145,6 +145,31 @@ def set_header_noncompliant(state: ScenarioState, name: str, pointer: str) -> No
     raise NotApplicable(f'the schema at "{pointer}" accepts any header text, so no value can break it')
 
 
+def _max_length(state: ScenarioState, pointer: str) -> int:
+    """The schema's ``maxLength``; NotApplicable where the contract in use sets none."""
+    _schema_pointer(state, pointer)
+    limit = state.session.contract.max_length_at(pointer)
+    if limit is None:
+        raise NotApplicable(f'the contract in use ({state.session.contract.version}) gives the schema at "{pointer}" '
+                            "no maximum length")
+    state.clauses.append(f"contract:#{normalise_pointer(pointer)} (maxLength: {limit})")
+    return limit
+
+
+def set_header_too_long(state: ScenarioState, name: str, pointer: str) -> None:
+    """A header value one character longer than the schema's ``maxLength`` (characters the pattern allows)."""
+    set_header(state, name, "a" * (_max_length(state, pointer) + 1))
+
+
+def set_body_property_too_long(state: ScenarioState, path: str, pointer: str) -> None:
+    """One character over the schema's ``maxLength``: a '+' and digits for a phone number, else hex digits,
+    so the value differs from a valid one in its length alone as far as the character set goes."""
+    limit = _max_length(state, pointer)
+    example = state.session.contract.deref(state.session.contract.resolve(pointer)).get("example")
+    value = "+" + "4" * limit if isinstance(example, str) and example.startswith("+") else "a" * (limit + 1)
+    set_body_property(state, path, value)
+
+
 # -- tokens in the request ------------------------------------------------------------------------
 
 def use_token(state: ScenarioState, kind: TokenKind, scheme: str = "Bearer") -> None:
@@ -418,6 +443,15 @@ def require_invalid_x_correlator_400(state: ScenarioState) -> None:
         raise NotApplicable(f"API {profile.version} (Commonalities {profile.commonalities}) does not require 400 "
                             "for an invalid x-correlator")
     state.clauses.append(profile.clause("x_correlator", f"Commonalities {profile.commonalities} x-correlator"))
+
+
+def require_request_body_strictness(state: ScenarioState) -> None:
+    """NotApplicable unless the version rejects undeclared request body properties (profile data)."""
+    profile = state.session.profile
+    if not profile.demands("request_body_strictness"):
+        raise NotApplicable(f"API {profile.version} does not state request body strictness (undeclared properties "
+                            "get 400)")
+    state.clauses.append(profile.clause("request_body_strictness", "request body strictness"))
 
 
 _POLICY_RULES = {"single_use": ("single_use", "single-use tokens"),
