@@ -190,6 +190,20 @@ def property_equals(body: Any, path: str, expected: Any, clause: str, *, quoted:
                    f"expected {values.show(expected)}, got {values.show(actual)}")
 
 
+def property_one_of(body: Any, path: str, expected: list[Any], clause: str, *, quoted: bool = True) -> CheckRecord:
+    """``the response property "$.code" is "X" OR "Y"``: the value is one of ``expected``."""
+    actual = values.first(body, path)
+    ok = not values.is_missing(actual) and any(values.same_value(actual, e, expected_was_quoted=quoted) for e in expected)
+    shown = " or ".join(values.show(e) for e in expected)
+    return _record(f'response property "{path}" is {shown}', clause, ok, f"expected {shown}, got {values.show(actual)}")
+
+
+def property_rule(path: str, rule_text: str, holds: bool, found: str, clause: str) -> CheckRecord:
+    """``the response property "..." matches the rule: <condition>``; the condition was evaluated by the caller."""
+    return _record(f'response property "{path}" matches the rule: {rule_text}', clause, holds,
+                   f"{'holds' if holds else 'does not hold'} for {found}")
+
+
 def property_is_text(body: Any, path: str, clause: str) -> CheckRecord:
     """A user-friendly text: a non-empty string (its wording is free, so nothing more is asked)."""
     actual = values.first(body, path)

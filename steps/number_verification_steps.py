@@ -73,6 +73,11 @@ def authorization_kind(context, description):
     actions.use_token(nv(context), TOKEN_KINDS[" ".join(description.split())])
 
 
+@sentence(r'the header "(?i:Authorization)" is set to an access token that does not include (?:the )?scope "(?P<scope>[^"]+)"')
+def authorization_without_scope(context, scope):
+    actions.use_token_without_scope(nv(context), scope)
+
+
 @sentence(r'the header "(?i:Authorization)" is set to a valid access token with the "(?P<scheme>[^"]+)" scheme')
 def authorization_scheme(context, scheme):
     actions.use_token(nv(context), TokenKind.VALID, scheme=scheme)

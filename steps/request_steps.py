@@ -103,6 +103,22 @@ def body_quoted(context, text):
     actions.body_text(nv(context), text)
 
 
+@sentence(r"the request body is set to (?P<text>[{\[].*)")
+def body_unquoted_json(context, text):
+    actions.body_text(nv(context), text)
+
+
+@sentence(r'the request body is included but is not compliant with the (?:OAS )?schema at "(?P<pointer>[^"]+)"')
+def body_noncompliant(context, pointer):
+    actions.body_noncompliant_at(nv(context), pointer)
+
+
+@sentence(r'the request body is (?:set by default to a request body )?compliant with the (?:OAS )?schema at '
+          r'"(?P<pointer>[^"]+)"')
+def body_compliant_at(context, pointer):
+    actions.body_compliant_at(nv(context), pointer)
+
+
 @sentence(r"the request body is (?:not included|not sent|empty|absent)")
 def body_absent(context):
     actions.body_absent(nv(context))
@@ -134,7 +150,7 @@ def body_property_json(context, path, value):
     actions.set_body_property_literal(nv(context), path, value)
 
 
-@sentence(r'the (?:request )?body property "(?P<path>[^"]+)" is removed')
+@sentence(r'the (?:request )?body property "(?P<path>[^"]+)" is (?:removed|not included|not sent)')
 def body_property_removed(context, path):
     actions.remove_body_properties(nv(context), [path])
 

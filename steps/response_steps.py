@@ -4,6 +4,8 @@ Status codes quoted or not; header names case-insensitive; media types compared 
 parameters; JSONPath through python-jsonpath. Each sentence calls one engine function.
 """
 
+import re
+
 from nv_conformance import values
 from nv_conformance.bdd import actions
 from nv_conformance.bdd.glue import nv, sentence, unquoted
@@ -60,6 +62,33 @@ def property_absent(context, path):
 @sentence(PROPERTY + r" contains a user[ -]friendly text")
 def property_text(context, path):
     actions.expect_property_text(nv(context), unquoted(path))
+
+
+@sentence(PROPERTY + r' is (?P<choices>"[^"]*"(?:\s+OR\s+"[^"]*")+)')
+def property_one_of(context, path, choices):
+    actions.expect_property_one_of(nv(context), unquoted(path), re.findall(r'"[^"]*"', choices))
+
+
+@sentence(PROPERTY + r" matches the rule:?\s*(?P<condition>.+)")
+def property_rule(context, path, condition):
+    actions.expect_property_rule(nv(context), unquoted(path), condition)
+
+
+@sentence(r'the response body is an array whose items comply with the (?:OAS )?schema at "(?P<pointer>[^"]+)"')
+def array_items(context, pointer):
+    actions.not_applicable_to_this_api(nv(context), "an array response body", "every response body is a JSON object")
+
+
+@sentence(r'the response body is an empty array(?: "\[\]")?')
+def empty_array(context):
+    actions.not_applicable_to_this_api(nv(context), "an empty array response body",
+                                       "every response body is a JSON object")
+
+
+@sentence(r"the threshold of requests has been reached")
+def threshold_reached(context):
+    actions.not_applicable_to_this_api(nv(context), "a request threshold (429 TOO_MANY_REQUESTS)",
+                                       "its contract documents no 429 response")
 
 
 @sentence(PROPERTY + r" (?:is equal to|is|==|equals) " + VALUE)

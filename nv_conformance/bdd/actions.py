@@ -26,6 +26,7 @@ from ..exchange import (
 from ..phone import sha256_hex
 from ..results import CheckRecord
 from ..tokens.base import IssuedToken, TokenKind, TokenProvider, off_network_unsupported_reason
+from . import rules
 from .session import ScenarioState
 
 # -- test data ----------------------------------------------------------------------------------
@@ -156,6 +157,19 @@ def _max_length(state: ScenarioState, pointer: str) -> int:
     return limit
 
 
+def use_token_without_scope(state: ScenarioState, scope: str) -> None:
+    """``... an access token that does not include scope "<scope>"``: the other operation's token, which lacks it.
+
+    The scope must be one the API defines; which operation the request goes to is known only at send time,
+    so the token kind is the one that carries another operation's scope and none of this one's.
+    """
+    known = {s for op in state.session.contract.operations.values() for s in op.scopes}
+    if scope not in known:
+        raise DefectiveDefinition(f'the scope "{scope}" is not a scope of any operation of the API ({", ".join(sorted(known))})')
+    state.token_without_scope = scope
+    use_token(state, TokenKind.OTHER_SCOPE)
+
+
 def set_header_too_long(state: ScenarioState, name: str, pointer: str) -> None:
     """A header value one character longer than the schema's ``maxLength`` (characters the pattern allows)."""
     set_header(state, name, "a" * (_max_length(state, pointer) + 1))
@@ -186,6 +200,32 @@ def use_tampered_token(state: ScenarioState) -> None:
 def body_default_compliant(state: ScenarioState) -> None:
     """A body compliant with the operation's schema, used unless the scenario sets the body itself."""
     state.conversation.draft.body.set_default(lambda: {"phoneNumber": subscriber_number(state)})
+
+
+def body_compliant_at(state: ScenarioState, pointer: str) -> None:
+    """``the request body is compliant with the schema at "..."`` (also "set by default to ..."): the kit's
+    compliant body, which must indeed comply with that schema (else the sentence names the wrong schema)."""
+    _schema_pointer(state, pointer)
+    body = {"phoneNumber": subscriber_number(state)}
+    errors = state.session.contract.errors_at(pointer, body)
+    if errors:
+        raise DefectiveDefinition(f'the schema at "{pointer}" is not the request body\'s: a valid request body breaks it '
+                                  f"({errors[0]})")
+    state.conversation.draft.body.set_json(body)
+
+
+_NONCOMPLIANT_BODIES: tuple[Any, ...] = ({}, [], "text", {"phoneNumber": 12345678}, None)
+
+
+def body_noncompliant_at(state: ScenarioState, pointer: str) -> None:
+    """``the request body is included but is not compliant with the schema at "..."``: the first of a fixed list
+    of JSON bodies the schema rejects (repeatable runs)."""
+    _schema_pointer(state, pointer)
+    for candidate in _NONCOMPLIANT_BODIES:
+        if state.session.contract.errors_at(pointer, candidate):
+            state.conversation.draft.body.set_json(candidate)
+            return
+    raise DefectiveDefinition(f'the kit found no request body that breaks the schema at "{pointer}"')
 
 
 def body_valid(state: ScenarioState) -> None:
@@ -283,6 +323,10 @@ def body_property_subscriber_in_body(state: ScenarioState) -> None:
 
 def request_sent(state: ScenarioState, operation_id: str) -> None:
     state.conversation.request_sent(operation_id)
+    lacking = state.token_without_scope
+    if lacking and lacking not in state.session.contract.operation(operation_id).scopes:
+        raise DefectiveDefinition(f'the token is to lack the scope "{lacking}", which {operation_id} does not need: '
+                                  "a correct API answers it normally, so the scenario cannot expect a refusal")
 
 
 def set_resource_path(state: ScenarioState, path: str) -> None:
@@ -433,6 +477,29 @@ def expect_property_only_if(state: ScenarioState, path: str, other: str, other_v
             found, raw if quoted else values.parse_literal(raw), expected_was_quoted=quoted)
         wording = f'property "{other}" is {other_value}'
     return state.check(checks.property_only_if(body, path, condition, wording, _property_clause(state, sent)))
+
+
+def expect_property_one_of(state: ScenarioState, path: str, texts: list[str]) -> CheckRecord | None:
+    """``the response property "$.code" is "X" OR "Y"``."""
+    sent, body = _body(state)
+    parsed = [values.unquote(t) for t in texts]
+    expected = [raw if quoted else values.parse_literal(raw) for raw, quoted in parsed]
+    return state.check(checks.property_one_of(body, path, expected, _property_clause(state, sent),
+                                              quoted=all(q for _, q in parsed)))
+
+
+def expect_property_rule(state: ScenarioState, path: str, condition: str) -> CheckRecord | None:
+    """``the response property "..." matches the rule: <condition>`` (rules.py says which conditions the kit knows)."""
+    rule = rules.parse_rule(condition)  # DefectiveDefinition before anything is sent: the file is at fault
+    sent, body = _body(state)
+    found = values.first(body, path)
+    holds, shown = rule.holds(rules.MISSING if values.is_missing(found) else found)
+    return state.check(checks.property_rule(path, rule.text, holds, shown, _property_clause(state, sent)))
+
+
+def not_applicable_to_this_api(state: ScenarioState, what: str, why: str) -> None:
+    """A template sentence about something Number Verification does not have (array bodies, a request quota)."""
+    raise NotApplicable(f"{what}: not applicable to the Number Verification API ({why})")
 
 
 # -- profile and contract gates ------------------------------------------------------------------

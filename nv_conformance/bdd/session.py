@@ -78,6 +78,7 @@ class ScenarioState:
         self.issued: IssuedToken | None = None
         self.off_network: OffNetworkOutcome | None = None
         self.last_body_path: str | None = None  # for "the same phone number ..."
+        self.token_without_scope: str | None = None  # "an access token that does not include scope ..."
         self.started = time.monotonic()
 
     def check(self, record: CheckRecord | None) -> CheckRecord | None:
