@@ -126,14 +126,11 @@ class Contract:
     # -- loading -----------------------------------------------------------------
     @classmethod
     def from_file(cls, path: str | Path) -> Contract:
+        """The OpenAPI file at ``path``; ``$ref`` s into other files (``../common/CAMARA_common.yaml#/...``, as
+        CAMARA's main branch writes them) are resolved relative to the file that holds them and bundled in."""
         path = Path(path)
-        try:
-            document = load_yaml(read_text_file(path, "spec", max_bytes=MAX_SPEC_FILE_BYTES))
-        except ConfigError as exc:
-            raise ContractError(f"cannot read contract {path}: {exc.problem}") from None
-        except yaml.YAMLError as exc:
-            raise ContractError(f"contract {path} is not valid YAML{yaml_problem(exc)}") from None
-        return cls(document, source=str(path))
+        document = _read_document(path, "contract")
+        return cls(_bundle(document, path), source=str(path))
 
     @classmethod
     def for_version(cls, version: str) -> Contract:
@@ -394,6 +391,77 @@ class Contract:
     def x_correlator_is_valid(self, value: str) -> bool:
         pattern = self.x_correlator_pattern
         return pattern is None or pattern.search(value) is not None
+
+
+BUNDLED = "x-nv-bundled"  # where the documents other files' $refs point into are kept, one key per file
+_MAX_BUNDLED_FILES = 16
+
+
+def _read_document(path: Path, what: str) -> Any:
+    try:
+        return load_yaml(read_text_file(path, "spec", max_bytes=MAX_SPEC_FILE_BYTES))
+    except ConfigError as exc:
+        raise ContractError(f"cannot read {what} {path}: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise ContractError(f"{what} {path} is not valid YAML{yaml_problem(exc)}") from None
+
+
+def _bundle(document: Any, path: Path) -> Any:
+    """``document`` with every ``$ref`` into another file rewritten to a local pointer under ``x-nv-bundled``.
+
+    CAMARA's main-branch files take their error responses from ``../common/CAMARA_common.yaml``
+    (release snapshots inline them). Each referenced file is read once, relative to the file whose
+    ``$ref`` names it, and its own references (local or into further files) are rewritten the same
+    way, so the rest of the kit sees one self-contained document. A missing file is a ContractError
+    naming it; remote references (``http://...``) are not fetched.
+    """
+    if not isinstance(document, dict):
+        return document
+    keys: dict[Path, str] = {}
+    bundled: dict[str, Any] = {}
+
+    def key_for(target: Path, ref: str, holder: Path) -> str:
+        target = target.resolve()
+        if target in keys:
+            return keys[target]
+        if target == path.resolve():
+            keys[target] = ""
+            return ""
+        if len(keys) >= _MAX_BUNDLED_FILES:
+            raise ContractError(f"contract {path}: more than {_MAX_BUNDLED_FILES} referenced files")
+        if not target.is_file():
+            raise ContractError(f"contract {holder}: $ref {ref!r} names {target}, which does not exist")
+        name = target.name.replace("~", "~0").replace("/", "~1")
+        while name in bundled:
+            name = f"_{name}"
+        keys[target] = name
+        bundled[name] = None  # reserved before its own references are followed (cycles)
+        bundled[name] = rewrite(_read_document(target, "referenced file"), target, name)
+        return name
+
+    def rewrite(node: Any, holder: Path, own_key: str) -> Any:
+        if isinstance(node, dict):
+            out = {k: rewrite(v, holder, own_key) for k, v in node.items()}
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                out["$ref"] = local(ref, holder, own_key)
+            return out
+        if isinstance(node, list):
+            return [rewrite(v, holder, own_key) for v in node]
+        return node
+
+    def local(ref: str, holder: Path, own_key: str) -> str:
+        file_part, _, fragment = ref.partition("#")
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", file_part):
+            raise ContractError(f"contract {holder}: $ref {ref!r} is remote; the kit reads local files only")
+        key = own_key if not file_part else key_for(holder.parent / file_part, ref, holder)
+        fragment = normalise_pointer(fragment) if fragment else ""
+        return f"#/{BUNDLED}/{key}{fragment}" if key else f"#{fragment}"
+
+    result = rewrite(document, path, "")
+    if bundled:
+        result[BUNDLED] = bundled
+    return result
 
 
 def _string_keys(node: Any) -> Any:
