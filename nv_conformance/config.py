@@ -189,6 +189,7 @@ class TargetConfig:
             "config": self.source,
             "api_root": self.api_root,
             "api_version": self.api_version,
+            **_release_facts(self.api_version),
             "base_path": self.base_path,
             "spec": str(self.spec) if self.spec else "kit contract for the version",
             "tester_kit": str(self.kit_path) if self.kit_path else ("embedded" if self.embedded else "none"),
@@ -400,6 +401,15 @@ def _file(value: Any, setting: str, base_dir: Path, *, max_bytes: int = MAX_SPEC
         path = base_dir / path
     read_regular_file(path, setting, max_bytes=max_bytes)
     return path.resolve()
+
+
+def _release_facts(version: str) -> dict[str, str]:
+    """What the version's profile says it was released with (the statement shows it beside the version)."""
+    profile = get_profile(version)
+    facts = {"release_tag": profile.release or "none (work in progress)", "commonalities": profile.commonalities}
+    if profile.icm:
+        facts["icm"] = profile.icm
+    return facts
 
 
 def _load_spec(path: Path, setting: str) -> Contract:

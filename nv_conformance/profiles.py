@@ -58,6 +58,7 @@ class VersionProfile:
     token_policy: TokenPolicy
     icm: str = ""                    # Identity and Consent Management version ("": the release names none)
     request_body_strictness: bool = False  # undeclared request body properties MUST get 400
+    reference_default_reason: str = ""  # why this one is the reference default (for help texts)
     reference_default: bool = False  # served by the reference at a base path several versions share
     default: bool = False            # the version a run tests when none is named
     clauses: Mapping[str, str] = field(default_factory=dict)
@@ -192,6 +193,7 @@ def _profile(version: str, data: Any, directory: Path, path: Path) -> VersionPro
                                      max_lifetime_seconds=lifetime,
                                      no_refresh_tokens=bool(policy.get("no_refresh_tokens", False))),
             reference_default=bool(data.get("reference_default", False)),
+            reference_default_reason=str(data.get("reference_default_reason") or ""),
             default=bool(data.get("default", False)),
             clauses={str(k): str(v) for k, v in (data.get("clauses") or {}).items()},
         )

@@ -85,7 +85,10 @@ class NumberVerificationApi:
 
     def __init__(self, *, versions: tuple[str, ...], prefix: str, store: StateStore, verifier: AccessTokenVerifier,
                  behaviour: Behaviour, issued_token_lifetime: int,
-                 policy_for: Callable[[str], TokenPolicy] | None = None) -> None:
+                 policy_for: Callable[[str], TokenPolicy] | None = None,
+                 also_at: tuple[tuple[str, str], ...] = ()) -> None:
+        """``also_at``: (version, base path) pairs served besides the versions' own base paths (a release
+        candidate's ``/number-verification/v2rc2``)."""
         self._store = store
         self._issued_token_lifetime = issued_token_lifetime
         self._verifier = verifier
@@ -94,27 +97,32 @@ class NumberVerificationApi:
         self.base_paths: dict[str, str] = {}
         for version in versions:
             profile = get_profile(version)
-            contract = Contract.for_version(version)
-            base = prefix + profile.base_path
-            self.base_paths[profile.version] = base
-            for operation in contract.operations.values():
-                pointer = contract.request_body_pointer(operation.operation_id)
-                validator = BodyValidator(contract, pointer, operation_id=operation.operation_id,
-                                          strict=profile.demands("request_body_strictness")) if pointer else None
-                versioned = VersionedOperation(
-                    profile, contract, operation, validator,
-                    policy_for(profile.version) if policy_for else profile.token_policy,
-                )
-                _check_codes(versioned)
-                self.routes.setdefault(base + operation.path, {})[operation.method] = versioned
+            self.base_paths[profile.version] = prefix + profile.base_path
+            self._add_routes(profile, prefix + profile.base_path, policy_for)
+        for version, base_path in also_at:
+            self._add_routes(get_profile(version), prefix + base_path, policy_for)
         self._handlers = {"phoneNumberVerify": self._verify, "phoneNumberShare": self._share}
         unknown = {op.operation.operation_id for ops in self.routes.values() for op in ops.values()} - set(self._handlers)
         if unknown:  # a contract with an operation this server cannot answer must fail at start, not per request
             raise RuntimeError(f"no handler for contract operation(s): {', '.join(sorted(unknown))}")
 
+    def _add_routes(self, profile: VersionProfile, base: str, policy_for: Callable[[str], TokenPolicy] | None) -> None:
+        contract = Contract.for_version(profile.version)
+        for operation in contract.operations.values():
+            pointer = contract.request_body_pointer(operation.operation_id)
+            validator = BodyValidator(contract, pointer, operation_id=operation.operation_id,
+                                      strict=profile.demands("request_body_strictness")) if pointer else None
+            versioned = VersionedOperation(
+                profile, contract, operation, validator,
+                policy_for(profile.version) if policy_for else profile.token_policy,
+            )
+            _check_codes(versioned)
+            self.routes.setdefault(base + operation.path, {})[operation.method] = versioned
+
     def handles(self, path: str) -> bool:
         """True for paths under one of the served base paths (unknown ones there get the API's 404)."""
-        return any(path == base or path.startswith(base + "/") for base in self.base_paths.values())
+        bases = {*self.base_paths.values(), *(route.rsplit("/", 1)[0] for route in self.routes)}
+        return any(path == base or path.startswith(base + "/") for base in bases)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         by_method = self.routes.get(scope["path"])

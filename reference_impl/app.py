@@ -121,7 +121,7 @@ def create_app(settings: Settings) -> ReferenceApp:
                                    check_expiry=b.check_expiry, check_audience=b.check_audience)
     api = NumberVerificationApi(versions=settings.api_versions, prefix=settings.api_root_prefix, store=store,
                                 verifier=verifier, behaviour=b, issued_token_lifetime=settings.access_token_lifetime,
-                                policy_for=settings.policy_for)
+                                policy_for=settings.policy_for, also_at=settings.also_at)
     revocation_verifier = AccessTokenVerifier(keys, settings.issuer, audience)
     registrations = load_clients(settings.clients_file) if settings.clients_file else {}
     clients = ClientDirectory(store, registrations, demo_redirect_uri=settings.issuer + DEMO_REDIRECT_PATH)

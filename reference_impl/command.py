@@ -39,7 +39,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="serve the API under this path prefix, e.g. /passthrough/camara")
     parser.add_argument("--api-version", metavar="VERSION", action="append", default=[],
                         help=f"serve VERSION at its base path, where versions share one (repeatable; versions: "
-                             f"{versions_text()}; default at each base path: {', '.join(reference_versions())})")
+                             f"{versions_text()}; default at each base path: {_reference_defaults()})")
+    parser.add_argument("--also-at", metavar="VERSION=PATH", action="append", default=[],
+                        help="serve VERSION at PATH as well (repeatable), e.g. a release candidate at the base "
+                             "path its OpenAPI servers url names: VERSION=/number-verification/v2rc2")
     parser.add_argument("--token-policy", default=TokenPolicyMode.PER_VERSION.value,
                         choices=[m.value for m in TokenPolicyMode],
                         help="per-version: each version's token rules (single use only where its profile demands it); "
@@ -107,6 +110,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         # only): the device-facing endpoints are served on 127.0.0.1 too, same port
         device_url = f"{'https' if args.tls_cert else 'http'}://127.0.0.1:{args.port}"
     preferred = _served_versions(args.api_version)
+    also_at = _also_at(args.also_at)
     db = args.db or os.environ.get(DB_ENV) or DEFAULT_DB
     db_url = db if db.startswith(("postgresql://", "postgres://")) else None
     if db_url is None and "://" in db:
@@ -116,9 +120,35 @@ def _settings_from(args: argparse.Namespace) -> Settings:
                                 api_root_prefix=args.api_root_prefix,
                                 token_policy=TokenPolicyMode(args.token_policy), fault=args.fault,
                                 clients_file=clients_file, device_url=device_url,
-                                db_url=db_url, keys_path=Path(args.keys) if args.keys else None)
+                                db_url=db_url, keys_path=Path(args.keys) if args.keys else None,
+                                also_at=also_at)
     except ValueError as exc:
-        raise ConfigError("--api-root-prefix", str(exc)) from None
+        raise ConfigError("--also-at" if "=" in str(exc) and also_at else "--api-root-prefix", str(exc)) from None
+
+
+def _reference_defaults() -> str:
+    """The versions served by default, each shared base path's default with the profile's reason."""
+    shown = []
+    for version in reference_versions():
+        profile = get_profile(version)
+        shared = len(sharing_base_path(version)) > 1
+        reason = f" at {profile.base_path}, {profile.reference_default_reason}" if shared and profile.reference_default_reason else ""
+        shown.append(version + (f" ({reason.strip()})" if reason else ""))
+    return ", ".join(shown)
+
+
+def _also_at(values: list[str]) -> tuple[tuple[str, str], ...]:
+    """``--also-at VERSION=PATH`` values as (known version, base path) pairs."""
+    pairs = []
+    for value in values:
+        version, sep, path = value.partition("=")
+        if not sep or not path.startswith("/"):
+            raise ConfigError("--also-at", f"{value!r}: expected VERSION=/base/path")
+        try:
+            pairs.append((get_profile(version.strip()).version, path.strip().rstrip("/")))
+        except ValueError as exc:
+            raise ConfigError("--also-at", str(exc)) from None
+    return tuple(pairs)
 
 
 def _served_versions(names: list[str]) -> list[str]:
@@ -200,7 +230,8 @@ def main(args: argparse.Namespace) -> int:
             raise ConfigError("--kit", f"cannot write {args.kit}: {exc.strerror or exc}") from None
         print(f"tester kit written to {path} (test-only credentials)", file=sys.stderr)
     print(f"reference provider: issuer {settings.issuer}, API root {settings.api_root}, "
-          f"versions {', '.join(settings.api_versions)} (token policy {settings.token_policy.value}), "
+          f"versions {', '.join(settings.api_versions)}{''.join(f', {v} also at {p}' for v, p in settings.also_at)} "
+          f"(token policy {settings.token_policy.value}), "
           f"database {database}, workers {args.workers}"
           + (f", FAULT {settings.fault}" if settings.fault else ""), file=sys.stderr)
     logs.install("uvicorn.access", "uvicorn.error", "reference_impl")

@@ -42,6 +42,7 @@ class Settings:
     device_url: str | None = None    # base URL of /authorize and TS.43 for devices when not the issuer's (IPv6 host)
     db_url: str | None = field(default=None, repr=False)  # postgresql://... shared by instances; None = db_path
     keys_path: Path | None = None    # signing key file (JWK, 0600); None = the key kept in the database
+    also_at: tuple[tuple[str, str], ...] = ()  # (version, base path) served besides the versions' own base paths
 
     def __post_init__(self) -> None:
         served = tuple(get_profile(v).version for v in self.api_versions)  # UnknownVersionError is a ValueError
@@ -52,6 +53,12 @@ class Settings:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/") or "//" in prefix):
             raise ValueError(f"api_root_prefix must look like /some/prefix, not {prefix!r}")
         object.__setattr__(self, "api_versions", served)
+        also_at = tuple((get_profile(v).version, str(p).rstrip("/")) for v, p in self.also_at)
+        for version, path in also_at:
+            if not path.startswith("/") or "//" in path or path in bases:
+                raise ValueError(f"{version}={path}: a base path starts with '/' and is not one a served version "
+                                 "already has")
+        object.__setattr__(self, "also_at", also_at)
         object.__setattr__(self, "token_policy", TokenPolicyMode(self.token_policy))
         object.__setattr__(self, "issuer", self.issuer.rstrip("/"))
         if self.device_url:
@@ -79,7 +86,8 @@ class Settings:
     def issuance_policy(self) -> TokenPolicy:
         """What the authorization server applies: a token is not bound to a version, so the
         strictest rules of the versions served."""
-        return strictest_token_policy(None if self.token_policy is TokenPolicyMode.STRICT else self.api_versions)
+        served = (*self.api_versions, *(version for version, _ in self.also_at))
+        return strictest_token_policy(None if self.token_policy is TokenPolicyMode.STRICT else served)
 
     @property
     def access_token_lifetime(self) -> int:
@@ -102,4 +110,5 @@ class Settings:
         data = json.loads(text)
         data["behaviour"] = Behaviour(**data.get("behaviour") or {})
         data["api_versions"] = tuple(data.get("api_versions") or ())
+        data["also_at"] = tuple(tuple(pair) for pair in data.get("also_at") or ())
         return cls(**data)

@@ -83,7 +83,7 @@ def test_error_assertions_pass_and_fail_with_clear_messages():
         actions.expect_property_value(state, "$.code", '"UNAUTHENTICATED"')
     with pytest.raises(CheckFailed, match="allowed \\['UNAUTHENTICATED'\\]"):
         actions.expect_code_allowed(state, "$.code")
-    assert state.checks[0].clause == "contract:#/components/responses/Generic401"
+    assert state.checks[0].clause == "contract:#/components/responses/Unauthenticated401"
     assert [c.passed for c in state.checks].count(False) == 2
 
 
