@@ -19,7 +19,7 @@ from .config import TargetConfig, TestData
 from .contract import Contract
 from .errors import ConfigError
 from .http import GuardedClient
-from .profiles import VersionProfile, get_profile
+from .profiles import VersionProfile, get_profile, versions
 from .tokens import TokenProvider, build_token_provider
 
 if TYPE_CHECKING:
@@ -125,7 +125,10 @@ def _start_reference(config: TargetConfig, fault: str | None, db_path: Path | No
 
     if fault is not None:
         reference_fault(fault)  # an unknown name is the user's typo: one line, before anything starts
-    reference = EmbeddedReference(versions=[config.api_version], fault=fault, db_path=db_path)
+    # a base_path other than the version's (a release candidate's /v2rc2) is served too, so the run reaches it
+    known_bases = {get_profile(v).base_path for v in versions()}
+    also_at = [(config.api_version, config.base_path)] if config.base_path not in known_bases else []
+    reference = EmbeddedReference(versions=[config.api_version], fault=fault, db_path=db_path, also_at=also_at)
     return reference.start()
 
 

@@ -53,6 +53,7 @@ class EmbeddedReference:
         clients_file: str | Path | None = None,
         db_url: str | None = None,
         keys_path: str | Path | None = None,
+        also_at: Iterable[tuple[str, str]] = (),
         **behaviour_changes: Any,
     ) -> None:
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
@@ -67,7 +68,7 @@ class EmbeddedReference:
             token_policy=TokenPolicyMode(token_policy),
             behaviour=base.with_changes(**behaviour_changes) if behaviour_changes else base, fault=fault,
             clients_file=str(clients_file) if clients_file else None,
-            db_url=db_url, keys_path=Path(keys_path) if keys_path else None,
+            db_url=db_url, keys_path=Path(keys_path) if keys_path else None, also_at=tuple(also_at),
         )
         self.api_root = self.settings.api_root
         self.app: ReferenceApp | None = None

@@ -123,3 +123,12 @@ def test_a_bad_also_at_is_one_line():
         assert done.returncode == 2, done.stderr
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and "--also-at" in lines[0] and "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(not RC_FILES.is_dir(), reason="CAMARA's official files are not available here")
+def test_the_embedded_reference_serves_a_release_candidate_base_path(tmp_path):
+    config = tmp_path / "target.yaml"
+    config.write_text(f"embedded: true\napi_version: {VERSION}\nbase_path: {RC_BASE_PATH}\n")
+    run = run_behave_in_process(RC_FILES, tags=[], names=[], userdata={"progress": "off", "config": str(config)})
+    assert run.undefined_steps == []
+    assert run.count(Outcome.PASSED) == 7 and len(run.scenarios) == 7
