@@ -136,3 +136,22 @@ def test_unquoted_status_code_keys_in_a_yaml_spec_work_like_quoted_ones(tmp_path
     assert c.response_schema_pointer(SHARE, 200) is not None
     assert c.errors_at(c.response_schema_pointer(SHARE, 200), {"devicePhoneNumber": "+447700900001"}) == []
     assert c.allowed_error_codes(SHARE, 401)
+
+
+def test_undeclared_request_properties_at_any_level():
+    c = Contract.for_version("v2.1.1")
+    assert c.undeclared_request_properties("phoneNumberVerify", {"phoneNumber": "+447700900001"}) == []
+    assert c.undeclared_request_properties("phoneNumberVerify", {"phoneNumber": "+4477", "x": 1, "y": {}}) == ["$.x", "$.y"]
+    assert c.undeclared_request_properties("phoneNumberShare", {"x": 1}) == []  # no request body
+    nested = Contract({"paths": {"/p": {"post": {"operationId": "op", "requestBody": {"content": {"application/json": {
+        "schema": {"type": "object", "properties": {"a": {"type": "object", "properties": {"b": {}}},
+                                                    "free": {"type": "object"},
+                                                    "list": {"type": "array", "items": {"properties": {"c": {}}}}}}}}}}}}})
+    body = {"a": {"b": 1, "z": 2}, "free": {"anything": 1}, "list": [{"c": 1}, {"d": 1}]}
+    assert nested.undeclared_request_properties("op", body) == ["$.a.z", "$.list[1].d"]
+
+
+def test_max_length_from_the_contract():
+    assert Contract.for_version("v2.1.1").max_length_at("#/components/schemas/PhoneNumber") == 16
+    assert Contract.for_version("v2.1.1").max_length_at("/components/schemas/DevicePhoneNumber") == 16
+    assert Contract.for_version("v2.1.0").max_length_at("#/components/schemas/PhoneNumber") is None
