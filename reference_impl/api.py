@@ -101,6 +101,7 @@ class NumberVerificationApi:
             self._add_routes(profile, prefix + profile.base_path, policy_for)
         for version, base_path in also_at:
             self._add_routes(get_profile(version), prefix + base_path, policy_for)
+        self._bases = (*self.base_paths.values(), *(prefix + base_path for _, base_path in also_at))
         self._handlers = {"phoneNumberVerify": self._verify, "phoneNumberShare": self._share}
         unknown = {op.operation.operation_id for ops in self.routes.values() for op in ops.values()} - set(self._handlers)
         if unknown:  # a contract with an operation this server cannot answer must fail at start, not per request
@@ -121,8 +122,7 @@ class NumberVerificationApi:
 
     def handles(self, path: str) -> bool:
         """True for paths under one of the served base paths (unknown ones there get the API's 404)."""
-        bases = {*self.base_paths.values(), *(route.rsplit("/", 1)[0] for route in self.routes)}
-        return any(path == base or path.startswith(base + "/") for base in bases)
+        return any(path == base or path.startswith(base + "/") for base in self._bases)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         by_method = self.routes.get(scope["path"])

@@ -85,8 +85,8 @@ def test_manifest_describes_the_run(failing_bundle: Bundle) -> None:
     assert manifest["kit"]["commit"] == kit_git_commit() != "unknown"
     assert {"behave", "joserfc", "httpx", "jsonschema"} <= set(manifest["kit"]["dependencies"])
     assert manifest["kit"]["python"].startswith("CPython 3.") or manifest["kit"]["python"]
-    assert manifest["api"]["version"] == "vwip" and manifest["api"]["commonalities"] == "0.6"
-    assert manifest["api"]["release_tag"] is None and "icm" in manifest["api"]  # vwip is the main branch: no release
+    assert manifest["api"]["version"] == "vwip" and manifest["api"]["commonalities"] == "0.9.0"
+    assert manifest["api"]["release_tag"] is None and manifest["api"]["icm"] == "0.5.0"  # vwip is the main branch: no release
     assert manifest["reproduce"].startswith("nv-conformance run --config ") and "--api-version vwip" in manifest["reproduce"]
     assert manifest["run"]["started_at"] == results["started_at"]
     assert manifest["created_at"].endswith("+00:00")

@@ -61,7 +61,7 @@ def test_version_of_an_installed_wheel_names_its_commit(installed: Path, tmp_pat
     result = run([str(installed / "bin" / "nv-conformance"), "--version"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (f"nv-conformance 0.1.0 (commit {kit_git_commit()}; "
-                                     "API versions v1.0.0, v2.0.0, v2.1.0, vwip)")
+                                     "API versions v1.0.0, v2.0.0, v2.1.0, v2.1.1, vwip)")
 
 
 def test_bundle_of_an_installed_wheel_records_its_commit(installed: Path, tmp_path: Path) -> None:
