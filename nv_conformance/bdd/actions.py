@@ -477,6 +477,15 @@ def expect_lifetime_at_most(state: ScenarioState, seconds: int) -> CheckRecord |
     return state.check(checks.lifetime_at_most(_issued(state), seconds, state.clause("token policy: lifetime")))
 
 
+def expect_lifetime_within_policy(state: ScenarioState) -> CheckRecord | None:
+    """The limit is the version's (``token_policy.max_lifetime_seconds``), not a number in the feature file."""
+    profile = state.session.profile
+    limit = profile.token_policy.max_lifetime_seconds
+    if limit is None:
+        raise NotApplicable(f"API {profile.version} does not require {_POLICY_RULES['max_lifetime'][1]}")
+    return expect_lifetime_at_most(state, limit)
+
+
 def require_off_network(state: ScenarioState) -> TokenProvider:
     tokens = state.session.tokens
     if tokens is None:

@@ -8,6 +8,7 @@ from nv_conformance.bdd.session import TestData
 from nv_conformance.checks import CheckFailed
 from nv_conformance.contract import Contract
 from nv_conformance.exchange import DefectiveDefinition, NotApplicable, SkipScenario
+from nv_conformance.profiles import get_profile, versions
 from nv_conformance.tokens.base import OffNetworkOutcome
 
 from .conftest import SUBSCRIBER, FakeTokens, make_state
@@ -136,6 +137,23 @@ def test_token_policy_and_off_network_actions():
     no_sim, _ = make_state(tokens=FakeTokens())
     with pytest.raises(SkipScenario):
         actions.require_off_network(no_sim)
+
+
+def test_the_lifetime_limit_is_the_version_s_from_its_profile():
+    limit = get_profile("vwip").token_policy.max_lifetime_seconds
+    assert limit is not None
+    long_lived, _ = make_state(tokens=FakeTokens(expires_in=limit + 1))
+    actions.obtain_valid_token(long_lived, "phoneNumberVerify")
+    with pytest.raises(CheckFailed, match=f"at most {limit} s.*got {limit + 1} s"):
+        actions.expect_lifetime_within_policy(long_lived)
+    at_limit, _ = make_state(tokens=FakeTokens(expires_in=limit))
+    actions.obtain_valid_token(at_limit, "phoneNumberVerify")
+    assert actions.expect_lifetime_within_policy(at_limit).passed
+    unlimited = next(v for v in versions() if get_profile(v).token_policy.max_lifetime_seconds is None)
+    hour, _ = make_state(version=unlimited, tokens=FakeTokens(expires_in=3600))
+    actions.obtain_valid_token(hour, "phoneNumberVerify")
+    with pytest.raises(NotApplicable, match="does not require a limit on the access token lifetime"):
+        actions.expect_lifetime_within_policy(hour)
 
 
 def test_every_recorded_check_is_redacted_whoever_built_it():
