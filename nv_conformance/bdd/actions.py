@@ -328,8 +328,12 @@ def expect_schema_at(state: ScenarioState, pointer: str) -> CheckRecord | None:
 
 
 def expect_schema_for_operation(state: ScenarioState) -> CheckRecord | None:
+    """The contract's schema for the status; for a 4xx also the ErrorInfo shape and an allowed code (the
+    fuzzer's ``error_body`` judges the same two with the same functions)."""
     sent = _sent(state)
     record = state.check(checks.response_complies(state.session.contract, sent.operation_id, sent.result))
+    if 400 <= sent.result.status < 500:
+        state.check(checks.error_body_shape(sent.result.status, sent.result.json))
     state.check(checks.error_code_allowed(state.session.contract, sent.operation_id, sent.result))
     return record
 

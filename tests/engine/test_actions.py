@@ -123,6 +123,26 @@ def test_schema_assertions_and_status_mismatch():
         actions.expect_schema_for_operation(state)
 
 
+def test_an_error_body_whose_status_differs_fails_the_schema_step_as_in_the_fuzzer():
+    """A contract whose ErrorInfo does not pin "status" (a --spec may not) accepts "status": 400 on a 401;
+    the shared shape judgement does not."""
+    import copy
+
+    document = copy.deepcopy(Contract.for_version("vwip").document)
+    generic_401 = document["components"]["responses"]["Generic401"]["content"]["application/json"]["schema"]
+    for part in generic_401.get("allOf", []):
+        part.get("properties", {}).get("status", {}).pop("enum", None)
+    loose = Contract(document)
+    state, _ = make_state(respond=error(401, "UNAUTHENTICATED"), contract=loose)
+    actions.request_sent(state, "phoneNumberShare")
+    actions.expect_schema_for_operation(state)
+    wrong, _ = make_state(contract=loose, respond=lambda r: httpx.Response(
+        401, json={"status": 400, "code": "UNAUTHENTICATED", "message": "m"}))
+    actions.request_sent(wrong, "phoneNumberShare")
+    with pytest.raises(CheckFailed, match="differs from the HTTP status 401"):
+        actions.expect_schema_for_operation(wrong)
+
+
 def test_token_policy_and_off_network_actions():
     tokens = FakeTokens(expires_in=3600, refresh=True, off_network=OffNetworkOutcome(True, None))
     state, _ = make_state(tokens=tokens)
