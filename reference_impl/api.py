@@ -56,6 +56,9 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+Answer = Callable[[dict[str, Any], Any], dict[str, Any]]  # (token claims, request body) -> 200 body
+
+
 @dataclass(frozen=True)
 class VersionedOperation:
     """One operation of one served version, with what the contract says about it."""
@@ -65,6 +68,7 @@ class VersionedOperation:
     operation: Operation
     body_validator: BodyValidator | None
     token_policy: TokenPolicy  # the rules applied to this version's tokens (its profile's, or the strictest)
+    answer: Answer             # what a call that passed every check gets (chosen by the contract's 200 schema)
 
 
 def _check_codes(op: VersionedOperation) -> None:
@@ -92,23 +96,37 @@ class NumberVerificationApi:
         self._behaviour = behaviour
         self.routes: dict[str, dict[str, VersionedOperation]] = {}
         self.base_paths: dict[str, str] = {}
+        unknown: set[str] = set()
         for version in versions:
             profile = get_profile(version)
             contract = Contract.for_version(version)
             base = prefix + profile.base_path
             self.base_paths[profile.version] = base
             for operation in contract.operations.values():
+                answer = self._answer_for(contract, operation)
+                if answer is None:
+                    unknown.add(operation.operation_id)
+                    continue
                 pointer = contract.request_body_pointer(operation.operation_id)
                 versioned = VersionedOperation(
                     profile, contract, operation, BodyValidator(contract, pointer) if pointer else None,
-                    policy_for(profile.version) if policy_for else profile.token_policy,
+                    policy_for(profile.version) if policy_for else profile.token_policy, answer,
                 )
                 _check_codes(versioned)
                 self.routes.setdefault(base + operation.path, {})[operation.method] = versioned
-        self._handlers = {"phoneNumberVerify": self._verify, "phoneNumberShare": self._share}
-        unknown = {op.operation.operation_id for ops in self.routes.values() for op in ops.values()} - set(self._handlers)
         if unknown:  # a contract with an operation this server cannot answer must fail at start, not per request
             raise RuntimeError(f"no handler for contract operation(s): {', '.join(sorted(unknown))}")
+
+    def _answer_for(self, contract: Contract, operation: Operation) -> Answer | None:
+        """The answer an operation gets is chosen by what its contract's 200 schema requires, not by its id."""
+        answers: dict[str, Answer] = {"devicePhoneNumberVerified": self._verify, "devicePhoneNumber": self._share}
+        required = contract.required_response_properties(operation.operation_id, 200)
+        chosen = [answer for name, answer in answers.items() if name in required]
+        return chosen[0] if len(chosen) == 1 else None
+
+    def operation_at(self, path: str, method: str) -> VersionedOperation | None:
+        """The contract operation served at ``method path`` (None: no such route)."""
+        return (self.routes.get(path) or {}).get(method)
 
     def handles(self, path: str) -> bool:
         """True for paths under one of the served base paths (unknown ones there get the API's 404)."""
@@ -134,7 +152,7 @@ class NumberVerificationApi:
             body = await self._body(scope, receive, op)
             self._check_network_auth(claims)
             await self._consume(claims, op)
-            payload = self._handlers[op.operation.operation_id](claims, body)
+            payload = op.answer(claims, body)
         except ApiError as error:
             extra = [_WWW_AUTHENTICATE] if error.status == 401 and self._behaviour.www_authenticate_header else []
             await self._error(send, error, correlator_raw, op, extra)
