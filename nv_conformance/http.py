@@ -304,6 +304,14 @@ class GuardedClient:
             request_body=request.content if request.content else None,
         )
 
+    def added_header_names(self, url: str, headers: list[tuple[str, str]]) -> tuple[str, ...]:
+        """Names of the configured extra headers a request to ``url`` with ``headers`` gets (see ``_headers_for``)."""
+        s = self.settings
+        if not s.headers or s.headers_origin is None or origin_of(url) != s.headers_origin:
+            return ()
+        own = {name.lower() for name, _ in headers}
+        return tuple(name for name, _ in s.headers if name.lower() not in own)
+
     def _headers_for(
         self, url: str, headers: dict[str, str] | list[tuple[str, str]] | list[tuple[bytes, bytes]] | None
     ) -> httpx.Headers | dict[str, str] | list[tuple[str, str]] | list[tuple[bytes, bytes]] | None:
