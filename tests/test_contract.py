@@ -136,3 +136,11 @@ def test_unquoted_status_code_keys_in_a_yaml_spec_work_like_quoted_ones(tmp_path
     assert c.response_schema_pointer(SHARE, 200) is not None
     assert c.errors_at(c.response_schema_pointer(SHARE, 200), {"devicePhoneNumber": "+447700900001"}) == []
     assert c.allowed_error_codes(SHARE, 401)
+
+
+def test_required_response_properties_follow_refs_and_all_of():
+    contract = Contract.for_version("vwip")
+    assert contract.required_response_properties("phoneNumberVerify", 200) == {"devicePhoneNumberVerified"}
+    assert contract.required_response_properties("phoneNumberShare", 200) == {"devicePhoneNumber"}
+    assert {"status", "code", "message"} <= contract.required_response_properties("phoneNumberShare", 401)
+    assert contract.required_response_properties("phoneNumberShare", 418) == frozenset()
