@@ -144,6 +144,34 @@ def body_complies(contract: Contract, operation_id: str, status: int, body: Any,
     return complies_with_schema(contract, pointer, body, "response body", clause)
 
 
+ERROR_SHAPE_CLAUSE = "Commonalities ErrorInfo: an error body is {status, code, message}, status the HTTP status"
+_ERROR_MEMBERS = (("status", int), ("code", str), ("message", str))
+
+
+def error_body_problems(status: int, body: Any) -> list[str]:
+    """What keeps ``body`` (parsed JSON, or None) of an error response from being a CAMARA ``ErrorInfo``:
+    an object whose integer ``status`` is the HTTP status, with a string ``code`` and a string ``message``."""
+    if not isinstance(body, Mapping):
+        return [f"{status} body is not a JSON object"]
+    problems = []
+    for name, kind in _ERROR_MEMBERS:
+        value = body.get(name)
+        if name not in body:
+            problems.append(f"{status} body lacks '{name}'")
+        elif not isinstance(value, kind) or isinstance(value, bool):
+            problems.append(f"{status} body '{name}' is not a{'n integer' if kind is int else ' string'}")
+    if isinstance(body.get("status"), int) and not isinstance(body["status"], bool) and body["status"] != status:
+        problems.append(f"body status {body['status']} differs from the HTTP status {status}")
+    return problems
+
+
+def error_body_shape(status: int, body: Any, clause: str = ERROR_SHAPE_CLAUSE) -> CheckRecord:
+    """The error body is ``{status, code, message}`` with the HTTP status (see :func:`error_body_problems`)."""
+    problems = error_body_problems(status, body)
+    return _record("error body is {status, code, message} with the HTTP status", clause, not problems,
+                   "; ".join(problems) if problems else "valid")
+
+
 def error_code_allowed(contract: Contract, operation_id: str, result: HttpResult) -> CheckRecord | None:
     """The ``code`` is one the contract allows for this status; None when the contract lists none."""
     return error_code_in_contract(contract, operation_id, result.status, result.json)

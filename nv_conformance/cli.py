@@ -11,7 +11,7 @@ import importlib
 import sys
 
 from . import __version__
-from .errors import KitError
+from .errors import ConfigError, KitError
 from .redact import redact
 
 SUBCOMMANDS = {
@@ -56,6 +56,16 @@ def version_text() -> str:
     return f"nv-conformance {__version__} (commit {kit_git_commit()}; API versions {supported})"
 
 
+def _one_line(exc: KitError) -> str:
+    """The error, redacted once more (messages quote endpoints, server answers and feature lines).
+
+    A setting's name is redacted apart from its problem: a name is no secret, but "client_secret: unknown"
+    read as one text looks like a credential and its value."""
+    if isinstance(exc, ConfigError):
+        return f"config: {redact(exc.setting)}: {redact(exc.problem)}"
+    return redact(str(exc))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -65,8 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._main(args) or 0)
     except KitError as exc:
-        # Redacted once more here: messages quote endpoints, server answers and feature lines.
-        print(f"nv-conformance {args.command}: {redact(str(exc))}", file=sys.stderr)
+        print(f"nv-conformance {args.command}: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"nv-conformance {args.command}: interrupted", file=sys.stderr)

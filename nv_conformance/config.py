@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import sys
 from collections.abc import Mapping
@@ -26,7 +25,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from .contract import Contract, ContractError
-from .envvars import expand_env
+from .envvars import expand_env, secret_from_env
 from .errors import ConfigError
 from .http import (
     DEFAULT_MAX_BODY_BYTES,
@@ -473,16 +472,7 @@ def _client_cert(section: dict[str, Any], base_dir: Path) -> ClientCertificate |
 
 def _env_value(value: Any, setting: str) -> str:
     """The secret held by the environment variable named by ``setting`` (registered for redaction)."""
-    name = _str(value, setting)
-    if not name.replace("_", "a").isalnum() or name[0].isdigit():
-        raise ConfigError(setting, "must be the name of an environment variable")
-    secret = os.environ.get(name)
-    if secret is None:
-        raise ConfigError(setting, f"environment variable {name} is not set")
-    if len(secret) > 1 << 20:
-        raise ConfigError(setting, f"environment variable {name} is larger than 1 MiB")
-    register_secret(secret.strip())
-    return secret
+    return secret_from_env(_str(value, setting), setting)
 
 
 def _http(value: Any, tls: TlsConfig) -> HttpSettings:

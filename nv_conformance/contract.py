@@ -272,6 +272,24 @@ class Contract:
                 return f"{pointer}/content/{escaped}/schema"
         return None
 
+    def required_response_properties(self, operation_id: str, status: int) -> frozenset[str]:
+        """The properties the JSON schema of ``status`` requires (``allOf`` parts included); empty when
+        the status is undocumented or its schema requires none."""
+        pointer = self.response_schema_pointer(operation_id, status)
+        found: set[str] = set()
+
+        def collect(schema: Any) -> None:
+            schema = self.deref(schema)
+            if not isinstance(schema, dict):
+                return
+            found.update(str(name) for name in schema.get("required") or [])
+            for part in schema.get("allOf") or []:
+                collect(part)
+
+        if pointer is not None:
+            collect(self.resolve(pointer))
+        return frozenset(found)
+
     def request_property_schema(self, operation_id: str, segments: list[str]) -> dict[str, Any] | None:
         """The request body's schema for the property at ``segments`` (``[]``: the body itself);
         ``{}`` when the schema says nothing about it, None when the operation has no body."""

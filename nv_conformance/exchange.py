@@ -12,7 +12,7 @@ import base64
 import json
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -311,7 +311,7 @@ class Conversation:
         # A Background's default body is a stand-in for operations that take one; a GET gets none.
         content = None if draft.body.state is BodyState.DEFAULT and not op.has_request_body else draft.body.content()
         result = self.client.request(op.method, url, headers=headers, content=content, params=draft.query or None)
-        record = exchange_record(result, draft.auth.describe())
+        record = exchange_record(result, draft.auth.describe(), self.client.added_header_names(url, headers))
         sent = Sent(result=result, record=record, operation_id=op.operation_id, token=token[1] if token else None)
         self.sent.append(sent)
         return sent
@@ -340,18 +340,37 @@ _PLAIN_SCHEME = re.compile(r"[A-Za-z0-9._~+/-]+")  # safe between double quotes 
 _SKIPPED_HEADERS = frozenset({"host", "content-length", "accept-encoding", "connection", "user-agent", "accept"})
 
 
+def header_variable(name: str) -> str:
+    """The shell variable a reproduction names for a secret header's value: ``X-API-Key`` -> ``X_API_KEY``."""
+    variable = re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_") or "HEADER"
+    return variable if not variable[0].isdigit() else "H_" + variable
+
+
 def curl_command(method: str, url: str, headers: list[tuple[str, str]] | dict[str, str], body: bytes | None,
-                 token_note: str) -> str:
+                 token_note: str, *, secret_headers: Iterable[str] = ()) -> str:
     """A curl command that repeats the request; the token is ``$ACCESS_TOKEN``, everything is redacted.
 
     Phone numbers in the body are masked too, so the command reproduces the request's shape; the
-    reader puts the number back from the test data.
+    reader puts the number back from the test data. A header named in ``secret_headers`` (the
+    gateway's ``http.headers``) is sent as a shell variable (``-H "X-API-Key: $X_API_KEY"``) and the
+    comment says which setting's value to put there: the value itself is never written.
     """
     items = headers.items() if isinstance(headers, dict) else headers
+    secret = {name.lower(): name for name in secret_headers}
     parts = ["curl", "-sS", "-i", "-X", method, shlex.quote(redact(url))]
     uses_token = False
+    variables: list[str] = []
     for name, value in items:
         if name.lower() in _SKIPPED_HEADERS:
+            continue
+        if name.lower() in secret:
+            name = secret[name.lower()]  # as configured (a sent request's headers may be lower case)
+            variable = header_variable(name)
+            if _PLAIN_SCHEME.fullmatch(name):
+                parts += ["-H", f'"{name}: ${variable}"']
+            else:
+                parts += ["-H", shlex.quote(redact(f"{name}: ")) + f'"${variable}"']
+            variables.append(f"{variable} to the value of http.headers {name}")
             continue
         if name.lower() == "authorization":
             scheme = value.split(" ", 1)[0] if " " in value.strip() else "Bearer"
@@ -365,8 +384,9 @@ def curl_command(method: str, url: str, headers: list[tuple[str, str]] | dict[st
     if body is not None:
         parts += ["--data-raw", shlex.quote(redact(body.decode("utf-8", errors="replace")))]
     command = " ".join(parts)
-    if uses_token:
-        command += f"   # with ACCESS_TOKEN set to {token_note}"
+    notes = ([f"ACCESS_TOKEN set to {token_note}"] if uses_token else []) + variables
+    if notes:
+        command += "   # with " + "; ".join(notes)
     return command
 
 
@@ -378,8 +398,8 @@ def _shown(body: bytes) -> str:
     return text if len(body) <= MAX_BODY_RECORDED else f"{text}… ({len(body)} bytes in all)"
 
 
-def exchange_record(result: HttpResult, auth_description: str) -> ExchangeRecord:
-    """The redacted, reproducible record of one exchange."""
+def exchange_record(result: HttpResult, auth_description: str, secret_headers: tuple[str, ...] = ()) -> ExchangeRecord:
+    """The redacted, reproducible record of one exchange (``secret_headers``: the gateway's, as shell variables)."""
     request_headers = redact_headers(result.request_headers)
     return ExchangeRecord(
         method=result.method,
@@ -391,6 +411,6 @@ def exchange_record(result: HttpResult, auth_description: str) -> ExchangeRecord
         response_body=redact(_shown(result.body)) if result.body else None,
         elapsed_ms=round(result.elapsed * 1000, 1),
         reproduce=curl_command(result.method, result.url, result.request_headers, result.request_body,
-                               auth_description.strip("<>")),
+                               auth_description.strip("<>"), secret_headers=secret_headers),
     )
 

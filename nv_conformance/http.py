@@ -304,6 +304,14 @@ class GuardedClient:
             request_body=request.content if request.content else None,
         )
 
+    def added_header_names(self, url: str, headers: list[tuple[str, str]]) -> tuple[str, ...]:
+        """Names of the configured extra headers a request to ``url`` with ``headers`` gets (see ``_headers_for``)."""
+        s = self.settings
+        if not s.headers or s.headers_origin is None or origin_of(url) != s.headers_origin:
+            return ()
+        own = {name.lower() for name, _ in headers}
+        return tuple(name for name, _ in s.headers if name.lower() not in own)
+
     def _headers_for(
         self, url: str, headers: dict[str, str] | list[tuple[str, str]] | list[tuple[bytes, bytes]] | None
     ) -> httpx.Headers | dict[str, str] | list[tuple[str, str]] | list[tuple[bytes, bytes]] | None:
@@ -326,6 +334,11 @@ class GuardedClient:
         already_read = hasattr(response, "_content")  # e.g. a test transport handing out one Response twice
         encodings = [] if already_read else response.headers.get_list("content-encoding", split_commas=True)
         decoder = BoundedDecoder(encodings, limit)
+        if decoder.unsupported:
+            raise TargetMisbehaved(
+                f"{method} {_origin(url)}: Content-Encoding {', '.join(decoder.unsupported)} refused: the kit asked "
+                "for Accept-Encoding: identity and decodes only gzip and deflate sent anyway"
+            )
         body = io.BytesIO()  # getvalue() hands over its buffer: no second copy of a large body
         size = 0
         try:
@@ -417,18 +430,23 @@ class DecodingLimitError(Exception):
     """An intermediate layer of a stacked Content-Encoding grew beyond what the limit allows."""
 
 
+_DECODED_ENCODINGS = ("gzip", "x-gzip", "deflate")
+
+
 class BoundedDecoder:
     """Undoes ``Content-Encoding`` (gzip, deflate, stacked) in bounded steps.
 
     ``zlib``'s ``max_length`` keeps every step to 64 KiB of output, so a 3 KB body that inflates to
     2 GiB costs at most one step beyond the cap; an intermediate layer (e.g. the outer ``gzip`` of
-    ``gzip, gzip``) may grow to twice the limit, no more. Unknown encodings (br, zstd) are passed
-    through as they are: the kit asked for ``identity``, a checker then sees a body that is not JSON.
+    ``gzip, gzip``) may grow to twice the limit, no more. Other encodings (br, zstd, compress) are
+    listed in ``unsupported``, and the client refuses such a response as the target's failure: the kit
+    asked for ``identity``, and it decodes none it cannot bound with the standard library.
     """
 
     def __init__(self, encodings: list[str], limit: int) -> None:
         known = [e.strip().lower() for e in encodings if e.strip()]
-        self.layers = [_Inflater(e) for e in reversed(known) if e in ("gzip", "x-gzip", "deflate")]
+        self.unsupported = [e for e in known if e not in _DECODED_ENCODINGS and e != "identity"]
+        self.layers = [_Inflater(e) for e in reversed(known) if e in _DECODED_ENCODINGS]
         self.intermediate_limit = 2 * limit + _DECODE_CHUNK
 
     def describe(self) -> str:

@@ -56,6 +56,9 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+Answer = Callable[[dict[str, Any], Any], dict[str, Any]]  # (token claims, request body) -> 200 body
+
+
 @dataclass(frozen=True)
 class VersionedOperation:
     """One operation of one served version, with what the contract says about it."""
@@ -65,6 +68,7 @@ class VersionedOperation:
     operation: Operation
     body_validator: BodyValidator | None
     token_policy: TokenPolicy  # the rules applied to this version's tokens (its profile's, or the strictest)
+    answer: Answer             # what a call that passed every check gets (chosen by the contract's 200 schema)
 
 
 def _check_codes(op: VersionedOperation) -> None:
@@ -95,30 +99,45 @@ class NumberVerificationApi:
         self._behaviour = behaviour
         self.routes: dict[str, dict[str, VersionedOperation]] = {}
         self.base_paths: dict[str, str] = {}
+        unknown: set[str] = set()
         for version in versions:
             profile = get_profile(version)
             self.base_paths[profile.version] = prefix + profile.base_path
-            self._add_routes(profile, prefix + profile.base_path, policy_for)
+            self._add_routes(profile, prefix + profile.base_path, policy_for, unknown)
         for version, base_path in also_at:
-            self._add_routes(get_profile(version), prefix + base_path, policy_for)
+            self._add_routes(get_profile(version), prefix + base_path, policy_for, unknown)
         self._bases = (*self.base_paths.values(), *(prefix + base_path for _, base_path in also_at))
-        self._handlers = {"phoneNumberVerify": self._verify, "phoneNumberShare": self._share}
-        unknown = {op.operation.operation_id for ops in self.routes.values() for op in ops.values()} - set(self._handlers)
         if unknown:  # a contract with an operation this server cannot answer must fail at start, not per request
             raise RuntimeError(f"no handler for contract operation(s): {', '.join(sorted(unknown))}")
 
-    def _add_routes(self, profile: VersionProfile, base: str, policy_for: Callable[[str], TokenPolicy] | None) -> None:
+    def _add_routes(self, profile: VersionProfile, base: str, policy_for: Callable[[str], TokenPolicy] | None,
+                    unknown: set[str]) -> None:
         contract = Contract.for_version(profile.version)
         for operation in contract.operations.values():
+            answer = self._answer_for(contract, operation)
+            if answer is None:
+                unknown.add(operation.operation_id)
+                continue
             pointer = contract.request_body_pointer(operation.operation_id)
             validator = BodyValidator(contract, pointer, operation_id=operation.operation_id,
                                       strict=profile.demands("request_body_strictness")) if pointer else None
             versioned = VersionedOperation(
                 profile, contract, operation, validator,
-                policy_for(profile.version) if policy_for else profile.token_policy,
+                policy_for(profile.version) if policy_for else profile.token_policy, answer,
             )
             _check_codes(versioned)
             self.routes.setdefault(base + operation.path, {})[operation.method] = versioned
+
+    def _answer_for(self, contract: Contract, operation: Operation) -> Answer | None:
+        """The answer an operation gets is chosen by what its contract's 200 schema requires, not by its id."""
+        answers: dict[str, Answer] = {"devicePhoneNumberVerified": self._verify, "devicePhoneNumber": self._share}
+        required = contract.required_response_properties(operation.operation_id, 200)
+        chosen = [answer for name, answer in answers.items() if name in required]
+        return chosen[0] if len(chosen) == 1 else None
+
+    def operation_at(self, path: str, method: str) -> VersionedOperation | None:
+        """The contract operation served at ``method path`` (None: no such route)."""
+        return (self.routes.get(path) or {}).get(method)
 
     def handles(self, path: str) -> bool:
         """True for paths under one of the served base paths (unknown ones there get the API's 404)."""
@@ -144,7 +163,7 @@ class NumberVerificationApi:
             body = await self._body(scope, receive, op)
             self._check_network_auth(claims)
             await self._consume(claims, op)
-            payload = self._handlers[op.operation.operation_id](claims, body)
+            payload = op.answer(claims, body)
         except ApiError as error:
             extra = [_WWW_AUTHENTICATE] if error.status == 401 and self._behaviour.www_authenticate_header else []
             await self._error(send, error, correlator_raw, op, extra)
@@ -171,7 +190,7 @@ class NumberVerificationApi:
         except InvalidAccessToken as exc:
             raise ApiError(401, CODE_UNAUTHENTICATED, str(exc)) from None
         if self._behaviour.check_expiry:  # the key may leak: a token must also look like one this server issues
-            if claims["exp"] - claims["iat"] > self._max_lifetime(op):
+            if self._behaviour.check_lifetime and claims["exp"] - claims["iat"] > self._max_lifetime(op):
                 raise ApiError(401, CODE_UNAUTHENTICATED, "the access token's lifetime (exp - iat) exceeds "
                                f"{self._max_lifetime(op)} s")
             if claims["iat"] > time.time() + CLOCK_SKEW_SECONDS:
@@ -184,10 +203,11 @@ class NumberVerificationApi:
         return claims
 
     def _max_lifetime(self, op: VersionedOperation) -> int:
-        """The version's cap, or what this server issues where the version sets none; a variant whose
-        authorization server issues longer tokens must get them served (the kit is to catch that)."""
+        """The version's cap where its policy sets one, else the lifetime this server issues (a longer token
+        is forged). A token is not bound to a version (docs/reference.md), so the cap holds where it is used:
+        at a version with a cap, a longer token is refused whoever issued it."""
         cap = op.token_policy.max_lifetime_seconds
-        return max(cap, self._issued_token_lifetime) if cap is not None else self._issued_token_lifetime
+        return cap if cap is not None else self._issued_token_lifetime
 
     async def _body(self, scope: Scope, receive: Receive, op: VersionedOperation) -> Any:
         try:

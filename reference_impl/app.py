@@ -132,7 +132,7 @@ def create_app(settings: Settings) -> ReferenceApp:
     if settings.fault:
         from .faults import wrap_app
 
-        dispatcher = wrap_app(settings.fault, dispatcher)
+        dispatcher = wrap_app(settings.fault, dispatcher, api)
     asgi = _LastResortGuard(dispatcher)
     return ReferenceApp(settings, store, keys, issuer, api, auth, asgi)
 

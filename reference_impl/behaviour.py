@@ -16,6 +16,7 @@ class Behaviour:
     # -- access tokens at the API ----------------------------------------------------
     check_signature: bool = True          # reject tokens whose signature does not verify
     check_expiry: bool = True             # reject tokens past exp
+    check_lifetime: bool = True           # reject tokens living longer than the version allows (or this server issues)
     check_audience: bool = True           # reject tokens issued for another resource server
     check_scope: bool = True              # 403 PERMISSION_DENIED when the operation's scope is missing
     require_network_auth: bool = True     # 403 ...USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK for tel: tokens

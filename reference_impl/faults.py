@@ -4,7 +4,8 @@ Each variant is data: a name, a one-line description of what a real implementati
 get wrong, and how it is produced from the correct reference:
 - ``overrides``: flags of the typed :class:`~reference_impl.behaviour.Behaviour` switchboard;
 - ``middleware``: a small raw-ASGI wrapper that rewrites requests or responses of the
-  Number Verification API (paths under ``/number-verification/``) for what no flag covers;
+  Number Verification API (the calls the reference routes to a contract operation, named by its
+  operation id: :func:`annotate_operations`) for what no flag covers;
   a few also rewrite the variant's own authorization server (opaque tokens, ``token_type``).
 ``breaks`` says which version rule a faulty variant breaks, so the versions it applies to are
 read from the profiles (schemas/profiles.yaml) and contracts: a rule of the profile
@@ -33,6 +34,7 @@ from nv_conformance.contract import Contract, ContractError
 from nv_conformance.phone import sha256_hex
 from nv_conformance.profiles import RULES, VersionProfile, get_profile, versions
 
+from .api import NumberVerificationApi
 from .asgi_util import Message, Receive, Scope, Send, camara_error_body, header, send_json
 from .behaviour import CORRECT, Behaviour
 from .demo_data import DEMO_SUBSCRIBERS
@@ -94,21 +96,37 @@ def _contract_limits_length(pointer: str) -> Callable[[VersionProfile], bool]:
 
 
 # -- helpers for the middlewares ----------------------------------------------------------
+# The operations the middlewares target, by the contract's operation ids (the paths are the contract's).
+VERIFY = "phoneNumberVerify"
+SHARE = "phoneNumberShare"
+_API_KEY = "nv_conformance.api"              # scope extension: the call is under one of the API's base paths
+_OPERATION_KEY = "nv_conformance.operation"  # scope extension: the contract operation id it routes to (or None)
+
+
+def annotate_operations(api: NumberVerificationApi, app: Asgi) -> Asgi:
+    """Tell the variant's middlewares (``app``) what the reference's own routing says of each call: whether
+    it is an API call and which contract operation it reaches, so they target operations, not paths."""
+
+    async def annotated(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("type") == "http" and api.handles(scope["path"]):
+            op = api.operation_at(scope["path"], scope["method"])
+            scope = {**scope, _API_KEY: True, _OPERATION_KEY: op.operation.operation_id if op else None}
+        await app(scope, receive, send)
+
+    return annotated
+
+
 def _is_nv_call(scope: Scope) -> bool:
-    return scope.get("type") == "http" and "/number-verification/" in scope.get("path", "")
+    return scope.get("type") == "http" and bool(scope.get(_API_KEY))
 
 
 def _is_verify_post(scope: Scope) -> bool:
-    return _is_nv_call(scope) and scope["method"] == "POST" and _operation(scope) == "verify"
+    return _operation(scope) == VERIFY
 
 
 def _operation(scope: Scope) -> str | None:
-    path = scope.get("path", "")
-    if path.endswith("/verify"):
-        return "verify"
-    if path.endswith("/device-phone-number"):
-        return "share"
-    return None
+    """The contract operation id the call routes to; None for anything else (404, 405, the token server)."""
+    return scope.get(_OPERATION_KEY) if _is_nv_call(scope) else None
 
 
 async def _read_all(receive: Receive) -> bytes:
@@ -172,13 +190,13 @@ def answer_without_token(app: Asgi) -> Asgi:
     """A call without any Authorization header is answered 200 as if from the first subscriber."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        operation = _operation(scope) if _is_nv_call(scope) else None
+        operation = _operation(scope)
         if operation is None or header(scope, b"authorization") is not None:
             await app(scope, receive, send)
             return
         await _read_all(receive)
         number = DEMO_SUBSCRIBERS[0].phone_number
-        payload = {"devicePhoneNumberVerified": True} if operation == "verify" else {"devicePhoneNumber": number}
+        payload = {"devicePhoneNumberVerified": True} if operation == VERIFY else {"devicePhoneNumber": number}
         await send_json(send, 200, json.dumps(payload).encode(), _correlator(scope))
 
     return middleware
@@ -404,7 +422,7 @@ def _fail_open(scope: Scope, reply: Reply) -> None:
     reply.status = 200
     reply.remove_header(b"www-authenticate")
     number = DEMO_SUBSCRIBERS[0].phone_number
-    reply.set_json({"devicePhoneNumberVerified": True} if _operation(scope) == "verify" else {"devicePhoneNumber": number})
+    reply.set_json({"devicePhoneNumberVerified": True} if _operation(scope) == VERIFY else {"devicePhoneNumber": number})
 
 
 def _html_errors(scope: Scope, reply: Reply) -> None:
@@ -657,12 +675,12 @@ _CATALOGUE: tuple[Fault, ...] = (
     Fault(
         "verify-always-true",
         "POST /verify answers devicePhoneNumberVerified=true whatever number is sent",
-        middleware=_responses(_when(lambda s: s == 200, "verify", _set(devicePhoneNumberVerified=True))),
+        middleware=_responses(_when(lambda s: s == 200, VERIFY, _set(devicePhoneNumberVerified=True))),
     ),
     Fault(
         "verify-always-false",
         "POST /verify answers devicePhoneNumberVerified=false even for the subscriber's own number",
-        middleware=_responses(_when(lambda s: s == 200, "verify", _set(devicePhoneNumberVerified=False))),
+        middleware=_responses(_when(lambda s: s == 200, VERIFY, _set(devicePhoneNumberVerified=False))),
     ),
     Fault(
         "hashed-case-sensitive",
@@ -677,24 +695,24 @@ _CATALOGUE: tuple[Fault, ...] = (
     Fault(
         "share-number-without-plus",
         "GET /device-phone-number returns the number without the leading '+' (447700900001)",
-        middleware=_responses(_when(lambda s: s == 200, "share",
+        middleware=_responses(_when(lambda s: s == 200, SHARE,
                                     lambda d: {**d, "devicePhoneNumber": str(d.get("devicePhoneNumber", "")).lstrip("+")})),
     ),
     Fault(
         "share-other-subscriber",
         "GET /device-phone-number returns another subscriber's number (a wrong lookup)",
-        middleware=_responses(_when(lambda s: s == 200, "share",
+        middleware=_responses(_when(lambda s: s == 200, SHARE,
                                     lambda d: {**d, "devicePhoneNumber": _other_subscriber(d.get("devicePhoneNumber"))})),
     ),
     Fault(
         "boolean-as-string",
         "POST /verify answers devicePhoneNumberVerified as the string \"true\"/\"false\" instead of a JSON boolean",
-        middleware=_responses(_when(lambda s: s == 200, "verify", _verify_strings)),
+        middleware=_responses(_when(lambda s: s == 200, VERIFY, _verify_strings)),
     ),
     Fault(
         "verify-result-missing",
         "POST /verify answers {\"verified\": ...}: the required property devicePhoneNumberVerified is missing",
-        middleware=_responses(_when(lambda s: s == 200, "verify", _verify_renamed)),
+        middleware=_responses(_when(lambda s: s == 200, VERIFY, _verify_renamed)),
     ),
     # -- faulty: access tokens at the API ----------------------------------------------
     Fault(
@@ -736,8 +754,9 @@ _CATALOGUE: tuple[Fault, ...] = (
     # -- faulty: the authorization server ----------------------------------------------
     Fault(
         "long-lived-tokens",
-        "the authorization server issues access tokens that live 3600 s (beyond the version's lifetime limit)",
-        overrides=_flags(token_lifetime_seconds=3600),
+        "the authorization server issues access tokens that live 3600 s (beyond the version's lifetime limit); "
+        "the API serves them (it checks expiry, not lifetime)",
+        overrides=_flags(token_lifetime_seconds=3600, check_lifetime=False),
         breaks="max_lifetime",
     ),
     Fault(
@@ -878,7 +897,8 @@ def behaviour_for(name: str, base: Behaviour = CORRECT) -> Behaviour:
     return base.with_changes(**fault.overrides) if fault.overrides else base
 
 
-def wrap_app(name: str, app: Asgi) -> Asgi:
-    """``app`` wrapped in the variant's middleware (unchanged when it has none)."""
+def wrap_app(name: str, app: Asgi, api: NumberVerificationApi) -> Asgi:
+    """``app`` wrapped in the variant's middleware (unchanged when it has none), which learns from ``api``'s
+    routing which operation each call reaches."""
     fault = get_fault(name)
-    return fault.middleware(app) if fault.middleware is not None else app
+    return annotate_operations(api, fault.middleware(app)) if fault.middleware is not None else app

@@ -57,6 +57,11 @@ def lifetime(context, seconds):
     actions.expect_lifetime_at_most(nv(context), int(seconds))
 
 
+@sentence(r"the access token expires within the maximum lifetime of the API version under test")
+def lifetime_of_version(context):
+    actions.expect_lifetime_within_policy(nv(context))
+
+
 @sentence(r'a network-based access token for "(?P<operation_id>[^"]+)" is requested from a connection '
           r"that is not on the mobile network")
 def off_network_request(context, operation_id):

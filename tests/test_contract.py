@@ -155,3 +155,11 @@ def test_max_length_from_the_contract():
     assert Contract.for_version("v2.1.1").max_length_at("#/components/schemas/PhoneNumber") == 16
     assert Contract.for_version("v2.1.1").max_length_at("/components/schemas/DevicePhoneNumber") == 16
     assert Contract.for_version("v2.1.0").max_length_at("#/components/schemas/PhoneNumber") is None
+
+
+def test_required_response_properties_follow_refs_and_all_of():
+    contract = Contract.for_version("vwip")
+    assert contract.required_response_properties("phoneNumberVerify", 200) == {"devicePhoneNumberVerified"}
+    assert contract.required_response_properties("phoneNumberShare", 200) == {"devicePhoneNumber"}
+    assert {"status", "code", "message"} <= contract.required_response_properties("phoneNumberShare", 401)
+    assert contract.required_response_properties("phoneNumberShare", 418) == frozenset()

@@ -397,8 +397,12 @@ def expect_schema_at(state: ScenarioState, pointer: str) -> CheckRecord | None:
 
 
 def expect_schema_for_operation(state: ScenarioState) -> CheckRecord | None:
+    """The contract's schema for the status; for a 4xx also the ErrorInfo shape and an allowed code (the
+    fuzzer's ``error_body`` judges the same two with the same functions)."""
     sent = _sent(state)
     record = state.check(checks.response_complies(state.session.contract, sent.operation_id, sent.result))
+    if 400 <= sent.result.status < 500:
+        state.check(checks.error_body_shape(sent.result.status, sent.result.json))
     state.check(checks.error_code_allowed(state.session.contract, sent.operation_id, sent.result))
     return record
 
@@ -576,6 +580,15 @@ def expect_no_refresh_token(state: ScenarioState) -> CheckRecord | None:
 
 def expect_lifetime_at_most(state: ScenarioState, seconds: int) -> CheckRecord | None:
     return state.check(checks.lifetime_at_most(_issued(state), seconds, state.clause("token policy: lifetime")))
+
+
+def expect_lifetime_within_policy(state: ScenarioState) -> CheckRecord | None:
+    """The limit is the version's (``token_policy.max_lifetime_seconds``), not a number in the feature file."""
+    profile = state.session.profile
+    limit = profile.token_policy.max_lifetime_seconds
+    if limit is None:
+        raise NotApplicable(f"API {profile.version} does not require {_POLICY_RULES['max_lifetime'][1]}")
+    return expect_lifetime_at_most(state, limit)
 
 
 def require_off_network(state: ScenarioState) -> TokenProvider:

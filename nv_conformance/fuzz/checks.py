@@ -4,7 +4,7 @@ Each check takes the contract facts (:class:`CheckEnv`) and one :class:`FuzzExch
 returns ``None`` when it does not apply, ``[]`` when it held, or the problems it found.
 They know nothing of schemathesis: :mod:`.runner` runs them from one registered custom check.
 The contract and the version profile are the only sources of expectations. Where a scenario
-judges the same rule (x-correlator echo, success schemas, error codes), the judgement is the
+judges the same rule (x-correlator echo, success schemas, error body shape and codes), the judgement is the
 shared function of :mod:`nv_conformance.checks`; this module only decides when it applies.
 """
 
@@ -109,18 +109,8 @@ def error_body(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
     if not 400 <= ex.status < 500:
         return None
     body = ex.response_json
-    if not isinstance(body, dict):
-        return [f"{ex.status} body is not a JSON object"]
-    problems = []
-    for name, kind in (("status", int), ("code", str), ("message", str)):
-        value = body.get(name)
-        if name not in body:
-            problems.append(f"{ex.status} body lacks '{name}'")
-        elif not isinstance(value, kind) or isinstance(value, bool):
-            problems.append(f"{ex.status} body '{name}' is not a{'n integer' if kind is int else ' string'}")
-    if isinstance(body.get("status"), int) and body["status"] != ex.status:
-        problems.append(f"body status {body['status']} differs from the HTTP status {ex.status}")
-    if isinstance(body.get("code"), str):  # a code of another type is a shape problem, named above
+    problems = checks.error_body_problems(ex.status, body)
+    if isinstance(body, dict) and isinstance(body.get("code"), str):  # another type is a shape problem, named above
         record = checks.error_code_in_contract(env.contract, ex.operation_id, ex.status, body)
         if record is not None and not record.passed:
             problems.append(f"{record.description}: {record.detail}")

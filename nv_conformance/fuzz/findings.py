@@ -23,17 +23,23 @@ _SKIP_CURL_HEADERS = {
 MAX_BODY_SHOWN = 4000
 
 
-def curl_command(ex: FuzzExchange) -> str:
-    """A curl command that repeats the request (the engine's builder): token as ``$ACCESS_TOKEN``, all redacted."""
+def curl_command(ex: FuzzExchange, gateway_headers: tuple[str, ...] = ()) -> str:
+    """A curl command that repeats the request (the engine's builder): token as ``$ACCESS_TOKEN``, all redacted.
+
+    The kit's client adds the gateway's ``http.headers`` when it sends (schemathesis never sees them):
+    they are added here as shell variables, so the command reaches the gateway as the fuzzer did."""
     headers = [(_header_case(name), value) for name, value in ex.request_headers.items() if name not in _SKIP_CURL_HEADERS]
-    return engine_curl_command(ex.method, ex.url, headers, ex.request_body, token_note="a fresh access token")
+    sent = {name.lower() for name, _ in headers}
+    headers += [(name, "") for name in gateway_headers if name.lower() not in sent]
+    return engine_curl_command(ex.method, ex.url, headers, ex.request_body, token_note="a fresh access token",
+                               secret_headers=gateway_headers)
 
 
 def _header_case(name: str) -> str:
     return name if name.startswith("x-") else "-".join(p.capitalize() for p in name.split("-"))
 
 
-def exchange_record(ex: FuzzExchange) -> ExchangeRecord:
+def exchange_record(ex: FuzzExchange, gateway_headers: tuple[str, ...] = ()) -> ExchangeRecord:
     """The exchange as the report model stores it (redacted, with the reproducing command)."""
     headers = redact_headers(ex.request_headers)
     if "authorization" in headers:
@@ -49,7 +55,7 @@ def exchange_record(ex: FuzzExchange) -> ExchangeRecord:
         response_headers=redact_headers(ex.response_headers),
         response_body=redact(response_body[:MAX_BODY_SHOWN]),
         elapsed_ms=round(ex.elapsed_s * 1000, 1),
-        reproduce=curl_command(ex),
+        reproduce=curl_command(ex, gateway_headers),
     )
 
 
@@ -71,6 +77,7 @@ class FindingsCollector:
     applied: Counter[tuple[str, str]] = field(default_factory=Counter)
     failed: Counter[tuple[str, str]] = field(default_factory=Counter)
     findings: dict[tuple[str, str], Finding] = field(default_factory=dict)
+    gateway_headers: tuple[str, ...] = ()  # names of the http.headers the client adds (values never stored)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, check: str, ex: FuzzExchange, problems: list[str] | None) -> bool:
@@ -86,9 +93,9 @@ class FindingsCollector:
             current = self.findings.get(key)
             if current is not None:
                 current.occurrences += 1
-                if len(curl_command(ex)) >= len(current.example.reproduce):
+                if len(curl_command(ex, self.gateway_headers)) >= len(current.example.reproduce):
                     return False
-        record = exchange_record(ex)
+        record = exchange_record(ex, self.gateway_headers)
         with self._lock:
             current = self.findings.get(key)
             if current is None:

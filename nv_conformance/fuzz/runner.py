@@ -164,7 +164,7 @@ class _RunState:
         self.target = target
         self.options = options
         self.env = CheckEnv(target.contract, target.profile)
-        self.collector = FindingsCollector()
+        self.collector = FindingsCollector(gateway_headers=tuple(name for name, _ in target.http.headers))
         self.stats = FuzzStats()
         self.lock = threading.Lock()
         self.stop_event: threading.Event | None = None

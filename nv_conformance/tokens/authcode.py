@@ -19,14 +19,20 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 from ..errors import ConfigError, TargetError, TokenError
 from ..redact import redact, register_secret
-from .authserver import SERVER_SETTINGS, AuthServer, OAuthFailure, failure_line, issued_token
+from .authserver import (
+    SERVER_SETTINGS,
+    AuthServer,
+    OAuthFailure,
+    failure_line,
+    issued_token,
+    off_network_outcome,
+)
 from .base import OFF_NETWORK, IssuedToken, OffNetworkOutcome, TokenKind, TokenUse
 from .clientauth import SETTINGS as CLIENT_SETTINGS
 from .clientauth import ClientAuth
 from .keys import KEY_SETTINGS
 from .kit import TesterKit
 from .method import MethodContext, MethodSpec, OffNetworkCapable, TokenMethod, scope_value
-from .remember import remember_secret
 from .settings import Section, check_url
 
 SETTINGS = SERVER_SETTINGS | KEY_SETTINGS | CLIENT_SETTINGS | {"redirect_uri", "source_address", "purpose", "pkce", "max_redirects"}
@@ -138,13 +144,8 @@ class AuthorizationCodeMethod(TokenMethod, OffNetworkCapable):
         callback, verifier = self._authorize(scope)
         if callback.code is None:
             return OffNetworkOutcome(False, callback.error, callback.description)
-        answer = self._exchange(callback.code, verifier)
-        if isinstance(answer, OAuthFailure):
-            return OffNetworkOutcome(False, answer.error, f"token endpoint: HTTP {answer.status}")
-        token = answer.get("access_token")
-        if isinstance(token, str):
-            remember_secret(token)
-        return OffNetworkOutcome(bool(token), None, "the authorization server issued a code and a token")
+        return off_network_outcome(self._exchange(callback.code, verifier),
+                                   "the authorization server issued a code and a token")
 
     def describe(self) -> str:
         source = f" from {self.source_address}" if self.source_address else ""

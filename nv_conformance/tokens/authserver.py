@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import ConfigError, TargetError, TokenError
 from ..http import GuardedClient, HttpResult, origin_of, parse_headers
 from ..redact import redact
-from .base import IssuedToken, TokenKind
+from .base import IssuedToken, OffNetworkOutcome, TokenKind
 from .remember import remember_secret
 from .settings import Section, check_url
 
@@ -167,6 +167,17 @@ def issued_token(body: dict[str, Any], *, kind: TokenKind, scope: str, method: s
         refresh_token_issued=bool(body.get("refresh_token")),
         method=method,
     )
+
+
+def off_network_outcome(answer: dict[str, Any] | OAuthFailure, issued: str) -> OffNetworkOutcome:
+    """What the token endpoint's ``answer`` to an off-network attempt means: refused (its OAuth error), or a token
+    issued (remembered as a secret; ``issued`` says how it came about)."""
+    if isinstance(answer, OAuthFailure):
+        return OffNetworkOutcome(False, answer.error, f"token endpoint: HTTP {answer.status}")
+    token = answer.get("access_token")
+    if isinstance(token, str):
+        remember_secret(token)
+    return OffNetworkOutcome(bool(token), None, issued)
 
 
 def failure_line(what: str, endpoint: str, failure: OAuthFailure) -> str:

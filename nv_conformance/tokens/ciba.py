@@ -15,7 +15,14 @@ from typing import Any
 
 from ..errors import TokenError
 from ..redact import redact, register_secret
-from .authserver import SERVER_SETTINGS, AuthServer, OAuthFailure, failure_line, issued_token
+from .authserver import (
+    SERVER_SETTINGS,
+    AuthServer,
+    OAuthFailure,
+    failure_line,
+    issued_token,
+    off_network_outcome,
+)
 from .base import FRESH_KINDS, OFF_NETWORK, IssuedToken, OffNetworkOutcome, TokenKind, TokenUse
 from .clientauth import SETTINGS as CLIENT_SETTINGS
 from .clientauth import ClientAuth
@@ -23,7 +30,6 @@ from .jwt_bearer import check_subject
 from .keys import KEY_SETTINGS
 from .kit import TesterKit
 from .method import MethodContext, MethodSpec, OffNetworkCapable, TokenMethod, scope_value
-from .remember import remember_secret
 from .settings import Section
 
 GRANT_TYPE = "urn:openid:params:grant-type:ciba"
@@ -107,13 +113,7 @@ class CibaMethod(TokenMethod, OffNetworkCapable):
         started = self._start(scope)
         if isinstance(started, OAuthFailure):
             return OffNetworkOutcome(False, started.error, f"backchannel authentication: HTTP {started.status}")
-        answer = self._poll(started["auth_req_id"], started)
-        if isinstance(answer, OAuthFailure):
-            return OffNetworkOutcome(False, answer.error, f"token endpoint: HTTP {answer.status}")
-        token = answer.get("access_token")
-        if isinstance(token, str):
-            remember_secret(token)
-        return OffNetworkOutcome(bool(token), None, "token endpoint issued a token")
+        return off_network_outcome(self._poll(started["auth_req_id"], started), "token endpoint issued a token")
 
     def describe(self) -> str:
         return f"ciba (client {self.auth.client_id}, {self.auth.method}, login_hint {redact(self.login_hint)})"

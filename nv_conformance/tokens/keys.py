@@ -7,7 +7,6 @@ Signing is done by joserfc; this module only picks the key, checks that the algo
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 import warnings
@@ -16,6 +15,7 @@ from typing import Any
 
 from joserfc import jwk, jwt
 
+from ..envvars import secret_from_env
 from ..errors import ConfigError
 from ..inputs import read_regular_file
 from ..redact import register_secret
@@ -50,10 +50,7 @@ class SigningKey:
             except ConfigError as exc:
                 raise ConfigError(setting, f"cannot read key file: {exc.problem}") from None
         elif source == "private_key_env":
-            name = section.string(source) or ""
-            if name not in os.environ:
-                raise ConfigError(setting, f"environment variable {name} is not set")
-            material = os.environ[name].encode()
+            material = secret_from_env(section.string(source) or "", setting).encode()
         else:
             material = section.raw(source)
             if isinstance(material, str):

@@ -8,6 +8,7 @@ from nv_conformance.bdd.session import TestData
 from nv_conformance.checks import CheckFailed
 from nv_conformance.contract import Contract
 from nv_conformance.exchange import DefectiveDefinition, NotApplicable, SkipScenario
+from nv_conformance.profiles import get_profile, versions
 from nv_conformance.tokens.base import OffNetworkOutcome
 
 from .conftest import SUBSCRIBER, FakeTokens, make_state
@@ -122,6 +123,26 @@ def test_schema_assertions_and_status_mismatch():
         actions.expect_schema_for_operation(state)
 
 
+def test_an_error_body_whose_status_differs_fails_the_schema_step_as_in_the_fuzzer():
+    """A contract whose ErrorInfo does not pin "status" (a --spec may not) accepts "status": 400 on a 401;
+    the shared shape judgement does not."""
+    import copy
+
+    document = copy.deepcopy(Contract.for_version("vwip").document)
+    generic_401 = document["components"]["responses"]["Generic401"]["content"]["application/json"]["schema"]
+    for part in generic_401.get("allOf", []):
+        part.get("properties", {}).get("status", {}).pop("enum", None)
+    loose = Contract(document)
+    state, _ = make_state(respond=error(401, "UNAUTHENTICATED"), contract=loose)
+    actions.request_sent(state, "phoneNumberShare")
+    actions.expect_schema_for_operation(state)
+    wrong, _ = make_state(contract=loose, respond=lambda r: httpx.Response(
+        401, json={"status": 400, "code": "UNAUTHENTICATED", "message": "m"}))
+    actions.request_sent(wrong, "phoneNumberShare")
+    with pytest.raises(CheckFailed, match="differs from the HTTP status 401"):
+        actions.expect_schema_for_operation(wrong)
+
+
 def test_token_policy_and_off_network_actions():
     tokens = FakeTokens(expires_in=3600, refresh=True, off_network=OffNetworkOutcome(True, None))
     state, _ = make_state(tokens=tokens)
@@ -136,6 +157,23 @@ def test_token_policy_and_off_network_actions():
     no_sim, _ = make_state(tokens=FakeTokens())
     with pytest.raises(SkipScenario):
         actions.require_off_network(no_sim)
+
+
+def test_the_lifetime_limit_is_the_version_s_from_its_profile():
+    limit = get_profile("vwip").token_policy.max_lifetime_seconds
+    assert limit is not None
+    long_lived, _ = make_state(tokens=FakeTokens(expires_in=limit + 1))
+    actions.obtain_valid_token(long_lived, "phoneNumberVerify")
+    with pytest.raises(CheckFailed, match=f"at most {limit} s.*got {limit + 1} s"):
+        actions.expect_lifetime_within_policy(long_lived)
+    at_limit, _ = make_state(tokens=FakeTokens(expires_in=limit))
+    actions.obtain_valid_token(at_limit, "phoneNumberVerify")
+    assert actions.expect_lifetime_within_policy(at_limit).passed
+    unlimited = next(v for v in versions() if get_profile(v).token_policy.max_lifetime_seconds is None)
+    hour, _ = make_state(version=unlimited, tokens=FakeTokens(expires_in=3600))
+    actions.obtain_valid_token(hour, "phoneNumberVerify")
+    with pytest.raises(NotApplicable, match="does not require a limit on the access token lifetime"):
+        actions.expect_lifetime_within_policy(hour)
 
 
 def test_every_recorded_check_is_redacted_whoever_built_it():

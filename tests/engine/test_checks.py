@@ -113,3 +113,13 @@ def test_refresh_token_and_off_network_checks():
     assert checks.no_token_off_network(OffNetworkOutcome(False, "access_denied"), "c").passed
     assert not checks.no_token_off_network(OffNetworkOutcome(True, None), "c").passed
     assert not checks.off_network_error_given(OffNetworkOutcome(False, None), "c").passed
+
+
+def test_error_body_shape_is_errorinfo_with_the_http_status():
+    assert checks.error_body_shape(401, {"status": 401, "code": "UNAUTHENTICATED", "message": "m"}).passed
+    differs = checks.error_body_shape(401, {"status": 400, "code": "UNAUTHENTICATED", "message": "m"})
+    assert not differs.passed and "body status 400 differs from the HTTP status 401" in differs.detail
+    assert checks.error_body_problems(403, {"status": True, "code": 1}) == [
+        "403 body 'status' is not an integer", "403 body 'code' is not a string", "403 body lacks 'message'"]
+    assert checks.error_body_problems(400, None) == ["400 body is not a JSON object"]
+    assert "ErrorInfo" in differs.clause

@@ -125,12 +125,16 @@ def test_the_fuzzer_and_the_scenarios_share_their_judgements():
     import inspect
 
     import nv_conformance.fuzz.checks as fuzz_checks
+    from nv_conformance.bdd import actions
 
     source = {name: inspect.getsource(getattr(fuzz_checks, name)) for name in
               ("x_correlator_echo", "success_schema", "error_body")}
     assert "checks.value_echoed(" in source["x_correlator_echo"]
     assert "checks.body_complies(" in source["success_schema"]
     assert "checks.error_code_in_contract(" in source["error_body"]
+    assert "checks.error_body_problems(" in source["error_body"] and "isinstance(value" not in source["error_body"]
+    scenario = inspect.getsource(actions.expect_schema_for_operation)
+    assert "checks.error_body_shape(" in scenario and "checks.error_code_allowed(" in scenario
     assert "errors_at" not in "".join(source.values()) and "allowed_error_codes" not in "".join(source.values())
 
 

@@ -104,3 +104,15 @@ def test_429_beyond_the_deadline_is_returned_unretried():
         started = time.monotonic()
         response = session.get(server.api_base_url + "/device-phone-number", hooks={"response": [hook]})
     assert response.status_code == 429 and time.monotonic() - started < 2
+
+
+def test_curl_names_the_gateway_headers_as_shell_variables_never_their_values():
+    """The kit's client adds http.headers when it sends; a reproduction without them would not pass the gateway."""
+    command = curl_command(exchange({"phoneNumber": "+447700900123"}), ("X-API-Key", "x-rapidapi-key"))
+    assert '-H "X-API-Key: $X_API_KEY"' in command and '-H "x-rapidapi-key: $X_RAPIDAPI_KEY"' in command
+    assert command.endswith("# with ACCESS_TOKEN set to a fresh access token; X_API_KEY to the value of "
+                            "http.headers X-API-Key; X_RAPIDAPI_KEY to the value of http.headers x-rapidapi-key")
+    collector = FindingsCollector(gateway_headers=("X-API-Key",))
+    collector.record("negative_data_rejected", exchange({"phoneNumber": "44770"}), ["bad"])
+    [finding] = collector.sorted_findings()
+    assert '"X-API-Key: $X_API_KEY"' in finding.example.reproduce

@@ -351,3 +351,55 @@ def test_an_unexpected_error_in_the_authorization_server_is_a_camara_500_and_log
     logged = caplog.text
     assert "unexpected error while serving GET /jwks" in logged
     assert "eyJhbGciOiJSUzI1NiJ9" not in logged and "447700900001" not in logged
+
+
+def _renamed_contract_schemas(tmp_path, version: str, renames: dict[str, str]) -> object:
+    """A copy of the kit's schemas whose ``version`` contract has its paths and operation ids renamed."""
+    import shutil
+
+    from nv_conformance.resources import schemas_dir
+
+    schemas = tmp_path / "schemas"
+    shutil.copytree(schemas_dir(), schemas)
+    contract = schemas / get_profile(version).contract_path.relative_to(schemas_dir())
+    text = contract.read_text(encoding="utf-8")
+    for old, new in renames.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    contract.write_text(text, encoding="utf-8")
+    return schemas
+
+
+@pytest.mark.parametrize(("fault", "renames"), [
+    (None, {"/verify:": "/match:"}),
+    ("verify-always-false", {"/verify:": "/match:"}),
+    (None, {"/verify:": "/match:", "operationId: phoneNumberVerify": "operationId: numberMatch"}),
+])
+def test_the_contract_drives_the_routing_and_the_faults_target_its_operations(tmp_path, monkeypatch, fault, renames):
+    """Paths and operation ids come from the contract: a contract that calls /verify "/match" (and its operation
+    numberMatch) is served there, answered by what its 200 schema requires, and a fault aimed at the verify
+    operation (by its id) follows it to its new path."""
+    from nv_conformance.resources import SCHEMAS_DIR_ENV
+
+    schemas = _renamed_contract_schemas(tmp_path, "vwip", renames)
+    monkeypatch.setenv(SCHEMAS_DIR_ENV, str(schemas))
+    with EmbeddedReference(fault=fault) as ref:
+        demo = DemoClient(ref.kit)
+        base = ref.api_root + VERSIONS["vwip"]
+        body = {"phoneNumber": ref.kit["subscribers"][0]["phone_number"]}
+        token = demo.token(scope=VERIFY)
+        assert demo.http.post(base + "/verify", json=body, headers={"Authorization": f"Bearer {token}"}
+                              ).status_code == 404
+        answer = demo.http.post(base + "/match", json=body, headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"devicePhoneNumberVerified": fault is None}
+        demo.close()
+
+
+def test_an_operation_the_reference_cannot_answer_stops_it_at_start(tmp_path, monkeypatch):
+    from nv_conformance.resources import SCHEMAS_DIR_ENV
+
+    schemas = _renamed_contract_schemas(tmp_path, "vwip", {"- devicePhoneNumberVerified\n": "- somethingElse\n"})
+    monkeypatch.setenv(SCHEMAS_DIR_ENV, str(schemas))
+    with pytest.raises(RuntimeError, match="no handler for contract operation.*phoneNumberVerify"):
+        EmbeddedReference().start()

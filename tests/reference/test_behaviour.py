@@ -65,6 +65,29 @@ def test_token_policy_flags(served):
     assert body["expires_in"] == 3600 and "refresh_token" in body
 
 
+def _uncapped_base(ref) -> str:
+    """The base path of a served version whose profile sets no lifetime limit."""
+    from nv_conformance.profiles import get_profile
+
+    return next(path for version, path in ref.kit["base_paths"].items()
+                if get_profile(version).token_policy.max_lifetime_seconds is None)
+
+
+@pytest.mark.parametrize("served", [{"token_lifetime_seconds": 3600}], indirect=True)
+def test_a_version_s_lifetime_limit_holds_at_the_api_and_only_there(served):
+    """Tokens are not bound to a version: vwip refuses a 3600 s token, a version without a limit serves it."""
+    ref, demo = served
+    refused = verify(demo, ref, demo.token(), {"phoneNumber": _phone(ref)})
+    assert refused.status_code == 401 and "lifetime" in refused.json()["message"]
+    assert verify(demo, ref, demo.token(), {"phoneNumber": _phone(ref)}, base=_uncapped_base(ref)).status_code == 200
+
+
+@pytest.mark.parametrize("served", [{"token_lifetime_seconds": 3600, "check_lifetime": False}], indirect=True)
+def test_lifetime_check_off(served):
+    ref, demo = served
+    assert verify(demo, ref, demo.token(), {"phoneNumber": _phone(ref)}).status_code == 200
+
+
 @pytest.mark.parametrize("served", [{"validate_x_correlator": False, "echo_x_correlator": False,
                                      "hashed_case_insensitive": False, "validate_body": False}], indirect=True)
 def test_request_handling_flags(served):

@@ -3,6 +3,7 @@ transport (header floods, stalled bodies, parser errors), workers that die with 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -51,8 +52,13 @@ class Served:
         try:
             self.output, _ = self.proc.communicate(timeout=15)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.output, _ = self.proc.communicate()
+            # its own session: the group is serve and its workers, one of which may hold the pipe open
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            try:
+                self.output, _ = self.proc.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                pytest.fail("serve and its workers did not exit within 10 s of SIGKILL")
         return self.output
 
 

@@ -138,3 +138,23 @@ def test_the_versions_a_variant_applies_to_come_from_the_profiles():
     assert by_name["wrong-401-code"].applies_in is None  # every version has this rule
     with pytest.raises(ValueError, match="unknown profile rule"):
         type(FAULTS["tokens-reusable"])("x", "y", breaks="no_such_rule")
+
+
+@pytest.mark.slow
+def test_a_variant_breaking_only_a_rule_a_version_lacks_passes_that_version():
+    """A provider whose tokens live an hour breaks vwip's lifetime limit; a version that sets no limit must
+    not hold it to vwip's (no failure), and the variant is caught where the limit is the version's."""
+    from nv_conformance.profiles import get_profile, versions
+    from nv_conformance.results import Outcome
+    from nv_conformance.selftest.worker import run_variant
+
+    fault = get_fault("long-lived-tokens")
+    unlimited = next(v for v in versions() if get_profile(v).token_policy.max_lifetime_seconds is None
+                     and get_profile(v).reference_default)
+    assert not fault.applies_to(unlimited)
+    run = run_variant(fault.name, api_version=unlimited)
+    assert not run.error and run.scenarios
+    assert run.with_outcome(Outcome.FAILED) == [], [s.reason for s in run.scenarios if s.outcome is Outcome.FAILED]
+    limited = next(v for v in versions() if fault.applies_to(v))
+    caught = run_variant(fault.name, api_version=limited)
+    assert set(caught.with_outcome(Outcome.FAILED)) >= {"nv_token_03_lifetime_verify", "nv_token_04_lifetime_share"}

@@ -9,13 +9,16 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from loopback import LoopbackServer
 
 
 @dataclass
@@ -48,8 +51,8 @@ def json_reply(value: Any, status: int = 200, **headers: str) -> Reply:
 Route = Callable[[Request], Reply]
 
 
-class FakeServer:
-    def __init__(self, routes: dict[str, Route], host: str = "127.0.0.1") -> None:
+class FakeServer(LoopbackServer):
+    def __init__(self, routes: dict[str, Route], host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
         self.routes = routes
         self.requests: list[Request] = []
         server = self
@@ -102,21 +105,14 @@ class FakeServer:
 
             do_GET = do_POST = _handle
 
-        self.httpd = ThreadingHTTPServer((host, 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://{host}:{self.httpd.server_port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        super().__init__(Handler, host=host, tls=tls, poll_interval=0.02)
 
     def hits(self, path: str) -> list[Request]:
         return [r for r in self.requests if r.path == path]
 
     def __enter__(self) -> FakeServer:
-        self.thread.start()
+        super().__enter__()
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @contextlib.contextmanager

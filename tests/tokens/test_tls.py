@@ -3,18 +3,12 @@
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
-import ssl
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from joserfc import jwk
+from loopback import self_signed, server_tls
 
 from nv_conformance.errors import TokenError
 from nv_conformance.http import HttpSettings
@@ -27,26 +21,9 @@ from .servers import FakeServer, json_reply
 def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A token endpoint on https://127.0.0.1 with a self-signed certificate (its own CA)."""
     folder = tmp_path_factory.mktemp("tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "nv-conformance test CA")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    server = FakeServer({"/token": lambda r: json_reply({"access_token": "tls-token-abcdef", "token_type": "Bearer"})})
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert_file, key_file)
-    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
-    server.url = server.url.replace("http://", "https://")
+    cert_file, key_file = self_signed(folder)
+    server = FakeServer({"/token": lambda r: json_reply({"access_token": "tls-token-abcdef", "token_type": "Bearer"})},
+                        tls=server_tls(cert_file, key_file))
     client_key = folder / "client.pem"
     client_key.write_bytes(jwk.ECKey.generate_key("P-256").as_pem(private=True))
     with server:

@@ -8,12 +8,11 @@ what reached it, so a test can check that the key and the certificate arrived on
 from __future__ import annotations
 
 import socket
-import ssl
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
+from loopback import LoopbackServer, relay, server_tls
 
 from .certs import Pki
 
@@ -21,7 +20,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", 
               "proxy-connection", "content-length", "host"}
 
 
-class Gateway:
+class Gateway(LoopbackServer):
     def __init__(self, upstream: str, pki: Pki, *, key_header: str = "X-API-Key", key: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.requests: list[dict[str, Any]] = []
@@ -61,35 +60,16 @@ class Gateway:
                 except Exception as exc:  # noqa: BLE001 - recorded for the test to show
                     gateway.errors.append(f"{type(exc).__name__}: {exc}")
                     raise
-                self.send_response(answer.status_code)
-                for name, value in answer.headers.multi_items():
-                    if name.lower() not in HOP_BY_HOP | {"content-encoding"}:
-                        self.send_header(name, value)
-                self.send_header("content-length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
+                relay(self, answer, HOP_BY_HOP | {"content-encoding"})
 
             def __getattr__(self, name: str) -> Any:  # every method (fuzzing sends TRACE, QUERY, ...) is forwarded
                 if name.startswith("do_"):
                     return self._handle
                 raise AttributeError(name)
 
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(pki.server_cert, pki.server_key)
-        context.load_verify_locations(pki.ca_cert)
-        context.verify_mode = ssl.CERT_REQUIRED
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-        self.url = f"https://127.0.0.1:{self.httpd.server_port}"
-        self._client = client
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        tls = server_tls(pki.server_cert, pki.server_key, client_ca=pki.ca_cert)
+        super().__init__(Handler, tls=tls, on_close=[client.close])
 
     def __enter__(self) -> Gateway:
-        self._thread.start()
+        super().__enter__()
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self._client.close()

@@ -46,6 +46,17 @@ def _gzip_bomb(conn: socket.socket) -> None:
                  + f"content-length: {len(body)}\r\n\r\n".encode() + body)
 
 
+def _encoded(encoding: bytes) -> Callable[[socket.socket], None]:
+    """A body under an encoding the kit asked not to get and does not decode (bytes that are no valid stream:
+    the kit must refuse the encoding, not try it)."""
+    def send(conn: socket.socket) -> None:
+        body = b"\x1b\xff\xff\xff" * 1024
+        conn.sendall(b"HTTP/1.1 200 OK\r\n" + JSON + b"content-encoding: " + encoding + b"\r\n"
+                     + f"content-length: {len(body)}\r\n\r\n".encode() + body)
+
+    return send
+
+
 def _endless_chunked(conn: socket.socket) -> None:
     conn.sendall(b"HTTP/1.1 200 OK\r\n" + JSON + b"transfer-encoding: chunked\r\n\r\n")
     chunk = b"[" * 65536
@@ -89,6 +100,8 @@ BEHAVIOURS: dict[str, Callable[[socket.socket], None]] = {
     "trickled-body": _trickled_body,
     "nested-json-50mb": _nested_json,
     "header-10mb": _huge_header,
+    "brotli": _encoded(b"br"),
+    "zstd-under-gzip": _encoded(b"gzip, zstd"),
 }
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import select
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from loopback import LoopbackServer, relay
 
 
-class ForwardProxy:
+class ForwardProxy(LoopbackServer):
     def __init__(self) -> None:
         self.seen: list[tuple[str, str, dict[str, str]]] = []  # (method, target, headers)
         proxy = self
@@ -58,27 +58,12 @@ class ForwardProxy:
                            if k.lower() not in ("host", "proxy-connection", "connection", "content-length")]
                 headers.append(("via", "1.1 test-proxy"))
                 answer = client.request(self.command, self.path, headers=headers, content=body)
-                self.send_response(answer.status_code)
-                for name, value in answer.headers.multi_items():
-                    if name.lower() not in ("transfer-encoding", "content-length", "connection", "content-encoding"):
-                        self.send_header(name, value)
-                self.send_header("content-length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
+                relay(self, answer, ("transfer-encoding", "connection", "content-encoding"))
 
             do_GET = do_POST = _forward
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
-        self._client = client
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        super().__init__(Handler, on_close=[client.close])
 
     def __enter__(self) -> ForwardProxy:
-        self._thread.start()
+        super().__enter__()
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self._client.close()

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import gzip
 import json
-import ssl
 import tracemalloc
 import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from loopback import server_tls
 from tokens.servers import FakeServer, Reply, json_reply
 
 from nv_conformance import __version__
@@ -127,14 +127,8 @@ def test_a_deadline_shortens_the_request() -> None:
 # -- mutual TLS ---------------------------------------------------------------------------------
 
 def mtls_server(pki: Pki) -> FakeServer:
-    server = FakeServer({"/who": lambda r: json_reply({"ok": True})})
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(pki.server_cert, pki.server_key)
-    context.load_verify_locations(pki.ca_cert)
-    context.verify_mode = ssl.CERT_REQUIRED
-    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
-    server.url = server.url.replace("http://", "https://")
-    return server
+    return FakeServer({"/who": lambda r: json_reply({"ok": True})},
+                      tls=server_tls(pki.server_cert, pki.server_key, client_ca=pki.ca_cert))
 
 
 @pytest.mark.parametrize("source", ["file", "env", "encrypted"])

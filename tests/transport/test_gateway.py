@@ -69,6 +69,9 @@ def test_run_gets_through_the_gateway(behind_gateway: tuple[Gateway, Path, Pki],
     assert all(r["client_cert"] and r["headers"].get("X-API-Key") == GATEWAY_KEY for r in seen)
     assert_secrets_absent([out.out, out.err], tmp_path / "reports", pki)
     assert results["options"]["http.headers"] == ["X-API-Key"]  # the statement names the header, not its value
+    commands = [e["reproduce"] for s in results["scenarios"] for e in s["exchanges"]]
+    assert commands and all('-H "X-API-Key: $X_API_KEY"' in c and "X_API_KEY to the value of http.headers X-API-Key"
+                            in c for c in commands), commands[:1]
 
 
 def test_fuzz_gets_through_the_gateway(behind_gateway: tuple[Gateway, Path, Pki], gateway_env: None, tmp_path: Path,

@@ -131,3 +131,29 @@ def test_an_explicit_token_endpoint_is_shown_in_error_lines(tmp_path: Path) -> N
     load_config(config)
     assert redact("POST https://auth.example.com/oauth2/token failed") == "POST https://auth.example.com/oauth2/token failed"
     assert "s3cr3t-value-xyz" not in redact("client said s3cr3t-value-xyz")
+
+
+@pytest.mark.parametrize(("text", "setting"), [
+    ("api_root: http://127.0.0.1:9\nclient_secret: s3cr3t-value-xyz\n", "client_secret"),
+    ("api_root: http://127.0.0.1:9\naccess_token: eyJhbGciOiJub25lIn0.e30.\n", "access_token"),
+    ("api_root: http://127.0.0.1:9\ntokens:\n  valid:\n    method: static\n    token: abcdefgh\n"
+     "    client_secret: s3cr3t-value-xyz\n", "tokens.valid.client_secret"),
+])
+def test_an_unknown_setting_named_like_a_secret_is_named_and_its_value_is_not_shown(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, setting: str) -> None:
+    """Key names are not secrets (values are): the line says which setting is unknown."""
+    assert cli_main(["run", "--config", str(_write(tmp_path, text)), "--no-reports"]) == 2
+    line = capsys.readouterr().err.strip()
+    assert line.startswith(f"nv-conformance run: config: {setting}: unknown setting"), line
+    assert "s3cr3t-value-xyz" not in line and "eyJhbGciOiJub25lIn0" not in line
+
+
+def test_a_private_key_env_variable_is_bounded_like_every_secret_from_the_environment(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NV_TEST_HUGE_KEY", "A" * ((1 << 20) + 1))
+    config = _write(tmp_path, "api_root: http://127.0.0.1:9\ntokens:\n  valid:\n    method: jwt-bearer\n"
+                              "    token_endpoint: https://auth.example.com/token\n    client_id: app\n"
+                              "    subject: tel:+447700900001\n    private_key_env: NV_TEST_HUGE_KEY\n")
+    assert cli_main(["run", "--config", str(config), "--no-reports"]) == 2
+    assert capsys.readouterr().err.strip() == ("nv-conformance run: config: tokens.valid.private_key_env: "
+                                               "environment variable NV_TEST_HUGE_KEY is larger than 1 MiB")

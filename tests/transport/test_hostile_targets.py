@@ -32,6 +32,8 @@ CASES = {
     "trickled-body": ("response body not complete within 2 s", {}),
     "nested-json-50mb": ("FAIL", {"max_body_bytes": 64 << 20}),  # let it in: the parser must cope
     "header-10mb": ("response headers exceed the 100 KiB limit", {}),
+    "brotli": ("Content-Encoding br refused", {}),
+    "zstd-under-gzip": ("Content-Encoding zstd refused", {}),
 }
 
 

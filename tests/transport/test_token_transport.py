@@ -3,12 +3,12 @@ client certificate; the API's headers never go to it, and its headers never go a
 
 from __future__ import annotations
 
-import ssl
 from pathlib import Path
 from typing import Any
 
 import pytest
 from joserfc import jwk
+from loopback import server_tls
 from tokens.servers import FakeServer, json_reply
 
 from nv_conformance.config import load_config
@@ -29,15 +29,9 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 
 def token_server(pki: Pki | None, routes: dict[str, Any] | None = None) -> FakeServer:
-    server = FakeServer(routes or {"/token": lambda r: json_reply({"access_token": "at-0123456789", "token_type": "Bearer"})})
-    if pki is not None:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(pki.server_cert, pki.server_key)
-        context.load_verify_locations(pki.ca_cert)
-        context.verify_mode = ssl.CERT_REQUIRED
-        server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
-        server.url = server.url.replace("http://", "https://")
-    return server
+    tls = server_tls(pki.server_cert, pki.server_key, client_ca=pki.ca_cert) if pki is not None else None
+    return FakeServer(routes or {"/token": lambda r: json_reply({"access_token": "at-0123456789", "token_type": "Bearer"})},
+                      tls=tls)
 
 
 def write_config(folder: Path, text: str) -> Path:
