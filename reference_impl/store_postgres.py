@@ -138,12 +138,21 @@ class PostgresStore(SubscriberLookups):
             return conn.execute(sql, params).rowcount
 
     async def _async_pool(self) -> AsyncConnectionPool:
-        """The pool of the running event loop (the API's hot path); opened on first use in that loop."""
+        """The pool of the running event loop (the API's single-use inserts); opened on first use in that loop.
+
+        One connection per batch in flight. Its sessions commit asynchronously (``synchronous_commit =
+        off``): a commit is visible to every session, and so decides every later insert of the same jti,
+        the moment it returns, but PostgreSQL's WAL writer flushes it to disk a fraction of a second later
+        instead of the request waiting for the flush (docs/reference.md, "State", says what a crash of
+        the database server may then lose). Every other statement of the store commits synchronously.
+        """
         loop = asyncio.get_running_loop()
         pool = self._async_pools.get(loop)
         if pool is None:
+            size = _ConsumeBatcher.MAX_IN_FLIGHT
             pool = self._async_pools[loop] = AsyncConnectionPool(
-                self.url, min_size=1, max_size=16, open=False, kwargs={"autocommit": True}, name="nv-reference-api")
+                self.url, min_size=size, max_size=size, open=False, kwargs={"autocommit": True},
+                configure=_commit_asynchronously, name="nv-reference-api")
             await pool.open(wait=False)  # open before the first suspension: a concurrent caller finds it usable
         return pool
 
@@ -324,12 +333,14 @@ class _ConsumeBatcher:
     """Single-use inserts of one event loop, one statement per batch: ``INSERT ... SELECT FROM unnest(...)
     ON CONFLICT DO NOTHING RETURNING jti``. The database still decides every jti (the returned ones were
     not used before, on any instance); a jti twice in one batch wins at most once. A use is answered only
-    after its batch has committed. Up to MAX_IN_FLIGHT batches commit at once, so a slow WAL flush does not
-serialise the instance."""
+    after its batch has committed (asynchronously: see PostgresStore._async_pool). The uses that arrive
+    while a batch is in flight wait for the next one, so under load a batch carries many jtis for one
+    round trip; a second batch in flight keeps the instance going while one waits (on a row lock held
+    by another instance's insert of the same jti, or a slow disk)."""
 
     _SQL = ("INSERT INTO used_access_tokens (jti, expires_at) SELECT * FROM unnest(%s::text[], %s::float8[])"
             " ON CONFLICT DO NOTHING RETURNING jti")
-    MAX_IN_FLIGHT = 4  # batches committing at once: their WAL flushes overlap (PostgreSQL's group commit)
+    MAX_IN_FLIGHT = 2  # batches (and connections) of one event loop at once
     MAX_BATCH = 256
 
     def __init__(self, pool_of_loop: Any) -> None:
@@ -366,6 +377,10 @@ serialise the instance."""
                         future.set_result(won)
         finally:
             self._in_flight -= 1
+
+
+async def _commit_asynchronously(conn: psycopg.AsyncConnection) -> None:
+    await conn.execute("SET synchronous_commit = off")
 
 
 def _reason(exc: BaseException) -> str:
