@@ -131,7 +131,10 @@ class Setup:
         store.close()
         per_round = args.max_rate * args.duration
         started = time.monotonic()
-        tokens = mint_tokens(db, issuer_url, subscriber_id, per_round * args.rounds, processes=os.cpu_count() or 2)
+        warm_up = 20 * instances
+        tokens = mint_tokens(db, issuer_url, subscriber_id, per_round * args.rounds + warm_up,
+                             processes=os.cpu_count() or 2)
+        warm_up_tokens, tokens = tokens[:warm_up], tokens[warm_up:]
         if not args.json:
             print(f"{self.label}: minted {len(tokens)} fresh tokens in {time.monotonic() - started:.1f} s",
                   file=sys.stderr)
@@ -142,9 +145,10 @@ class Setup:
             for index in range(instances):
                 self.files[-1].append(work / f"tokens-{self.ports[0]}-{round_index}-{index}.txt")
                 self.files[-1][-1].write_text("\n".join(chunk[index::instances]) + "\n")
-        for port in self.ports:  # warm up every worker (imports, first connection) without spending tokens
-            for _ in range(20):
-                httpx.post(f"http://127.0.0.1:{port}" + args.version_path + "/verify", json={}, timeout=5)
+        for index, port in enumerate(self.ports):  # warm up every worker: imports, its database connections
+            for token in warm_up_tokens[index::instances]:
+                httpx.post(f"http://127.0.0.1:{port}" + args.version_path + "/verify", timeout=10,
+                           json={"phoneNumber": self.phone}, headers={"Authorization": f"Bearer {token}"})
 
     def stop(self) -> None:
         for server in self.servers:
