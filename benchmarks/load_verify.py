@@ -44,6 +44,7 @@ from reference_impl.store_postgres import PostgresStore, is_postgres_url, redact
 from reference_impl.tokens import AMR_SIM, AccessTokenIssuer, TokenGrant  # noqa: E402
 
 VERIFY_SCOPE = ("number-verification:verify",)
+TOKEN_LIFETIME_SECONDS = 300
 _issuer: AccessTokenIssuer | None = None
 _subscriber_id = ""
 
@@ -63,7 +64,7 @@ def _init_minter(db: str, issuer_url: str, subscriber_id: str) -> None:
 def _mint(count: int) -> list[str]:
     assert _issuer is not None
     grant = TokenGrant(_subscriber_id, "nv-demo-client", VERIFY_SCOPE, AMR_SIM, "dpv:FraudPreventionAndDetection")
-    return [_issuer.mint(grant, 300)[0] for _ in range(count)]
+    return [_issuer.mint(grant, TOKEN_LIFETIME_SECONDS)[0] for _ in range(count)]
 
 
 def mint_tokens(db: str, issuer_url: str, subscriber_id: str, count: int, processes: int) -> list[str]:
@@ -135,6 +136,7 @@ class Setup:
         tokens = mint_tokens(db, issuer_url, subscriber_id, per_round * args.rounds + warm_up,
                              processes=os.cpu_count() or 2)
         warm_up_tokens, tokens = tokens[:warm_up], tokens[warm_up:]
+        self.minted_at = time.monotonic()
         if not args.json:
             print(f"{self.label}: minted {len(tokens)} fresh tokens in {time.monotonic() - started:.1f} s",
                   file=sys.stderr)
@@ -162,6 +164,10 @@ class Setup:
     def load(self, round_index: int) -> dict:
         """One round of wrk load, split evenly over the instances' ports; its figures."""
         args, instances = self.args, self.instances
+        if time.monotonic() - self.minted_at + args.duration > TOKEN_LIFETIME_SECONDS - 10:
+            raise SystemExit(f"{self.label}: the tokens minted for this setup would expire during round "
+                             f"{round_index + 1} (minting is slow on a loaded machine): fewer --rounds or a "
+                             "lower --max-rate")
         load_before = os.getloadavg()[0]
         server_cpu_before = sum(tree_cpu_seconds(s.pid) for s in self.servers)
         db_cpu_before = tree_cpu_seconds(self.db_pid) if self.db_pid else 0.0
