@@ -6,6 +6,9 @@
 With ``--db``, the same run also loads two instances sharing that PostgreSQL database (``sandbox``:
 a temporary PostgreSQL server with fsync on, started and removed by the script), the load split
 evenly over their ports as a round-robin balancer would, and prints both figures and their ratio.
+``--rounds N`` keeps both setups running and loads them in turn N times (tokens minted per round),
+so that shifts in the load of a shared machine hit both alike; it prints each round's ratio and the
+median. With ``sandbox`` the PostgreSQL server's own CPU per request is measured too.
 
 Steps: start `nv-conformance serve` (uvicorn workers, httptools/uvloop, access log off) on a
 fresh database; pre-mint one fresh access token per request with the server's own signing
@@ -41,6 +44,7 @@ from reference_impl.store_postgres import PostgresStore, is_postgres_url, redact
 from reference_impl.tokens import AMR_SIM, AccessTokenIssuer, TokenGrant  # noqa: E402
 
 VERIFY_SCOPE = ("number-verification:verify",)
+TOKEN_LIFETIME_SECONDS = 300
 _issuer: AccessTokenIssuer | None = None
 _subscriber_id = ""
 
@@ -60,7 +64,7 @@ def _init_minter(db: str, issuer_url: str, subscriber_id: str) -> None:
 def _mint(count: int) -> list[str]:
     assert _issuer is not None
     grant = TokenGrant(_subscriber_id, "nv-demo-client", VERIFY_SCOPE, AMR_SIM, "dpv:FraudPreventionAndDetection")
-    return [_issuer.mint(grant, 300)[0] for _ in range(count)]
+    return [_issuer.mint(grant, TOKEN_LIFETIME_SECONDS)[0] for _ in range(count)]
 
 
 def mint_tokens(db: str, issuer_url: str, subscriber_id: str, count: int, processes: int) -> list[str]:
@@ -102,94 +106,133 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_setup(args: argparse.Namespace, db: str, instances: int, workers: int, work: Path) -> dict:
-    """Start ``instances`` servers on ``db`` (one public URL), load them evenly with wrk, stop them."""
-    ports = [free_port() for _ in range(instances)]
-    issuer_url = f"http://127.0.0.1:{ports[0]}"  # the "load balancer" name every instance answers as
-    kit_path = work / f"kit-{ports[0]}.json"
-    servers = []
-    try:
-        for index, port in enumerate(ports):
+class Setup:
+    """``instances`` servers on ``db`` (one public URL), with fresh tokens for every round, until stop()."""
+
+    def __init__(self, args: argparse.Namespace, db: str, instances: int, workers: int, work: Path,
+                 db_pid: int | None = None) -> None:
+        self.args, self.db, self.instances, self.workers, self.db_pid = args, db, instances, workers, db_pid
+        self.kind = "postgresql" if is_postgres_url(db) else "sqlite"
+        self.label = redact_url(db) if is_postgres_url(db) else "sqlite"
+        self.ports = [free_port() for _ in range(instances)]
+        issuer_url = f"http://127.0.0.1:{self.ports[0]}"  # the "load balancer" name every instance answers as
+        kit_path = work / f"kit-{self.ports[0]}.json"
+        self.servers: list[subprocess.Popen] = []
+        for index, port in enumerate(self.ports):
             extra = ["--kit", str(kit_path)] if index == 0 else []
-            servers.append(subprocess.Popen(
+            self.servers.append(subprocess.Popen(
                 [sys.executable, "-m", "nv_conformance.cli", "serve", "--port", str(port), "--db", db,
                  "--public-url", issuer_url, "--workers", str(workers), "--no-access-log", *extra],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT))
-            wait_ready(f"http://127.0.0.1:{port}/jwks", servers[-1])  # one by one: the first seeds the database
+            wait_ready(f"http://127.0.0.1:{port}/jwks", self.servers[-1])  # one by one: the first seeds the database
         kit = json.loads(kit_path.read_text())
-        phone = kit["subscribers"][0]["phone_number"]
+        self.phone = kit["subscribers"][0]["phone_number"]
         store = open_store(db)
-        subscriber_id = store.subscriber_by_number(phone).id  # type: ignore[union-attr]
+        subscriber_id = store.subscriber_by_number(self.phone).id  # type: ignore[union-attr]
         store.close()
-        count = args.max_rate * args.duration
-        started = time.monotonic()
-        tokens = mint_tokens(db, issuer_url, subscriber_id, count, processes=os.cpu_count() or 2)
-        if not args.json:
-            print(f"minted {len(tokens)} fresh tokens in {time.monotonic() - started:.1f} s", file=sys.stderr)
-        files = []
-        for index in range(instances):
-            files.append(work / f"tokens-{ports[0]}-{index}.txt")
-            files[-1].write_text("\n".join(tokens[index::instances]) + "\n")
-        for port in ports:  # warm up every worker (imports, first connection) without spending tokens
-            for _ in range(20):
-                httpx.post(f"http://127.0.0.1:{port}" + args.version_path + "/verify", json={}, timeout=5)
+        self.issuer_url, self.subscriber_id, self.work = issuer_url, subscriber_id, work
+        self.minted_at = 0.0
+        self.files: list[Path] = []  # the current round's tokens, one file per instance
+        warm_up_tokens = self._mint(20 * instances)
+        for index, port in enumerate(self.ports):  # warm up every worker: imports, its database connections
+            for token in warm_up_tokens[index::instances]:
+                httpx.post(f"http://127.0.0.1:{port}" + args.version_path + "/verify", timeout=10,
+                           json={"phoneNumber": self.phone}, headers={"Authorization": f"Bearer {token}"})
+
+    def _mint(self, count: int) -> list[str]:
+        return mint_tokens(self.db, self.issuer_url, self.subscriber_id, count, processes=os.cpu_count() or 2)
+
+    def mint_round(self, round_index: int) -> None:
+        """Fresh tokens for one round, minted just before it: they live 300 s and minting is slow under load."""
+        started = self.minted_at = time.monotonic()
+        tokens = self._mint(self.args.max_rate * self.args.duration)
+        if not self.args.json:
+            print(f"{self.label}: minted {len(tokens)} fresh tokens in {time.monotonic() - started:.1f} s",
+                  file=sys.stderr)
+        self.files = []
+        for index in range(self.instances):
+            self.files.append(self.work / f"tokens-{self.ports[0]}-{round_index}-{index}.txt")
+            self.files[-1].write_text("\n".join(tokens[index::self.instances]) + "\n")
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.terminate()
+        for server in self.servers:
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+    def load(self, round_index: int) -> dict:
+        """One round of wrk load, split evenly over the instances' ports; its figures."""
+        args, instances = self.args, self.instances
+        if time.monotonic() - self.minted_at + args.duration > TOKEN_LIFETIME_SECONDS - 10:
+            raise SystemExit(f"{self.label}: the tokens minted for round {round_index + 1} would expire during "
+                             "it (minting is slow on a loaded machine): a lower --max-rate or --duration")
         load_before = os.getloadavg()[0]
-        server_cpu_before = sum(tree_cpu_seconds(s.pid) for s in servers)
+        server_cpu_before = sum(tree_cpu_seconds(s.pid) for s in self.servers)
+        db_cpu_before = tree_cpu_seconds(self.db_pid) if self.db_pid else 0.0
         wrk_cpu_before = _children_cpu()
         connections = max(1, args.connections // instances)
         threads = max(1, args.threads // instances)
         runs = [subprocess.Popen(
             ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{args.duration}s", "--latency",
              "-s", str(HERE / "load_verify.lua"), f"http://127.0.0.1:{port}",
-             "--", str(file), str(threads), args.version_path + "/verify", phone],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for port, file in zip(ports, files, strict=True)]
+             "--", str(file), str(threads), args.version_path + "/verify", self.phone],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for port, file in zip(self.ports, self.files, strict=True)]
         outputs = [run.communicate(timeout=args.duration + 60) for run in runs]
-        server_cpu = sum(tree_cpu_seconds(s.pid) for s in servers) - server_cpu_before
+        server_cpu = sum(tree_cpu_seconds(s.pid) for s in self.servers) - server_cpu_before
+        db_cpu = tree_cpu_seconds(self.db_pid) - db_cpu_before if self.db_pid else None
         wrk_cpu = _children_cpu() - wrk_cpu_before
-    finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-    raws = []
-    for stdout, stderr in outputs:
-        line = next((ln for ln in stdout.splitlines() if ln.startswith("NV_RESULT ")), None)
-        if line is None:
-            raise SystemExit("wrk gave no result:\n" + stdout[-2000:] + stderr[-2000:])
-        raws.append(json.loads(line.removeprefix("NV_RESULT ")))
-    requests = sum(r["requests"] for r in raws)
-    duration_s = max(r["duration_us"] for r in raws) / 1e6
-    errors = sum(r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"] + r["non200"]
-                 for r in raws)
-    summary = {
-        "database": redact_url(db) if is_postgres_url(db) else "sqlite", "instances": instances,
-        "workers_per_instance": workers,
-        "requests": requests, "requests_per_second": round(requests / duration_s, 1),
-        # per instance when there are several (wrk cannot merge histograms): the worst of them
-        "p50_ms": max(r["p50_us"] for r in raws) / 1000, "p90_ms": max(r["p90_us"] for r in raws) / 1000,
-        "p99_ms": max(r["p99_us"] for r in raws) / 1000, "max_ms": max(r["max_us"] for r in raws) / 1000,
-        "errors": errors, "non200": sum(r["non200"] for r in raws),
-        "tokens_exhausted": sum(r["tokens_exhausted"] for r in raws),
-        "connections": connections * instances, "duration_s": args.duration,
-        "load_average_before": round(load_before, 2), "cpus": os.cpu_count(),
-        # CPU cost per request, independent of what else runs on the machine: the capacity of an idle
-        # machine is about cpus / (server + wrk CPU per request); the database's own CPU is not included
-        "server_cpu_us_per_request": round(server_cpu / max(requests, 1) * 1e6, 1),
-        "wrk_cpu_us_per_request": round(wrk_cpu / max(requests, 1) * 1e6, 1),
-    }
-    per_request = (server_cpu + wrk_cpu) / max(requests, 1)
-    summary["idle_machine_estimate_rps"] = round((os.cpu_count() or 1) / per_request) if per_request else None
-    if not args.json:
-        print(f"{summary['database']}, {instances} instance(s) x {workers} worker(s): POST {args.version_path}/verify: "
-              f"{summary['requests_per_second']} req/s over {args.duration} s, {summary['connections']} connections;"
-              f" p50 {summary['p50_ms']:.2f} ms, p99 {summary['p99_ms']:.2f} ms; errors {errors} "
-              f"(non-200 {summary['non200']}, tokens exhausted {summary['tokens_exhausted']}); 1-min load average "
-              f"before the run {load_before:.2f} on {os.cpu_count()} CPUs; CPU per request: server "
-              f"{summary['server_cpu_us_per_request']} us, wrk {summary['wrk_cpu_us_per_request']} us")
-    return summary
+        raws = []
+        for stdout, stderr in outputs:
+            line = next((ln for ln in stdout.splitlines() if ln.startswith("NV_RESULT ")), None)
+            if line is None:
+                raise SystemExit("wrk gave no result:\n" + stdout[-2000:] + stderr[-2000:])
+            raws.append(json.loads(line.removeprefix("NV_RESULT ")))
+        requests = sum(r["requests"] for r in raws)
+        duration_s = max(r["duration_us"] for r in raws) / 1e6
+        errors = sum(r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"] + r["non200"]
+                     for r in raws)
+        per = max(requests, 1)
+        summary = {
+            "database": self.label, "instances": instances, "workers_per_instance": self.workers,
+            "round": round_index + 1,
+            "requests": requests, "requests_per_second": round(requests / duration_s, 1),
+            # per instance when there are several (wrk cannot merge histograms): the worst of them
+            "p50_ms": max(r["p50_us"] for r in raws) / 1000, "p90_ms": max(r["p90_us"] for r in raws) / 1000,
+            "p99_ms": max(r["p99_us"] for r in raws) / 1000, "max_ms": max(r["max_us"] for r in raws) / 1000,
+            "errors": errors, "non200": sum(r["non200"] for r in raws),
+            "tokens_exhausted": sum(r["tokens_exhausted"] for r in raws),
+            "connections": connections * instances, "duration_s": args.duration,
+            "load_average_before": round(load_before, 2), "cpus": os.cpu_count(),
+            # CPU cost per request, independent of what else runs on the machine: the capacity of an idle
+            # machine is about cpus / (server + database + wrk CPU per request)
+            "server_cpu_us_per_request": round(server_cpu / per * 1e6, 1),
+            # the PostgreSQL server's own processes (only for `--db sandbox`: a server this script started)
+            "database_cpu_us_per_request": round(db_cpu / per * 1e6, 1) if db_cpu is not None else None,
+            "wrk_cpu_us_per_request": round(wrk_cpu / per * 1e6, 1),
+        }
+        per_request = (server_cpu + (db_cpu or 0.0) + wrk_cpu) / per
+        summary["idle_machine_estimate_rps"] = round((os.cpu_count() or 1) / per_request) if per_request else None
+        if not args.json:
+            db_part = (f", database {summary['database_cpu_us_per_request']} us"
+                       if db_cpu is not None else "")
+            print(f"round {round_index + 1}: {self.label}, {instances} instance(s) x {self.workers} worker(s): "
+                  f"POST {args.version_path}/verify: {summary['requests_per_second']} req/s over {args.duration} s, "
+                  f"{summary['connections']} connections; p50 {summary['p50_ms']:.2f} ms, p99 {summary['p99_ms']:.2f}"
+                  f" ms; errors {errors} (non-200 {summary['non200']}, tokens exhausted "
+                  f"{summary['tokens_exhausted']}); 1-min load average before {load_before:.2f} on "
+                  f"{os.cpu_count()} CPUs; CPU per request: server {summary['server_cpu_us_per_request']} us"
+                  f"{db_part}, wrk {summary['wrk_cpu_us_per_request']} us", file=sys.stderr)
+        return summary
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def main() -> int:
@@ -208,39 +251,63 @@ def main() -> int:
     parser.add_argument("--instance-workers", type=int, default=1,
                         help="uvicorn workers per PostgreSQL instance (default 1: as many processes in all as "
                              "the SQLite instance's 2 workers)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="rounds of load per setup, the setups taking turns (default 1); the median is reported")
     parser.add_argument("--json", action="store_true", help="print only the JSON result line")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
     if not 1 <= args.duration <= 120:
         raise SystemExit("--duration must be 1..120 s (tokens live 300 s)")
+    if not 1 <= args.rounds <= 20:
+        raise SystemExit("--rounds must be 1..20")
     if args.db is not None and args.db != "sandbox" and not is_postgres_url(args.db):
         raise SystemExit("--db must be a postgresql:// URL or `sandbox`")
 
     work = Path(tempfile.mkdtemp(prefix="nv-bench-"))
     sandbox = None
+    setups: list[Setup] = []
+    rounds: list[dict] = []
     try:
-        results = [run_setup(args, str(work / "bench.sqlite3"), 1, args.workers, work)]
+        setups.append(Setup(args, str(work / "bench.sqlite3"), 1, args.workers, work))
         if args.db is not None:
-            db = args.db
+            db, db_pid = args.db, None
             if db == "sandbox":
                 from reference_impl.pg_sandbox import TemporaryPostgres
 
                 sandbox = TemporaryPostgres(settings={"fsync": "on", "full_page_writes": "on"}).start()
-                db = sandbox.url
-            results.append(run_setup(args, db, args.instances, args.instance_workers, work))
+                db, db_pid = sandbox.url, sandbox.pid
+            setups.append(Setup(args, db, args.instances, args.instance_workers, work, db_pid))
+        for round_index in range(args.rounds):  # interleaved: both setups see the same shifts in machine load
+            for setup in setups:
+                setup.mint_round(round_index)
+            rounds.append({setup.kind: setup.load(round_index) for setup in setups})
     finally:
+        for setup in setups:
+            setup.stop()
         if sandbox is not None:
             sandbox.stop()
         shutil.rmtree(work, ignore_errors=True)
-    output: dict = results[0] if len(results) == 1 else {"sqlite": results[0], "postgresql": results[1]}
-    if len(results) == 2:
-        ratio = results[1]["requests_per_second"] / results[0]["requests_per_second"]
-        output["postgresql_over_sqlite"] = round(ratio, 3)
+    output: dict = {"rounds": rounds}
+    if len(setups) == 2:
+        ratios = [r["postgresql"]["requests_per_second"] / r["sqlite"]["requests_per_second"] for r in rounds]
+        for r, ratio in zip(rounds, ratios, strict=True):
+            r["postgresql_over_sqlite"] = round(ratio, 3)
+        output["median_postgresql_over_sqlite"] = round(_median(ratios), 3)
         if not args.json:
-            print(f"{args.instances} PostgreSQL instances reach {ratio:.0%} of the single SQLite instance's req/s")
+            for r in rounds:
+                print(f"round {r['sqlite']['round']}: SQLite {r['sqlite']['requests_per_second']:.0f} req/s, "
+                      f"{args.instances} x PostgreSQL {r['postgresql']['requests_per_second']:.0f} req/s: "
+                      f"{r['postgresql_over_sqlite']:.0%} (load average {r['sqlite']['load_average_before']:.1f} / "
+                      f"{r['postgresql']['load_average_before']:.1f})")
+            print(f"median over {len(ratios)} round(s): {args.instances} PostgreSQL instances reach "
+                  f"{_median(ratios):.0%} of the single SQLite instance's req/s")
+    for key in ("sqlite", "postgresql"):
+        if key in rounds[0]:
+            output[f"median_{key}_requests_per_second"] = _median([r[key]["requests_per_second"] for r in rounds])
     print(json.dumps(output))
-    clean = all(r["errors"] == 0 and r["tokens_exhausted"] == 0 for r in results)
+    clean = all(s["errors"] == 0 and s["tokens_exhausted"] == 0 for r in rounds for s in r.values()
+                if isinstance(s, dict))
     return 0 if clean else 1
 
 

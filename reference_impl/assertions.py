@@ -15,7 +15,7 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from .store import Client
+from .records import Client
 from .stores import StateStore
 
 CLIENT_SIGNING_ALGS = ("ES256", "RS256")

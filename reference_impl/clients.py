@@ -31,8 +31,8 @@ import yaml
 from nv_conformance.errors import KitError
 
 from .demo_data import DEMO_CLIENT_ID
+from .records import Client
 from .scopes import api_scopes
-from .store import Client
 from .stores import StateStore
 
 AUTH_METHODS = ("private_key_jwt", "client_secret_basic", "client_secret_post")

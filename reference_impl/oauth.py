@@ -32,9 +32,9 @@ from .asgi_util import BodyTooLarge, ClientGone, read_body
 from .assertions import CLIENT_SIGNING_ALGS, ClientJwtError, is_numeric_date, verify_client_jwt
 from .clients import ClientDirectory
 from .keys import SIGNING_ALG
+from .records import AuthCode, CibaRequest, Client, Subscriber
 from .scopes import ScopeError, api_scopes, parse_scope
 from .settings import Settings
-from .store import AuthCode, CibaRequest, Client, Subscriber
 from .stores import StateStore
 from .tokens import (
     AMR_ASSERTED,

@@ -60,6 +60,14 @@ class TemporaryPostgres:
     def url(self) -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{self.database}"
 
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's process id (its children are the server's other processes), while it runs."""
+        try:
+            return int((self._dir / "data" / "postmaster.pid").read_text().split()[0]) if self._dir else None
+        except (OSError, IndexError, ValueError):
+            return None
+
     def _run(self, *cmd: str) -> None:
         kwargs: dict[str, Any] = {}
         if self._run_as:

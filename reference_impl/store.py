@@ -16,7 +16,6 @@ import secrets
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,21 @@ from .demo_data import (
     DEMO_SUBSCRIBERS,
     demo_client_public_jwk,
 )
+from .records import (
+    AUTH_CODE_COLUMNS,
+    CIBA_COLUMNS,
+    CLIENT_COLUMNS,
+    AuthCode,
+    CibaRequest,
+    Client,
+    Subscriber,
+    SubscriberLookups,
+    auth_code_from_row,
+    ciba_request_from_row,
+    client_from_row,
+)
+
+__all__ = ["AuthCode", "CibaRequest", "Client", "Store", "Subscriber"]  # the records, for older imports
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,49 +65,6 @@ CREATE TABLE IF NOT EXISTS code_tokens (code TEXT NOT NULL, jti TEXT NOT NULL, e
 """
 
 
-@dataclass(frozen=True)
-class Subscriber:
-    id: str               # pseudonymous subscriber id: the `sub` of access tokens
-    phone_number: str
-    device_ip: str | None
-    imsi: str | None
-
-
-@dataclass(frozen=True)
-class Client:
-    client_id: str
-    client_secret: str | None
-    jwks: dict[str, Any]
-    redirect_uris: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class CibaRequest:
-    auth_req_id: str
-    client_id: str
-    subscriber_id: str
-    scope: str
-    purpose: str | None
-    amr: str
-    ready_at: float
-    expires_at: float
-    next_poll_at: float
-    interval: int
-    done: bool
-
-
-@dataclass(frozen=True)
-class AuthCode:
-    client_id: str
-    redirect_uri: str
-    subscriber_id: str
-    scope: str
-    purpose: str | None
-    nonce: str | None
-    code_challenge: str | None
-    expires_at: float
-
-
 def restrict_to_owner(db_path: Path) -> None:
     """Create the database file 0600 and make an existing one (and its -wal/-shm) 0600.
 
@@ -113,17 +84,17 @@ def restrict_to_owner(db_path: Path) -> None:
             pass
 
 
-class Store:
+class Store(SubscriberLookups):
     """One SQLite file; one connection per thread (sqlite3 connections are not shared across threads)."""
 
     def __init__(self, path: str | Path) -> None:
+        super().__init__()
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         restrict_to_owner(self.path)
         self._local = threading.local()
         self._all_connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
-        self._subscribers_by_id: dict[str, Subscriber] = {}
         self._checkpointer: _Checkpointer | None = None
         conn = self._conn()
         conn.executescript(_SCHEMA)
@@ -205,36 +176,8 @@ class Store:
         conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, make_value()))
         return conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
 
-    # -- subscribers ------------------------------------------------------------------
-    def _subscriber(self, where: str, value: str) -> Subscriber | None:
-        row = self._conn().execute(
-            f"SELECT id, phone_number, device_ip, imsi FROM subscribers WHERE {where} = ?", (value,)
-        ).fetchone()
-        return Subscriber(*row) if row else None
-
-    def subscriber_by_id(self, subscriber_id: str) -> Subscriber | None:
-        """Cached: subscribers are seeded data and the API asks on every call."""
-        found = self._subscribers_by_id.get(subscriber_id)
-        if found is None:
-            found = self._subscriber("id", subscriber_id)
-            if found is not None:
-                self._subscribers_by_id[subscriber_id] = found
-        return found
-
-    def subscriber_by_ip(self, ip: str) -> Subscriber | None:
-        return self._subscriber("device_ip", ip)
-
-    def subscriber_by_number(self, number: str) -> Subscriber | None:
-        return self._subscriber("phone_number", number)
-
-    def subscriber_by_imsi(self, imsi: str) -> Subscriber | None:
-        return self._subscriber("imsi", imsi)
-
-    def subscribers(self) -> list[Subscriber]:
-        rows = self._conn().execute(
-            "SELECT id, phone_number, device_ip, imsi FROM subscribers ORDER BY phone_number"
-        ).fetchall()
-        return [Subscriber(*r) for r in rows]
+    def _rows(self, sql: str, params: tuple = ()) -> list[Any]:
+        return self._conn().execute(sql, params).fetchall()
 
     # -- operator tokens (TS.43) ----------------------------------------------------------
     def subscriber_by_operator_token(self, token: str, now: float) -> Subscriber | None:
@@ -259,12 +202,8 @@ class Store:
 
     # -- clients ----------------------------------------------------------------------------
     def client(self, client_id: str) -> Client | None:
-        row = self._conn().execute(
-            "SELECT client_id, client_secret, jwks, redirect_uris FROM clients WHERE client_id = ?", (client_id,)
-        ).fetchone()
-        if not row:
-            return None
-        return Client(row[0], row[1], json.loads(row[2]), tuple(json.loads(row[3])))
+        row = self._conn().execute(f"SELECT {CLIENT_COLUMNS} FROM clients WHERE client_id = ?", (client_id,)).fetchone()
+        return client_from_row(row) if row else None
 
     # -- use-once records -----------------------------------------------------------------
     def consume_access_token(self, jti: str, expires_at: float) -> bool:
@@ -342,12 +281,8 @@ class Store:
             cursor = conn.execute("UPDATE auth_codes SET used = 1 WHERE code = ? AND used = 0", (code,))
             if cursor.rowcount != 1:
                 return None
-        row = conn.execute(
-            "SELECT client_id, redirect_uri, subscriber_id, scope, purpose, nonce, code_challenge, expires_at"
-            " FROM auth_codes WHERE code = ?",
-            (code,),
-        ).fetchone()
-        return AuthCode(*row) if row else None
+        row = conn.execute(f"SELECT {AUTH_CODE_COLUMNS} FROM auth_codes WHERE code = ?", (code,)).fetchone()
+        return auth_code_from_row(row) if row else None
 
     def record_code_token(self, code: str, jti: str, expires_at: float) -> None:
         """Remember which access token a code was exchanged for, so that a replay of the code can revoke it."""
@@ -372,14 +307,8 @@ class Store:
 
     def ciba_request(self, auth_req_id: str) -> CibaRequest | None:
         row = self._conn().execute(
-            "SELECT auth_req_id, client_id, subscriber_id, scope, purpose, amr, ready_at, expires_at, next_poll_at,"
-            " interval, done FROM ciba_requests WHERE auth_req_id = ?",
-            (auth_req_id,),
-        ).fetchone()
-        if not row:
-            return None
-        request = CibaRequest(*row)
-        return replace(request, done=bool(request.done))
+            f"SELECT {CIBA_COLUMNS} FROM ciba_requests WHERE auth_req_id = ?", (auth_req_id,)).fetchone()
+        return ciba_request_from_row(row) if row else None
 
     def update_ciba_poll(self, auth_req_id: str, next_poll_at: float, interval: int) -> None:
         self._conn().execute(

@@ -1,6 +1,6 @@
 """Persistent state of the reference provider in PostgreSQL, shared by several `serve` instances.
 
-The same methods as the SQLite ``Store`` (tests/reference/test_store_backends.py holds
+The same methods as the SQLite ``Store`` (tests/sandbox/test_store_backends.py holds
 them equal), on a psycopg 3 connection pool. Every "use once" rule is one statement whose
 row count says who won (a unique insert or a conditional update), so it holds across
 instances, workers and restarts. The schema is created or migrated at start-up under an
@@ -14,7 +14,6 @@ import json
 import secrets
 import threading
 import time
-from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,7 +27,19 @@ from .demo_data import (
     DEMO_SUBSCRIBERS,
     demo_client_public_jwk,
 )
-from .store import AuthCode, CibaRequest, Client, Subscriber
+from .records import (
+    AUTH_CODE_COLUMNS,
+    CIBA_COLUMNS,
+    CLIENT_COLUMNS,
+    AuthCode,
+    CibaRequest,
+    Client,
+    Subscriber,
+    SubscriberLookups,
+    auth_code_from_row,
+    ciba_request_from_row,
+    client_from_row,
+)
 
 URL_SCHEMES = ("postgresql://", "postgres://")
 _MIGRATION_LOCK = 0x6E76_7265  # pg_advisory_xact_lock key: "nvre"
@@ -83,13 +94,15 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "***" if parts.query else "", ""))
 
 
-class PostgresStore:
+class PostgresStore(SubscriberLookups):
     """A connection pool on one PostgreSQL database; safe to share between threads."""
 
+    PARAM = "%s"
+
     def __init__(self, url: str, *, max_connections: int = 8) -> None:
+        super().__init__()
         self.url = url
         self.path = redact_url(url)  # what start-up messages show instead of a file name
-        self._subscribers_by_id: dict[str, Subscriber] = {}
         try:
             psycopg.connect(url, connect_timeout=10).close()  # fails at once with libpq's reason, the pool would retry
             self._pool = ConnectionPool(url, min_size=1, max_size=max_connections, open=False,
@@ -116,17 +129,30 @@ class PostgresStore:
         with self._pool.connection() as conn:
             return conn.execute(sql, params).fetchone()
 
+    def _rows(self, sql: str, params: tuple = ()) -> list[Any]:
+        with self._pool.connection() as conn:
+            return conn.execute(sql, params).fetchall()
+
     def _rowcount(self, sql: str, params: tuple = ()) -> int:
         with self._pool.connection() as conn:
             return conn.execute(sql, params).rowcount
 
     async def _async_pool(self) -> AsyncConnectionPool:
-        """The pool of the running event loop (the API's hot path); opened on first use in that loop."""
+        """The pool of the running event loop (the API's single-use inserts); opened on first use in that loop.
+
+        One connection per batch in flight. Its sessions commit asynchronously (``synchronous_commit =
+        off``): a commit is visible to every session, and so decides every later insert of the same jti,
+        the moment it returns, but PostgreSQL's WAL writer flushes it to disk a fraction of a second later
+        instead of the request waiting for the flush (docs/reference.md, "State", says what a crash of
+        the database server may then lose). Every other statement of the store commits synchronously.
+        """
         loop = asyncio.get_running_loop()
         pool = self._async_pools.get(loop)
         if pool is None:
+            size = _ConsumeBatcher.MAX_IN_FLIGHT
             pool = self._async_pools[loop] = AsyncConnectionPool(
-                self.url, min_size=1, max_size=16, open=False, kwargs={"autocommit": True}, name="nv-reference-api")
+                self.url, min_size=size, max_size=size, open=False, kwargs={"autocommit": True},
+                configure=_commit_asynchronously, name="nv-reference-api")
             await pool.open(wait=False)  # open before the first suspension: a concurrent caller finds it usable
         return pool
 
@@ -196,35 +222,6 @@ class PostgresStore:
             raise DatabaseError(f"meta key {key!r} vanished right after its insert")
         return str(stored[0])
 
-    # -- subscribers ------------------------------------------------------------------
-    def _subscriber(self, where: str, value: str) -> Subscriber | None:
-        row = self._one(f"SELECT id, phone_number, device_ip, imsi FROM subscribers WHERE {where} = %s", (value,))
-        return Subscriber(*row) if row else None
-
-    def subscriber_by_id(self, subscriber_id: str) -> Subscriber | None:
-        """Cached: subscribers are seeded data and the API asks on every call."""
-        found = self._subscribers_by_id.get(subscriber_id)
-        if found is None:
-            found = self._subscriber("id", subscriber_id)
-            if found is not None:
-                self._subscribers_by_id[subscriber_id] = found
-        return found
-
-    def subscriber_by_ip(self, ip: str) -> Subscriber | None:
-        return self._subscriber("device_ip", ip)
-
-    def subscriber_by_number(self, number: str) -> Subscriber | None:
-        return self._subscriber("phone_number", number)
-
-    def subscriber_by_imsi(self, imsi: str) -> Subscriber | None:
-        return self._subscriber("imsi", imsi)
-
-    def subscribers(self) -> list[Subscriber]:
-        with self._pool.connection() as conn:
-            rows = conn.execute(
-                "SELECT id, phone_number, device_ip, imsi FROM subscribers ORDER BY phone_number").fetchall()
-        return [Subscriber(*r) for r in rows]
-
     # -- operator tokens (TS.43) ----------------------------------------------------------
     def subscriber_by_operator_token(self, token: str, now: float) -> Subscriber | None:
         row = self._one(
@@ -246,11 +243,8 @@ class PostgresStore:
 
     # -- clients ----------------------------------------------------------------------------
     def client(self, client_id: str) -> Client | None:
-        row = self._one("SELECT client_id, client_secret, jwks, redirect_uris FROM clients WHERE client_id = %s",
-                        (client_id,))
-        if not row:
-            return None
-        return Client(row[0], row[1], json.loads(row[2]), tuple(json.loads(row[3])))
+        row = self._one(f"SELECT {CLIENT_COLUMNS} FROM clients WHERE client_id = %s", (client_id,))
+        return client_from_row(row) if row else None
 
     # -- use-once records -----------------------------------------------------------------
     def consume_access_token(self, jti: str, expires_at: float) -> bool:
@@ -305,13 +299,12 @@ class PostgresStore:
 
     def take_code(self, code: str, single_use: bool = True) -> AuthCode | None:
         """The code's data if it exists and (when single_use) was not taken before: one conditional update."""
-        columns = "client_id, redirect_uri, subscriber_id, scope, purpose, nonce, code_challenge, expires_at"
         if single_use:
-            row = self._one(f"UPDATE auth_codes SET used = TRUE WHERE code = %s AND NOT used RETURNING {columns}",
-                            (code,))
+            row = self._one(
+                f"UPDATE auth_codes SET used = TRUE WHERE code = %s AND NOT used RETURNING {AUTH_CODE_COLUMNS}", (code,))
         else:
-            row = self._one(f"SELECT {columns} FROM auth_codes WHERE code = %s", (code,))
-        return AuthCode(*row) if row else None
+            row = self._one(f"SELECT {AUTH_CODE_COLUMNS} FROM auth_codes WHERE code = %s", (code,))
+        return auth_code_from_row(row) if row else None
 
     # -- CIBA ---------------------------------------------------------------------------------
     def add_ciba_request(self, req: CibaRequest) -> None:
@@ -323,15 +316,8 @@ class PostgresStore:
         )
 
     def ciba_request(self, auth_req_id: str) -> CibaRequest | None:
-        row = self._one(
-            "SELECT auth_req_id, client_id, subscriber_id, scope, purpose, amr, ready_at, expires_at, next_poll_at,"
-            " interval, done FROM ciba_requests WHERE auth_req_id = %s",
-            (auth_req_id,),
-        )
-        if not row:
-            return None
-        request = CibaRequest(*row)
-        return replace(request, done=bool(request.done))
+        row = self._one(f"SELECT {CIBA_COLUMNS} FROM ciba_requests WHERE auth_req_id = %s", (auth_req_id,))
+        return ciba_request_from_row(row) if row else None
 
     def update_ciba_poll(self, auth_req_id: str, next_poll_at: float, interval: int) -> None:
         self._execute("UPDATE ciba_requests SET next_poll_at = %s, interval = %s WHERE auth_req_id = %s",
@@ -347,12 +333,14 @@ class _ConsumeBatcher:
     """Single-use inserts of one event loop, one statement per batch: ``INSERT ... SELECT FROM unnest(...)
     ON CONFLICT DO NOTHING RETURNING jti``. The database still decides every jti (the returned ones were
     not used before, on any instance); a jti twice in one batch wins at most once. A use is answered only
-    after its batch has committed. Up to MAX_IN_FLIGHT batches commit at once, so a slow WAL flush does not
-serialise the instance."""
+    after its batch has committed (asynchronously: see PostgresStore._async_pool). The uses that arrive
+    while a batch is in flight wait for the next one, so under load a batch carries many jtis for one
+    round trip; a second batch in flight keeps the instance going while one waits (on a row lock held
+    by another instance's insert of the same jti, or a slow disk)."""
 
     _SQL = ("INSERT INTO used_access_tokens (jti, expires_at) SELECT * FROM unnest(%s::text[], %s::float8[])"
             " ON CONFLICT DO NOTHING RETURNING jti")
-    MAX_IN_FLIGHT = 4  # batches committing at once: their WAL flushes overlap (PostgreSQL's group commit)
+    MAX_IN_FLIGHT = 2  # batches (and connections) of one event loop at once
     MAX_BATCH = 256
 
     def __init__(self, pool_of_loop: Any) -> None:
@@ -389,6 +377,10 @@ serialise the instance."""
                         future.set_result(won)
         finally:
             self._in_flight -= 1
+
+
+async def _commit_asynchronously(conn: psycopg.AsyncConnection) -> None:
+    await conn.execute("SET synchronous_commit = off")
 
 
 def _reason(exc: BaseException) -> str:

@@ -1,7 +1,7 @@
 """Which store backs an instance: the SQLite file (default) or a shared PostgreSQL database.
 
 ``StateStore`` is the interface both backends implement, method for method; a method added
-to one backend must be added to the other (tests/reference/test_store_backends.py fails
+to one backend must be added to the other (tests/sandbox/test_store_backends.py fails
 otherwise) and, where it enforces a "use once" rule, as one atomic statement.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from .records import AuthCode, CibaRequest, Client, Subscriber
 from .settings import Settings
-from .store import AuthCode, CibaRequest, Client, Store, Subscriber
+from .store import Store
 
 DB_ENV = "NV_REFERENCE_DB"  # default of `serve --db`: a file path or a postgresql:// URL
 

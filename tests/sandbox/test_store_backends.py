@@ -106,3 +106,24 @@ def test_the_apis_batched_insert_lets_each_jti_win_once_even_within_one_batch(da
     finally:
         for s in stores:
             s.close()
+
+
+def test_only_the_apis_single_use_inserts_commit_asynchronously(database):
+    """docs/reference.md states the trade-off: the API's jti inserts do not wait for the WAL flush; codes,
+    CIBA requests, assertion jtis and everything else still do."""
+    import asyncio
+
+    store = PostgresStore(database)
+
+    async def api_session_setting() -> str:
+        assert await store.consume_access_token_async("jti-async", 1e10)
+        async with (await store._async_pool()).connection() as conn:
+            row = await (await conn.execute("SHOW synchronous_commit")).fetchone()
+        return str(row[0])
+
+    try:
+        assert asyncio.run(api_session_setting()) == "off"
+        assert store._one("SHOW synchronous_commit") == ("on",)
+        assert not store.consume_access_token("jti-async", 1e10)  # visible to the synchronous sessions at once
+    finally:
+        store.close()
