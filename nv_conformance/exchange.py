@@ -362,12 +362,43 @@ def curl_command(method: str, url: str, headers: list[tuple[str, str]] | dict[st
             uses_token = True
             continue
         parts += ["-H", shlex.quote(f"{name}: {redact(value)}")]
+    placeholders: list[str] = []
     if body is not None:
-        parts += ["--data-raw", shlex.quote(redact(body.decode("utf-8", errors="replace")))]
+        quoted, placeholders = _body_argument(body.decode("utf-8", errors="replace"))
+        parts += ["--data-raw", quoted]
     command = " ".join(parts)
-    if uses_token:
-        command += f"   # with ACCESS_TOKEN set to {token_note}"
+    notes = ([f"ACCESS_TOKEN set to {token_note}"] if uses_token else []) + placeholders
+    if notes:
+        command += "   # with " + "; ".join(notes)
     return command
+
+
+# A number or hash the report must mask becomes a shell variable, so the command runs once it is set.
+_NUMBER_FIELD = re.compile(r'"(phoneNumber|hashedPhoneNumber)"(\s*:\s*)"([^"\\]*)"')
+_PLACEHOLDERS = {"phoneNumber": "PHONE_NUMBER", "hashedPhoneNumber": "HASHED_PHONE_NUMBER"}
+
+
+def _body_argument(text: str) -> tuple[str, list[str]]:
+    """The body as one shell word: masked numbers as ``"$PHONE_NUMBER"``/``"$HASHED_PHONE_NUMBER"``, the rest
+    redacted and quoted. Returns the word and a note per placeholder saying which value to put there."""
+    pieces: list[str] = []
+    notes: dict[str, str] = {}
+    at = 0
+    for match in _NUMBER_FIELD.finditer(text):
+        value = match.group(3)
+        masked = redact(value)
+        if masked == value:  # nothing secret (an invalid or placeholder value): kept as sent
+            continue
+        variable = _PLACEHOLDERS[match.group(1)]
+        pieces.append(shlex.quote(redact(text[at:match.start(3)])))
+        pieces.append(f'"${variable}"')
+        if variable == "PHONE_NUMBER":
+            notes.setdefault(variable, f"PHONE_NUMBER set to the number sent (masked here: {masked})")
+        else:
+            notes.setdefault(variable, "HASHED_PHONE_NUMBER set to the SHA-256 hex of the number sent")
+        at = match.end(3)
+    pieces.append(shlex.quote(redact(text[at:])))
+    return "".join(p for p in pieces if p != "''") or "''", list(notes.values())
 
 
 MAX_BODY_RECORDED = 16 * 1024  # a report shows the start of a body; a hostile 50 MB body is not redacted in full
