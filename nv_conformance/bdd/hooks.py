@@ -163,12 +163,18 @@ def _outcome(scenario: Any, state: ScenarioState, undefined: list[str]) -> tuple
         return Outcome.DEFECTIVE, "no step definition matches: " + "; ".join(undefined)
     if state.defect:
         return Outcome.DEFECTIVE, state.defect
+    if state.error:
+        return Outcome.ERROR, state.error
     if state.skip_reason or _status(scenario) == "skipped":
-        return Outcome.SKIPPED, state.skip_reason or getattr(scenario, "skip_reason", None) or "skipped"
+        outcome = Outcome.NOT_APPLICABLE if state.not_applicable else Outcome.SKIPPED
+        return outcome, state.skip_reason or getattr(scenario, "skip_reason", None) or "skipped"
     if not state.checks:
         return Outcome.DEFECTIVE, "the scenario asserts nothing (no Then step checked a response or token)"
     if state.conversation.pending:
         return Outcome.DEFECTIVE, "the last When step is followed by no assertion, so its request was never checked"
+    warnings = [c for c in state.checks if c.warns]
+    if warnings:
+        return Outcome.WARNING, "; ".join(f"{c.description}: {c.detail} [clause: {c.clause}]" for c in warnings)
     return Outcome.PASSED, ""
 
 

@@ -75,6 +75,7 @@ class ScenarioState:
         self.defect: str | None = None
         self.skip_reason: str | None = None
         self.not_applicable = False  # skipped because the version/contract lacks the rule: not mandatory
+        self.error: str | None = None  # the tester's side or the environment failed (outcome ERROR)
         self.issued: IssuedToken | None = None
         self.off_network: OffNetworkOutcome | None = None
         self.last_body_path: str | None = None  # for "the same phone number ..."
@@ -91,6 +92,8 @@ class ScenarioState:
         record = replace(record, description=redact(record.description), clause=redact(record.clause),
                          detail=redact(record.detail))
         self.checks.append(record)
+        if record.advisory:
+            return record  # broken = a warning of the scenario (hooks), never a failed step
         return enforce(record)
 
     def clause(self, fallback: str) -> str:

@@ -26,6 +26,10 @@ VERDICT_TEXT = {
         "established for those clauses."
     ),
     Verdict.NOT_CONFORMANT: "At least one scenario failed (or the suite has undefined steps): see Failures.",
+    Verdict.INCONCLUSIVE: ("No scenario failed, but errors on the tester's side or in the environment (unreachable "
+                           "target, a token that could not be obtained) kept scenarios from giving an answer."),
+    Verdict.SELECTION_PASSED: "Every selected scenario that ran passed; the verdict covers the selection alone.",
+    Verdict.SELECTION_FAILED: "At least one selected scenario failed: see Failures.",
 }
 
 _CSS = """
@@ -38,7 +42,8 @@ h3 { font-size: 15px; margin: 20px 0 6px; }
 .sub { color: var(--muted); margin: 0 0 16px; }
 .verdict { display:inline-block; font-size: 20px; font-weight: 700; padding: 8px 16px; border-radius: 6px; color:#fff; }
 .verdict-conformant { background: var(--ok); } .verdict-partial { background: var(--skip); }
-.verdict-not-conformant { background: var(--bad); }
+.verdict-not-conformant, .verdict-selection-failed { background: var(--bad); }
+.verdict-inconclusive { background: var(--def); } .verdict-selection-passed { background: var(--ok); }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; }
 th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 th { background: #f3f4f6; } table.facts th { width: 220px; }
@@ -48,7 +53,8 @@ table.scenarios td:nth-child(6) { width: 28%; }
 .o { font-weight: 700; text-transform: uppercase; font-size: 12px; white-space: nowrap; }
 th { overflow-wrap: normal; }
 .o-passed { color: var(--ok); } .o-failed { color: var(--bad); } .o-skipped { color: var(--skip); }
-.o-defective { color: var(--def); }
+.o-defective, .o-error { color: var(--def); } .o-warning { color: var(--skip); }
+.o-not-applicable { color: var(--muted); }
 tr.row-failed td { background: #fdf1f0; }
 pre { background: #f6f8fa; border: 1px solid var(--line); padding: 8px; overflow-x: auto; white-space: pre-wrap;
       word-break: break-word; font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; margin: 4px 0 10px; }
@@ -236,9 +242,9 @@ def _scenarios(run: RunResult) -> str:
             if s.outcome == Outcome.FAILED:
                 note = f'<a href="#{_anchor(s, index[id(s)])}">details</a>: {note}'
             parts.append(
-                f'<tr class="row-{s.outcome.value}"><td>{name}</td><td>{clauses}</td>'
+                f'<tr class="row-{s.outcome.value.replace(" ", "-")}"><td>{name}</td><td>{clauses}</td>'
                 f"<td>{'yes' if s.mandatory else 'no'}</td>"
-                f'<td><span class="o o-{s.outcome.value}">{e(s.outcome.value)}</span></td>'
+                f'<td><span class="o o-{s.outcome.value.replace(" ", "-")}">{e(s.outcome.value)}</span></td>'
                 f'<td class="num">{s.duration_s:.2f} s</td><td>{note}</td></tr>'
             )
         parts.append("</table>")

@@ -52,9 +52,10 @@ def build_junit(run: RunResult) -> ET.Element:
 
 def _suite(run: RunResult, feature: str, scenarios: list[ScenarioResult]) -> ET.Element:
     failures = sum(1 for s in scenarios if s.outcome == Outcome.FAILED)
-    skipped = sum(1 for s in scenarios if s.outcome in (Outcome.SKIPPED, Outcome.DEFECTIVE))
+    errors = sum(1 for s in scenarios if s.outcome == Outcome.ERROR)
+    skipped = sum(1 for s in scenarios if s.outcome in (Outcome.SKIPPED, Outcome.NOT_APPLICABLE, Outcome.DEFECTIVE))
     suite = ET.Element(
-        "testsuite", name=safe(feature), tests=str(len(scenarios)), failures=str(failures), errors="0",
+        "testsuite", name=safe(feature), tests=str(len(scenarios)), failures=str(failures), errors=str(errors),
         skipped=str(skipped), time=f"{sum(s.duration_s for s in scenarios):.3f}", timestamp=safe(run.started_at),
     )
     properties = ET.SubElement(suite, "properties")
@@ -84,8 +85,13 @@ def _case(run: RunResult, scenario: ScenarioResult) -> ET.Element:
     if scenario.outcome == Outcome.FAILED:
         failure = ET.SubElement(case, "failure", type="NonConformance", message=one_line(scenario.reason or "failed", 500))
         failure.text = _failure_detail(run, scenario)
+    elif scenario.outcome == Outcome.ERROR:
+        error = ET.SubElement(case, "error", type="TesterError", message=one_line(scenario.reason or "error", 500))
+        error.text = safe(scenario.reason)
     elif scenario.outcome == Outcome.SKIPPED:
         ET.SubElement(case, "skipped", message=one_line(scenario.reason or "skipped", 500))
+    elif scenario.outcome == Outcome.NOT_APPLICABLE:
+        ET.SubElement(case, "skipped", message=one_line(f"not applicable: {scenario.reason}", 500))
     elif scenario.outcome == Outcome.DEFECTIVE:
         ET.SubElement(case, "skipped", message=one_line(f"defective: {scenario.reason}", 500))
     return case

@@ -17,9 +17,12 @@ from typing import Any, TextIO
 from ..results import Outcome, RunResult, ScenarioResult, Verdict
 from .text import one_line
 
-LABELS = {Outcome.PASSED: "PASS", Outcome.FAILED: "FAIL", Outcome.SKIPPED: "SKIP", Outcome.DEFECTIVE: "DEFECT"}
-_COLOURS = {Outcome.PASSED: "32", Outcome.FAILED: "31;1", Outcome.SKIPPED: "33", Outcome.DEFECTIVE: "35"}
-_VERDICT_COLOURS = {Verdict.CONFORMANT: "32;1", Verdict.PARTIAL: "33;1", Verdict.NOT_CONFORMANT: "31;1"}
+LABELS = {Outcome.PASSED: "PASS", Outcome.FAILED: "FAIL", Outcome.WARNING: "WARN", Outcome.SKIPPED: "SKIP",
+          Outcome.NOT_APPLICABLE: "N/A", Outcome.DEFECTIVE: "DEFECT", Outcome.ERROR: "ERROR"}
+_COLOURS = {Outcome.PASSED: "32", Outcome.FAILED: "31;1", Outcome.WARNING: "33;1", Outcome.SKIPPED: "33",
+            Outcome.NOT_APPLICABLE: "2", Outcome.DEFECTIVE: "35", Outcome.ERROR: "35;1"}
+_VERDICT_COLOURS = {Verdict.CONFORMANT: "32;1", Verdict.PARTIAL: "33;1", Verdict.NOT_CONFORMANT: "31;1",
+                    Verdict.INCONCLUSIVE: "35;1", Verdict.SELECTION_PASSED: "32;1", Verdict.SELECTION_FAILED: "31;1"}
 
 
 def planned_scenarios(features: Iterable[Any], config: Any = None) -> int:

@@ -95,7 +95,7 @@ def test_not_applicable_skips_are_not_mandatory_and_missing_inputs_are(tmp_path)
 ''')
     run = run_behave_in_process(tmp_path, tags=[], names=[], userdata={"progress": "off", "api_version": "v2.0.0"})
     (scenario,) = run.scenarios
-    assert scenario.outcome == Outcome.SKIPPED and not scenario.mandatory
+    assert scenario.outcome == Outcome.NOT_APPLICABLE and not scenario.mandatory
     assert "v2.0.0" in scenario.reason
 
 
