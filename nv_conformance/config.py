@@ -200,6 +200,8 @@ class TargetConfig:
             "http.proxy": _proxy_label(self.http),
             "http.connect_timeout": self.http.connect_timeout,
             "http.read_timeout": self.http.read_timeout,
+            "http.total_timeout": self.http.total_timeout,
+            "http.trust_env": self.http.trust_env,
             "http.max_body_bytes": self.http.max_body_bytes,
             "run.max_seconds": self.run.max_seconds,
             "test_data.phone_number": mask_phone(self.test_data.phone_number) if self.test_data.phone_number else "not given",

@@ -20,7 +20,9 @@ from .contract import Contract
 from .errors import ConfigError
 from .http import GuardedClient
 from .profiles import VersionProfile, get_profile
+from .redact import redact
 from .tokens import TokenProvider, build_token_provider
+from .tokens.base import TokenKind, unsupported_reason
 
 if TYPE_CHECKING:
     from reference_impl.embedded import EmbeddedReference
@@ -68,7 +70,18 @@ class Target:
         return self.config.target_label + (f" [fault {self.fault}]" if self.fault else "")
 
     def declared_options(self) -> dict[str, Any]:
-        return dict(self.config.declared_options())
+        """The config's declared settings, with the method each token kind was resolved to (or why none)."""
+        options = dict(self.config.declared_options())
+        describe = getattr(self.tokens, "describe", None)
+        if callable(describe):
+            resolved = dict(describe())
+            for kind in TokenKind:
+                if kind.value not in resolved:
+                    resolved[kind.value] = "not configured: " + unsupported_reason(self.tokens, kind)
+            if "off_network" not in resolved:
+                resolved["off_network"] = "not configured"
+            options["tokens"] = {kind: redact(text) for kind, text in resolved.items()}
+        return options
 
     def close(self) -> None:
         """Close the token provider and client and stop the embedded reference; errors are not raised."""

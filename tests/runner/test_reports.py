@@ -54,7 +54,16 @@ class StrictTreeChecker(HTMLParser):
         self.stack.pop()
 
     def handle_data(self, data: str) -> None:
-        self.text.append(data)
+        if self.stack[-1:] != ["style"]:  # the stylesheet is not text a reader sees
+            self.text.append(data)
+
+
+def visible_text(page: str) -> str:
+    checker = StrictTreeChecker()
+    checker.feed(page)
+    checker.close()
+    assert checker.errors == [] and checker.stack == []
+    return " ".join(" ".join(checker.text).split())
 
 
 @pytest.fixture
@@ -230,10 +239,15 @@ def test_bearer_prose_and_challenges_stay_readable_tokens_do_not() -> None:
 
 
 def test_tag_selection_is_stated_next_to_the_verdict(tmp_path: Path) -> None:
+    from nv_conformance.results import Selection
+
     run = clean_run()
     run.options = {"tags": ["@nv_verify_01"]}
+    run.selection = Selection(selected=2, total=51)
     text = {p.name: p for p in write_reports(run, tmp_path)}[HTML_FILE].read_text(encoding="utf-8")
-    assert "only the scenarios selected by the tag expression (@nv_verify_01)" in text
+    visible = visible_text(text)
+    assert "Verdict: selection passed" in visible and "conformant" not in visible.split("Test result statement", 1)[1]
+    assert "selection: 2 of 51 scenarios selected by tags (@nv_verify_01), 2 run; the verdict covers them alone" in visible
 
 
 def test_fuzz_runs_are_repeated_with_the_fuzz_command_and_seed():
@@ -266,3 +280,78 @@ def test_a_scenario_without_id_tag_is_repeated_by_a_name_regex_that_matches_itse
     pattern = argv[argv.index("--name") + 1]
     assert re.search(pattern, scenario.name)
     assert not re.search(pattern, "Hashed number upper case hex + v2x verified")
+
+
+def _reviewer_run():
+    """A run with every kind of finding, a declared implementation and a request that carried a number."""
+    from nv_conformance.results import CheckRecord
+
+    from .sample_runs import leaky_exchange, scenario
+
+    run = leaky_run()
+    run.undefined_steps = []
+    run.options["implementation"] = {"organization": "Example Operator", "product": "NV Gateway", "version": "3.1",
+                                     "contact": "nv@example.com"}
+    run.options["tokens"] = {"valid": "jwt-bearer (client c1, ES256)", "expired": "static"}
+    run.scenarios[0].clauses = ["contract:#/paths/~1verify/post/responses/200"]
+    error = scenario("06 token refused", Outcome.ERROR, reason="token endpoint answered 401 invalid_client")
+    warning = scenario("07 long token", Outcome.WARNING, reason="expires_in 3600 [advisory]", exchanges=[leaky_exchange()])
+    warning.checks.append(CheckRecord("lifetime at most 300 s", "vwip info.description: 300 s", False, "3600", advisory=True))
+    run.scenarios += [error, warning]
+    return run
+
+
+def test_statement_puts_findings_first_and_folds_passing_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(kit_root())
+    paths = {p.name: p for p in write_reports(_reviewer_run(), tmp_path)}
+    page = paths[HTML_FILE].read_text(encoding="utf-8")
+    checker = StrictTreeChecker()
+    checker.feed(page)
+    checker.close()
+    assert checker.errors == [] and checker.links <= checker.ids
+    text = visible_text(page)
+    findings = text.index("Findings")
+    assert text.index("Verdict: not conformant") < findings < text.index("Declared options")
+    summary = text[findings:text.index("Run ", findings)]
+    for heading in ("Failures (1)", "Errors (1)", "Warnings (1)", "Defective test definitions (1)"):
+        assert heading in summary
+    assert "token endpoint answered 401 invalid_client" in summary and "expires_in 3600" in summary
+    # each finding links to its detail, and the detail holds the request
+    import re
+
+    anchors = re.findall(r'<li><a href="#([^"]+)">', page[page.index('id="findings"'):page.index("<h2>Run</h2>")])
+    assert len(anchors) == 4 and all(f'id="{a}"' in page for a in anchors)
+    # passing rows are folded away, the others are not
+    folded = page[page.index('<details class="passed">'):]
+    assert "phone_number_verify_01" in folded[:folded.index("</details>")]
+    assert page.index("phone_number_verify_02") < page.index('<details class="passed">')
+
+
+def test_statement_names_implementation_options_digest_clauses_and_placeholders(tmp_path: Path) -> None:
+    import hashlib
+
+    paths = {p.name: p for p in write_reports(_reviewer_run(), tmp_path)}
+    page = paths[HTML_FILE].read_text(encoding="utf-8")
+    text = visible_text(page)
+    assert "Implementation under test Example Operator NV Gateway 3.1 (contact nv@example.com)" in text
+    assert "tokens.valid jwt-bearer (client c1, ES256)" in text and "tokens.expired static" in text
+    run = json.loads(paths[JSON_FILE].read_text(encoding="utf-8"))
+    assert f"Statement id {run['statement_id']}" in text
+    assert f"results.json SHA-256 {hashlib.sha256(paths[JSON_FILE].read_bytes()).hexdigest()}" in text
+    assert "POST /verify 200 response, contract vwip #/paths/~1verify/post/responses/200" in text
+    assert "PHONE_NUMBER to the full number the request sent" in text and "HASHED_PHONE_NUMBER to the lowercase SHA-256" in text
+    # print: verdict, target and page on every page; headings kept with what follows
+    assert '@top-left { content: "Verdict: not conformant"' in page
+    assert 'counter(page) " of " counter(pages)' in page
+    assert "break-after: avoid-page" in page
+
+
+def test_print_header_cannot_break_out_of_its_css_string(tmp_path: Path) -> None:
+    run = clean_run()
+    run.target = 'http://x/"; } body { display: none } </style><script>alert(1)</script>'
+    page = {p.name: p for p in write_reports(run, tmp_path)}[HTML_FILE].read_text(encoding="utf-8")
+    style = page[page.index("<style>"):page.index("</style>")]
+    assert "<script>" not in style and '"; }' not in style and "</style" not in style[8:]
+    checker = StrictTreeChecker()
+    checker.feed(page)
+    assert checker.scripts == 0
