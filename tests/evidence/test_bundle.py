@@ -436,6 +436,7 @@ def test_a_private_jwk_in_a_member_is_found(failing_bundle: Bundle, tmp_path: Pa
         verify_bundle(forged)
 
 
+@pytest.mark.broken_results  # results.json of an older format, on purpose
 def test_reports_of_an_older_kit_are_refused_in_one_line(conformant_bundle: Bundle, tmp_path: Path,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     old = tmp_path / "old"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -90,28 +91,73 @@ def test_no_secret_survives_in_any_report(leaky_reports: dict[str, Path]) -> Non
         assert "BEGIN PRIVATE KEY" not in raw or "(private key redacted)" in raw
 
 
+JUNIT_XSD_CANDIDATES = [
+    Path(os.environ["NV_JUNIT_XSD"]) if os.environ.get("NV_JUNIT_XSD") else None,
+    Path(os.environ["NV_CAMARA_OFFICIAL"]).parent / "junit" / "junit-10.xsd" if os.environ.get("NV_CAMARA_OFFICIAL") else None,
+    kit_root().parent / "shared" / "junit" / "junit-10.xsd",
+]
+JUNIT_XSD = next((p for p in JUNIT_XSD_CANDIDATES if p is not None and p.is_file()), None)
+
+
 def test_junit_is_valid_for_ci(leaky_reports: dict[str, Path]) -> None:
     root = ET.parse(leaky_reports[JUNIT_FILE]).getroot()
     assert root.tag == "testsuites"
     cases = root.findall("./testsuite/testcase")
     assert len(cases) == 5 + 1  # five scenarios + the undefined-steps case
     assert root.get("tests") == "6" and root.get("failures") == "1" and root.get("errors") == "1"
-    assert root.get("skipped") == "3"
     failures = root.findall(".//failure")
     assert len(failures) == 1
     assert "breaks the schema" in failures[0].get("message", "")
     assert "HTTP 200" in (failures[0].text or "")  # the response that failed
     assert "nv-conformance run" in (failures[0].text or "")
+    assert "Location: features/verify.feature:12" in (failures[0].text or "")
     skipped = [s.get("message", "") for s in root.findall(".//skipped")]
-    assert any(m.startswith("defective:") for m in skipped)
+    assert len(skipped) == 3 and any(m.startswith("defective:") for m in skipped)
     suites = {s.get("name"): s for s in root.findall("testsuite")}
     assert suites["Number verification: verify"].get("tests") == "4"
+    assert suites["Number verification: verify"].get("file") == "features/verify.feature"
     props = {p.get("name"): p.get("value") for p in suites["Device phone number"].findall("./properties/property")}
     assert props["verdict"] == "not conformant" and props["api_version"] == "vwip"
+    assert props["implementation"] == "not declared" and props["statement_id"]
     case = suites["Number verification: verify"].find("testcase")
-    assert case is not None and case.get("file") == "features/verify.feature" and case.get("line") == "12"
+    assert case is not None and case.get("classname") == "verify"  # the feature file, no dots
+    assert "location: features/verify.feature:12" in (case.findtext("system-out") or "")
     for case in cases:
         float(case.get("time", "x"))
+        assert "." not in (case.get("classname") or "")
+
+
+@pytest.mark.skipif(JUNIT_XSD is None, reason="the JUnit schema (shared/junit/junit-10.xsd) is not on this machine")
+def test_junit_follows_the_junit_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import xmlschema
+
+    monkeypatch.chdir(kit_root())
+    schema = xmlschema.XMLSchema(str(JUNIT_XSD))
+    for name, run in (("leaky", leaky_run()), ("reviewer", _reviewer_run()), ("clean", clean_run())):
+        path = {p.name: p for p in write_reports(run, tmp_path / name)}[JUNIT_FILE]
+        errors = [str(e.reason) for e in schema.iter_errors(str(path))]
+        assert errors == [], f"{name}: {errors[:3]}"
+
+
+def test_junit_errors_and_warnings(tmp_path: Path) -> None:
+    root = ET.parse({p.name: p for p in write_reports(_reviewer_run(), tmp_path)}[JUNIT_FILE]).getroot()
+    errors = [e for e in root.iter("error") if e.get("type") == "TesterError"]
+    assert len(errors) == 1 and "invalid_client" in errors[0].get("message", "")
+    assert root.get("errors") == "1" and root.get("failures") == "1"
+    outputs = [c.findtext("system-out") or "" for c in root.iter("testcase")]
+    assert any("WARNING: lifetime at most 300 s: 3600" in o for o in outputs)
+    props = {p.get("name"): p.get("value") for p in root.find("testsuite").iter("property")}
+    assert props["implementation.organization"] == "Example Operator" and props["implementation.version"] == "3.1"
+
+
+def test_classname_is_the_feature_file_without_dots() -> None:
+    from nv_conformance.report.junit import classname
+
+    from .sample_runs import scenario
+
+    s = scenario("01 x", Outcome.PASSED)
+    s.location = "/work/official/NumberVerification_v2.1.0-verify.feature:3"
+    assert classname(s) == "NumberVerification_v2_1_0-verify"
 
 
 def test_json_is_the_run_result(leaky_reports: dict[str, Path]) -> None:
@@ -355,3 +401,28 @@ def test_print_header_cannot_break_out_of_its_css_string(tmp_path: Path) -> None
     checker = StrictTreeChecker()
     checker.feed(page)
     assert checker.scripts == 0
+
+
+def test_results_schema_is_published_and_matches_the_model(leaky_reports: dict[str, Path]) -> None:
+    import jsonschema
+
+    from nv_conformance.report.json_report import SCHEMA_FILE, results_schema, schema_problems
+    from nv_conformance.results import Verdict
+
+    def results_problems(path: Path) -> list[str]:
+        return schema_problems(json.loads(path.read_text(encoding="utf-8")))
+
+    schema = results_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert SCHEMA_FILE.parent.name == "report"  # shipped in the package, beside its writer
+    assert schema["$defs"]["outcome"]["enum"] == [o.value for o in Outcome]
+    assert schema["$defs"]["verdict"]["enum"] == [v.value for v in Verdict]
+    assert results_problems(leaky_reports[JSON_FILE]) == []
+    data = json.loads(leaky_reports[JSON_FILE].read_text(encoding="utf-8"))
+    assert [s["id"] for s in data["scenarios"]][:2] == ["phone_number_verify_01", "phone_number_verify_02"]
+    assert data["stopped_early"] is False and data["scope"]["selection"] is True
+    data["scenarios"][0]["mandatory"] = "yes"  # a string where a boolean is meant
+    leaky_reports[JSON_FILE].write_text(json.dumps(data), encoding="utf-8")
+    assert any("mandatory" in p for p in results_problems(leaky_reports[JSON_FILE]))
+    data["scenarios"][0]["mandatory"] = True
+    leaky_reports[JSON_FILE].write_text(json.dumps(data), encoding="utf-8")  # valid again for the autouse check
