@@ -3,7 +3,7 @@
 The run's target arrives built (a :class:`~nv_conformance.bdd.runner.RunRequest` in behave's
 userdata, from ``nv-conformance run``, the self-test or a test); under plain ``behave`` the hooks
 build it from userdata strings (docs/interfaces.md "Run wiring"): ``config`` (absent = embedded
-reference), ``api_version``, ``spec``, ``report_dir``, ``progress`` (on/off), ``features``, ``tags``.
+reference), ``api_version``, ``spec``, ``report_dir``, ``progress`` (on/off), ``color`` (auto/always/never), ``features``, ``tags``.
 One :class:`~nv_conformance.results.ScenarioResult` per scenario goes to ``session.run``;
 the finished run is left in :data:`nv_conformance.bdd.session.LAST_RUN`.
 """
@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ..config import load_config
-from ..errors import KitError
+from ..errors import ConfigError, KitError
 from ..redact import redact
 from ..report import write_reports
-from ..report.progress import ProgressPrinter, planned_scenarios
+from ..report.progress import COLOR_CHOICES, ProgressPrinter, planned_scenarios
 from ..results import Outcome, RunResult, ScenarioResult
 from ..target import open_target
 from . import session as session_module
@@ -47,7 +47,7 @@ def open_session(userdata: Any) -> Session:
     max_seconds = target.config.run.max_seconds
     if max_seconds:
         session.deadline = time.monotonic() + float(max_seconds)
-    session.printer = ProgressPrinter() if request.progress else None
+    session.printer = ProgressPrinter(color=request.color) if request.progress else None
     return session
 
 
@@ -62,7 +62,10 @@ def _request_from_userdata(userdata: Any) -> RunRequest:
             options[key] = userdata.get(key).split("\n") if key == "tags" else userdata.get(key)
     report_dir = userdata.get("report_dir") or None
     progress = str(userdata.get("progress", "on")).lower() not in ("off", "false", "no", "0")
-    return RunRequest(open_target(config), Path(report_dir) if report_dir else None, progress, options)
+    color = str(userdata.get("color") or "auto")
+    if color not in COLOR_CHOICES:
+        raise ConfigError("-D color", f"must be one of {', '.join(COLOR_CHOICES)}")
+    return RunRequest(open_target(config), Path(report_dir) if report_dir else None, progress, options, color)
 
 
 # -- hooks ----------------------------------------------------------------------------------------

@@ -36,11 +36,13 @@ class RunRequest:
     report_dir: Path | None = None
     progress: bool = True
     options: dict[str, Any] = field(default_factory=dict)  # shown in the reports beside the target's own
+    color: str = "auto"  # progress colours: auto, always, never (--color)
 
 
 def run_features(features: Path, *, target: Target | None = None, tags: Sequence[str] = (),
                  names: Sequence[str] = (), report_dir: Path | None = None, progress: bool = True,
-                 options: dict[str, Any] | None = None, userdata: dict[str, str] | None = None) -> RunResult:
+                 options: dict[str, Any] | None = None, userdata: dict[str, str] | None = None,
+                 color: str = "auto") -> RunResult:
     """Run ``features`` against ``target`` (the caller keeps and closes it).
 
     ``options`` are shown in the reports beside the target's declared settings (e.g. the
@@ -62,7 +64,7 @@ def run_features(features: Path, *, target: Target | None = None, tags: Sequence
     config.steps_dir = str(steps_dir())
     config.environment_file = str(environment_file())
     if target is not None:
-        config.userdata[REQUEST_KEY] = RunRequest(target, report_dir, progress, dict(options or {}))
+        config.userdata[REQUEST_KEY] = RunRequest(target, report_dir, progress, dict(options or {}), color)
     elif report_dir is not None:
         config.userdata["report_dir"] = str(report_dir)
 
