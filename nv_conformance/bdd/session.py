@@ -47,6 +47,7 @@ class Session:
     deadline: float | None = None  # monotonic time after which no new scenario starts
     current: ScenarioState | None = None
     owned_target: Target | None = None  # built by the hooks themselves (plain behave): closed at the end
+    planned: list[str] = field(default_factory=list)  # scenario keys the selection will run, in order
 
     @classmethod
     def for_target(cls, target: Target, run: RunResult, *, report_dir: Path | None = None,
