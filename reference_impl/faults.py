@@ -31,7 +31,7 @@ from typing import Any
 
 from nv_conformance.contract import Contract
 from nv_conformance.phone import sha256_hex
-from nv_conformance.profiles import RULES, VersionProfile, get_profile, versions
+from nv_conformance.profiles import ADVISORY_RULES, RULES, VersionProfile, get_profile, versions
 
 from .asgi_util import Message, Receive, Scope, Send, camara_error_body, header, send_json
 from .behaviour import CORRECT, Behaviour
@@ -67,6 +67,12 @@ class Fault:
     def versions(self) -> tuple[str, ...]:
         """The API versions whose rules this variant breaks."""
         return tuple(v for v in versions() if self.applies_to(v))
+
+    def warning_versions(self) -> tuple[str, ...]:
+        """The API versions that only advise the rule this variant breaks: there it must draw a warning."""
+        if self.benign or not isinstance(self.breaks, str) or self.breaks not in ADVISORY_RULES:
+            return ()
+        return tuple(v for v in versions() if get_profile(v).advises(self.breaks))
 
 
 def _contract_forbids(status: int, code: str) -> Callable[[VersionProfile], bool]:
@@ -645,9 +651,10 @@ _CATALOGUE: tuple[Fault, ...] = (
     ),
     Fault(
         "refresh-tokens-issued",
-        "the authorization server issues refresh tokens with Number Verification scopes (where the version forbids them)",
+        "the authorization server issues refresh tokens with Number Verification scopes from every flow, the "
+        "JWT-bearer grant included (ICM forbids that at every version)",
         overrides=_flags(issue_refresh_tokens=True),
-        breaks="no_refresh_tokens",
+        breaks="jwt_bearer_no_refresh_tokens",
     ),
     Fault(
         "off-network-token-issued",

@@ -18,7 +18,7 @@ from typing import Any
 from behave import step as behave_step
 from behave import use_step_matcher
 
-from ..checks import CheckFailed
+from ..checks import AdvisoryRuleBroken, CheckFailed
 from ..contract import PointerNotFoundError
 from ..errors import KitError, TargetError
 from ..exchange import DefectiveDefinition, NotApplicable, SkipScenario, TesterSideError
@@ -46,6 +46,8 @@ def sentence(pattern: str) -> Callable[[Step], Step]:
                 state = state_of(context)
                 state.defect = redact(str(exc))
                 context.scenario.skip(f"defective test definition: {state.defect}")
+            except AdvisoryRuleBroken as exc:  # a warning: the scenario stops, never a failed step
+                context.scenario.skip(f"warning: {redact(str(exc))}")
             except CheckFailed as exc:  # a finding: behave's failed step
                 raise AssertionError(str(exc)) from None
             except TesterSideError as exc:

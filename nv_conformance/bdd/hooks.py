@@ -129,7 +129,7 @@ def after_scenario(context: Any, scenario: Any) -> None:
         outcome=outcome,
         clauses=list(dict.fromkeys(state.clauses)),
         reason=redact(reason),
-        mandatory=not (state.not_applicable or "optional" in scenario.effective_tags),
+        mandatory=not (state.not_applicable or state.advisory_only or "optional" in scenario.effective_tags),
         duration_s=round(time.monotonic() - state.started, 3),
         checks=list(state.checks),
         exchanges=[sent.record for sent in state.conversation.sent],
@@ -200,6 +200,9 @@ def _outcome(scenario: Any, state: ScenarioState, undefined: list[str]) -> tuple
         return Outcome.DEFECTIVE, state.defect
     if state.error:
         return Outcome.ERROR, state.error
+    warnings = [c for c in state.checks if c.warns]
+    if warnings:  # an advisory check broke (and ended the scenario), or several did
+        return Outcome.WARNING, "; ".join(f"{c.description}: {c.detail} [clause: {c.clause}]" for c in warnings)
     if state.skip_reason or _status(scenario) == "skipped":
         outcome = Outcome.NOT_APPLICABLE if state.not_applicable else Outcome.SKIPPED
         return outcome, state.skip_reason or getattr(scenario, "skip_reason", None) or "skipped"
@@ -207,9 +210,6 @@ def _outcome(scenario: Any, state: ScenarioState, undefined: list[str]) -> tuple
         return Outcome.DEFECTIVE, "the scenario asserts nothing (no Then step checked a response or token)"
     if state.conversation.pending:
         return Outcome.DEFECTIVE, "the last When step is followed by no assertion, so its request was never checked"
-    warnings = [c for c in state.checks if c.warns]
-    if warnings:
-        return Outcome.WARNING, "; ".join(f"{c.description}: {c.detail} [clause: {c.clause}]" for c in warnings)
     return Outcome.PASSED, ""
 
 
