@@ -78,7 +78,6 @@ def test_a_token_without_a_token_response_is_not_applicable_never_passed(version
 
 def test_what_a_reused_token_gets_is_advisory_where_single_use_is_a_later_rule() -> None:
     from nv_conformance.results import CheckRecord
-
     from nv_conformance.tokens.base import TokenKind
 
     state, _ = make_state(version="v2.1.0")
