@@ -68,9 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         # Redacted once more here: messages quote endpoints, server answers and feature lines.
         print(f"nv-conformance {args.command}: {redact(str(exc))}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"nv-conformance {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # a signal before a command's own handling (interrupt.stop_on_signals)
+        by = str(exc) or "SIGINT"
+        print(f"nv-conformance {args.command}: interrupted by {by}", file=sys.stderr)
+        return 143 if by == "SIGTERM" else 130
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
-from .checks import CheckFailed
 from .contract import Contract, ContractError
 from .errors import TokenError
 from .http import GuardedClient, HttpResult
@@ -36,6 +35,11 @@ class NotApplicable(SkipScenario):
 
     Skipped and *not mandatory*: it cannot make a run "partial".
     """
+
+
+class TesterSideError(Exception):  # noqa: N818 - a control-flow signal
+    """The tester's side or the environment failed (a token that cannot be obtained, no answer at all):
+    the scenario is an error, which says nothing about the target's conformance."""
 
 
 class DefectiveDefinition(Exception):  # noqa: N818
@@ -189,7 +193,7 @@ def obtain_token(tokens: TokenProvider, kind: TokenKind, scope: str) -> IssuedTo
     try:
         return tokens.get(kind, scope)
     except TokenError as exc:
-        raise CheckFailed(f"could not obtain a {kind.value} access token: {redact(exc)}") from None
+        raise TesterSideError(f"could not obtain a {kind.value} access token: {redact(exc)}") from None
 
 
 def tamper_signature(token: str) -> str:

@@ -104,17 +104,19 @@ class Target:
         self.close()
 
 
-def open_target(config: TargetConfig, *, fault: str | None = None, db_path: Path | None = None) -> Target:
+def open_target(config: TargetConfig, *, fault: str | None = None, db_path: Path | None = None,
+                reference_token_policy: str | None = None) -> Target:
     """Build the target of ``config``; starts the embedded reference when the config asks for it.
 
     Close the target when done: ``with open_target(config) as target: ...``.
 
     ``fault`` names a variant of the embedded reference (reference_impl/faults.py) and ``db_path``
-    its database file (default: a temporary one); both need the embedded reference.
+    its database file (default: a temporary one); both need the embedded reference, as does
+    ``reference_token_policy`` (``strict``: the reference applies every version's token rules everywhere).
     """
     if (fault is not None or db_path is not None) and not config.embedded:
         raise ConfigError("--fault", "only applies to the embedded reference (leave out --config)")
-    reference = _start_reference(config, fault, db_path) if config.embedded else None
+    reference = _start_reference(config, fault, db_path, reference_token_policy) if config.embedded else None
     client = None
     try:
         if reference is not None:
@@ -132,13 +134,18 @@ def open_target(config: TargetConfig, *, fault: str | None = None, db_path: Path
         raise
 
 
-def _start_reference(config: TargetConfig, fault: str | None, db_path: Path | None) -> EmbeddedReference:
+def _start_reference(config: TargetConfig, fault: str | None, db_path: Path | None,
+                     token_policy: str | None = None) -> EmbeddedReference:
     """The reference provider on a free loopback port, serving the version under test at its base path."""
     from reference_impl.embedded import EmbeddedReference
 
     if fault is not None:
         reference_fault(fault)  # an unknown name is the user's typo: one line, before anything starts
-    reference = EmbeddedReference(versions=[config.api_version], fault=fault, db_path=db_path)
+    if token_policy:
+        reference = EmbeddedReference(versions=[config.api_version], fault=fault, db_path=db_path,
+                                      token_policy=token_policy)
+    else:
+        reference = EmbeddedReference(versions=[config.api_version], fault=fault, db_path=db_path)
     return reference.start()
 
 

@@ -9,7 +9,10 @@ MAX_LISTED = 4
 
 def verdict_text(judgement: Judgement) -> str:
     if judgement.kind is Role.FAULTY:
-        return "caught" if judgement.ok else "**NOT CAUGHT**"
+        if not judgement.ok:
+            return "**NOT CAUGHT**"
+        warned = judgement.variant is not None and judgement.variant.warns_at(judgement.run.api_version)
+        return "caught (warning)" if warned else "caught"
     return "passes all" if judgement.ok else "**FALSE ALARM**"
 
 
@@ -51,10 +54,10 @@ def not_applicable_line(result: SelftestResult) -> str:
 
 
 def markdown(result: SelftestResult, *, descriptions: bool = True) -> str:
-    header = "| variant | kind | verdict | caught by (scenarios that failed) |"
+    header = "| variant | kind | verdict | caught by (scenarios that failed, or warned where the rule is advisory) |"
     rule = "|---|---|---|---|"
     if descriptions:
-        header = "| variant | kind | bug / liberty | verdict | caught by (scenarios that failed) |"
+        header = "| variant | kind | bug / liberty | verdict | caught by (scenarios that failed, or warned where the rule is advisory) |"
         rule = "|---|---|---|---|---|"
     rows = [header, rule]
     for j in result.judgements:

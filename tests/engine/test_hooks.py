@@ -89,7 +89,7 @@ def test_not_applicable_skips_are_not_mandatory_and_missing_inputs_are(tmp_path)
     (tmp_path / "gates.feature").write_text('''Feature: gates
   @g_01
   Scenario: not applicable on v2.0.0
-    Given the API version under test requires single-use access tokens
+    Given the API version under test requires 400 INVALID_ARGUMENT for an invalid x-correlator
     When the request "phoneNumberShare" is sent
     Then the response status code is 200
 ''')
