@@ -9,6 +9,7 @@ file (CI logs) nothing is cut. A closed pipe (``| head``) silences the printer; 
 
 from __future__ import annotations
 
+import io
 import re
 import sys
 from collections import defaultdict
@@ -205,17 +206,9 @@ def summary_renderable(run: RunResult) -> Table:
 def summary_table(run: RunResult, width: int = 120) -> list[str]:
     """The summary table as plain text lines (for tests and logs)."""
     console = Console(width=width, no_color=True, color_system=None, force_terminal=False, record=True,
-                      file=_Discard())
+                      file=io.StringIO())
     console.print(summary_renderable(run))
     return [line.rstrip() for line in console.export_text().splitlines() if line.strip()]
-
-
-class _Discard:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
 
 
 def _shorten(name: str, limit: int = 72) -> str:
