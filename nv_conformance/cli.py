@@ -68,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         # Redacted once more here: messages quote endpoints, server answers and feature lines.
         print(f"nv-conformance {args.command}: {redact(str(exc))}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader of our output went away (`| head`): no traceback, and nothing more to say
+        from .report.console import silence_stdout
+
+        silence_stdout(sys.stdout)
+        return 1
     except KeyboardInterrupt as exc:  # a signal before a command's own handling (interrupt.stop_on_signals)
         by = str(exc) or "SIGINT"
         print(f"nv-conformance {args.command}: interrupted by {by}", file=sys.stderr)

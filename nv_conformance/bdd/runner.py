@@ -98,6 +98,59 @@ def run_features(features: Path, *, target: Target | None = None, tags: Sequence
     return run
 
 
+@dataclass(frozen=True)
+class ListedScenario:
+    id: str
+    name: str
+    feature: str
+    location: str  # file:line
+
+
+def list_scenarios(features: Path, *, tags: Sequence[str] = (), names: Sequence[str] = ()) -> list[ListedScenario]:
+    """The scenarios a run with these filters would start, in run order, without running anything.
+
+    Same parser and filters as :func:`run_features` (behave's), so ``--list`` and a run agree.
+    """
+    from behave.parser import ParserError, parse_file
+
+    from ..results import Outcome, ScenarioResult
+    from .hooks import _ordered_tags
+
+    command = [str(features)]
+    for expression in tags:
+        command += ["--tags", expression]
+    for name in names:
+        command += ["--name", name]
+    config = _behave_configuration(command)
+    files = sorted(features.rglob("*.feature")) if features.is_dir() else [features]
+    listed = []
+    for file in files:
+        try:
+            feature = parse_file(str(file))
+        except ParserError as exc:
+            raise KitError(f"cannot parse a feature file: {_one_line(exc)}") from None
+        if feature is None or not feature.should_run(config):
+            continue
+        for scenario in feature.walk_scenarios():
+            if not scenario.should_run(config):
+                continue
+            tags_ = _ordered_tags(scenario)
+            # a result only to ask it for the scenario id, by the rule every report uses
+            probe = ScenarioResult(feature=str(feature.name), name=str(scenario.name), tags=tags_, outcome=Outcome.SKIPPED)
+            listed.append(ListedScenario(probe.scenario_id, str(scenario.name), str(feature.name),
+                                         redact(f"{_shown_path(file)}:{scenario.line}")))
+    return listed
+
+
+def _shown_path(file: Path) -> str:
+    from ..resources import kit_root
+
+    try:
+        return file.resolve().relative_to(kit_root()).as_posix()
+    except ValueError:
+        return str(file)
+
+
 def _forget_step_definitions() -> None:
     """Empty behave's step registry so a second run in one process does not find every step defined twice.
 

@@ -21,6 +21,7 @@ from ..fuzz.target import fuzz_target
 from ..interrupt import stop_on_signals
 from ..profiles import default_version, versions_text
 from ..redact import redact
+from ..report.console import closed_pipe_is_quiet
 from ..results import EXIT_INCONCLUSIVE
 from ..target import open_target
 from .paths import existing_file, writable_dir
@@ -102,23 +103,25 @@ def main(args: argparse.Namespace) -> int:
 
     s = outcome.stats
     warnings = outcome.findings.sorted_warnings()
-    print(f"fuzz verdict: {run.verdict.value}: {s.cases} cases in {s.elapsed_s:.1f} s ({s.cases_per_s:.1f} cases/s), "
-          f"seed {options.seed}, {outcome.findings.finding_count} finding(s), {len(warnings)} warning(s), "
-          f"5xx {s.server_errors}, 401 ratio {s.ratio_401:.1%}")
-    if outcome.interrupted:
-        print(f"  STOPPED: {outcome.interrupted}; the reports cover what ran", file=sys.stderr)
-    for problem in outcome.run_problems:
-        print(redact(f"  RUN FAILED: {problem}"))
-    for problem in outcome.environment_problems:
-        print(redact(f"  ERROR (tester side): {problem}"))
-    for error in s.errors[:3]:
-        print(redact(f"  engine: {error}"))
-    for finding in outcome.findings.sorted_findings():
-        print(redact(f"  FAIL {finding.check} [{finding.operation_id}] {finding.problem} (x{finding.occurrences})"))
-        print(f"       {finding.example.reproduce}")
-    for warning in warnings:
-        print(redact(f"  WARN {warning.check} [{warning.operation_id}] {warning.problem} (x{warning.occurrences})"))
-    if paths:
-        print("reports: " + ", ".join(str(p) for p in paths))
+    with closed_pipe_is_quiet(sys.stdout):  # `fuzz | head` ends quietly; the exit code still says the verdict
+        print(f"fuzz verdict: {run.verdict.value}: {s.cases} cases in {s.elapsed_s:.1f} s ({s.cases_per_s:.1f} cases/s), "
+              f"seed {options.seed}, {outcome.findings.finding_count} finding(s), {len(warnings)} warning(s), "
+              f"5xx {s.server_errors}, 401 ratio {s.ratio_401:.1%}")
+        if outcome.interrupted:
+            print(f"  STOPPED: {outcome.interrupted}; the reports cover what ran", file=sys.stderr)
+        for problem in outcome.run_problems:
+            print(redact(f"  RUN FAILED: {problem}"))
+        for problem in outcome.environment_problems:
+            print(redact(f"  ERROR (tester side): {problem}"))
+        for error in s.errors[:3]:
+            print(redact(f"  engine: {error}"))
+        for finding in outcome.findings.sorted_findings():
+            print(redact(f"  FAIL {finding.check} [{finding.operation_id}] {finding.problem} (x{finding.occurrences})"))
+            print(f"       {finding.example.reproduce}")
+        for warning in warnings:
+            print(redact(f"  WARN {warning.check} [{warning.operation_id}] {warning.problem} (x{warning.occurrences})"))
+        if paths:
+            print("reports: " + ", ".join(str(p) for p in paths))
+        sys.stdout.flush()
     return run.exit_status(allow_partial=args.allow_partial)
 

@@ -15,6 +15,8 @@ import sys
 from ..errors import ConfigError, KitError
 from ..interrupt import stop_on_signals
 from ..profiles import default_version, versions_text
+from ..report.console import COLOR_CHOICES, closed_pipe_is_quiet
+from ..report.progress import ProgressPrinter
 from ..resources import features_dir
 from ..results import EXIT_INCONCLUSIVE, Outcome
 from .bundle import add_sign_key_option, bundle_path, make_bundle
@@ -54,7 +56,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="also write a signed evidence bundle of the run (reports, inputs, manifest) to PATH")
     add_sign_key_option(parser)
     parser.add_argument("--quiet", action="store_true",
-                        help="no per-scenario progress; print only the verdict line")
+                        help="no per-scenario progress; print the verdict line and every failure, error and warning")
+    parser.add_argument("--color", choices=COLOR_CHOICES, default="auto",
+                        help="colours on the terminal: auto (a terminal, unless NO_COLOR; FORCE_COLOR forces), "
+                             "always or never (default auto)")
+    parser.add_argument("--list", action="store_true",
+                        help="print the scenarios the selection (--tags, --name, --features) would run, "
+                             "with their ids, and exit without running them")
     parser.add_argument("--allow-partial", action="store_true",
                         help="exit 0 for a partial verdict (mandatory scenarios skipped for missing inputs)")
     parser.add_argument("--no-preflight", action="store_true",
@@ -69,6 +77,8 @@ def main(args: argparse.Namespace) -> int:
     from ..config import load_config
     from ..target import open_target
 
+    if args.list:
+        return list_selection(args)
     # Validate everything the user typed before starting anything: one clear line per problem.
     config_path = existing_file(args.config, "--config") if args.config else None
     spec = existing_file(args.spec, "--spec") if args.spec else None
@@ -104,7 +114,7 @@ def main(args: argparse.Namespace) -> int:
                       file=sys.stderr)
                 return 128 + (stop.number or 2)
         run = run_features(features, target=target, tags=args.tags, names=args.name, report_dir=report_dir,
-                           progress=not args.quiet, options=options)
+                           progress=not args.quiet, options=options, color=args.color)
     if run.aborted:
         if stop.number and not run.signal:
             run.signal = stop.number
@@ -121,7 +131,25 @@ def main(args: argparse.Namespace) -> int:
         totals = ", ".join(f"{run.count(outcome)} {outcome.value}" for outcome in Outcome)
         where = f"; reports in {report_dir}" if report_dir else ""
         scope = f", {run.selection.selected} of {run.selection.total} scenarios run" if run.selection else ""
-        print(f"verdict: {run.verdict.value}{scope} ({totals}){where}")
+        with closed_pipe_is_quiet(sys.stdout):
+            printer = ProgressPrinter(sys.stdout, color=args.color)
+            printer.problems(run)  # quiet, but what failed is still named
+            print(f"verdict: {run.verdict.value}{scope} ({totals}){where}", flush=True)
     if bundle and report_dir:
         make_bundle(report_dir, bundle, args.sign_key)
     return run.exit_status(allow_partial=args.allow_partial)
+
+
+def list_selection(args: argparse.Namespace) -> int:
+    """``--list``: the scenarios the selection would run (id, name, file:line), and how many of the suite's."""
+    from ..bdd.runner import list_scenarios
+
+    features = features_path(args.features) if args.features else features_dir()
+    selected = list_scenarios(features, tags=args.tags, names=args.name)
+    total = len(list_scenarios(features))
+    with closed_pipe_is_quiet(sys.stdout):
+        for scenario in selected:
+            print(f"{scenario.id}  {scenario.name}  ({scenario.location})")
+        print(f"{len(selected)} of {total} scenarios selected; nothing was run "
+              "(scenarios a version does not apply to are found out when they run)", flush=True)
+    return 0
