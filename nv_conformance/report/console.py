@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from rich.console import Console
 
 COLOR_CHOICES = ("auto", "always", "never")
+PIPE_WIDTH = 140  # columns assumed when the output is not a terminal and COLUMNS is not set
 
 
 def make_console(stream: TextIO, color: str = "auto", *, width: int | None = None) -> Console:
@@ -22,8 +23,8 @@ def make_console(stream: TextIO, color: str = "auto", *, width: int | None = Non
         options.update(force_terminal=True, no_color=False, color_system="standard")
     elif color == "never":
         options.update(no_color=True, color_system=None)
-    elif not _isatty(stream) and not os.environ.get("FORCE_COLOR"):
-        options.update(force_terminal=False)
+    if width is None and not _isatty(stream) and not os.environ.get("COLUMNS"):
+        options["width"] = PIPE_WIDTH  # logs and files: the table's natural width, not rich's 80
     return QuietOnClosedPipe(**options)
 
 

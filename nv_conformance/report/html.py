@@ -45,10 +45,12 @@ GENERIC_VERDICT_TEXT = "See the findings below."
 
 # The outcomes a reviewer must look at, in the order the summary lists them.
 FINDING_KINDS = (
-    ("failed", "Failures", "the target broke a mandatory rule"),
-    ("error", "Errors", "the tester's side or the environment kept the scenario from a verdict"),
-    ("warning", "Warnings", "a SHOULD rule, or one the version under test does not make mandatory, was broken"),
-    ("defective", "Defective test definitions", "the test itself is broken; no verdict on the target"),
+    ("failed", "Failures", "The target broke a mandatory rule."),
+    ("error", "Errors", "The tester's side or the environment kept these scenarios from a verdict; they say nothing "
+                        "about the target."),
+    ("warning", "Warnings", "A SHOULD rule, or one the version under test does not make mandatory, was broken; "
+                            "the verdict does not change."),
+    ("defective", "Defective test definitions", "The test itself is broken; no verdict on the target."),
 )
 DETAILED = {kind for kind, _, _ in FINDING_KINDS}
 
@@ -132,11 +134,14 @@ def render_statement(run: RunResult, *, bundle: dict[str, str] | None = None, re
     by_feature: dict[str, list[ScenarioView]] = defaultdict(list)
     for view in views:
         by_feature[view.result.feature].append(view)
-    findings = [
-        {"kind": kind, "title": title, "meaning": meaning,
-         "items": [v for v in views if v.result.outcome.value == kind]}
-        for kind, title, meaning in FINDING_KINDS
-    ]
+    findings = []
+    for kind, title, meaning in FINDING_KINDS:
+        items = [v for v in views if v.result.outcome.value == kind]
+        groups: dict[str, list[ScenarioView]] = {}
+        for view in items:  # one line per distinct reason: 43 scenarios refused the same token are one problem
+            groups.setdefault(view.result.reason or kind, []).append(view)
+        findings.append({"kind": kind, "title": title, "meaning": meaning, "items": items,
+                         "groups": list(groups.items())})
     outcomes = [o.value for o in Outcome]
     skipped_mandatory = [v for v in views if v.result.mandatory and v.result.outcome == Outcome.SKIPPED]
     template = _environment().get_template("statement.html.j2")

@@ -192,7 +192,7 @@ def _counts(run: RunResult) -> dict[str, dict[Outcome, int]]:
 
 def summary_renderable(run: RunResult) -> Table:
     """One row per feature, a column per outcome (headed by the progress labels), totals at the foot."""
-    table = Table(box=box.SIMPLE_HEAD, show_footer=True, pad_edge=False, show_edge=False, header_style="bold", footer_style="bold")
+    table = Table(box=box.SIMPLE, show_footer=True, pad_edge=False, show_edge=False, header_style="bold", footer_style="bold")
     table.add_column("Feature", footer="All features", overflow="fold", ratio=1)
     for outcome in Outcome:
         table.add_column(LABELS[outcome], footer=str(run.count(outcome)), justify="right", no_wrap=True,
