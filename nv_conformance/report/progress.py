@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..results import Outcome, RunResult, ScenarioResult, Verdict
-from .text import one_line
+from .text import one_line, reason_line
 
 LABELS = {Outcome.PASSED: "PASS", Outcome.FAILED: "FAIL", Outcome.WARNING: "WARN", Outcome.SKIPPED: "SKIP",
           Outcome.NOT_APPLICABLE: "N/A", Outcome.DEFECTIVE: "DEFECT", Outcome.ERROR: "ERROR"}
@@ -41,8 +41,12 @@ def planned_scenarios(features: Iterable[Any], config: Any = None) -> int:
 class ProgressPrinter:
     """Receives run events from the behave hooks and prints them."""
 
-    def __init__(self, stream: TextIO | None = None, *, colour: bool | None = None, reason_width: int = 160) -> None:
-        """``stream=None`` writes to the real terminal (see below); pass a stream to redirect."""
+    def __init__(self, stream: TextIO | None = None, *, colour: bool | None = None,
+                 reason_width: int | None = None) -> None:
+        """``stream=None`` writes to the real terminal (see below); pass a stream to redirect.
+
+        Reasons are cut only on a terminal (to its width, never before the status and error code);
+        into a file or pipe they go whole."""
         # Default: the process's real stdout. behave captures ``sys.stdout`` while hooks run, and progress
         # printed into that capture buffer would only show up after a failure.
         self.stream = stream if stream is not None else (sys.__stdout__ or sys.stdout)
@@ -50,9 +54,9 @@ class ProgressPrinter:
             colour = bool(getattr(self.stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
         self.colour = colour
         self.reason_width = reason_width
-        if getattr(self.stream, "isatty", lambda: False)():
+        if reason_width is None and getattr(self.stream, "isatty", lambda: False)():
             # on a terminal, use its width so a failure reason stays one visible line
-            self.reason_width = max(60, shutil.get_terminal_size((reason_width + 12, 24)).columns - 12)
+            self.reason_width = max(60, shutil.get_terminal_size((172, 24)).columns - 12)
         self.total: int | None = None
         self.done = 0
 
@@ -77,7 +81,7 @@ class ProgressPrinter:
         optional = "" if result.mandatory else " (optional)"
         self._print(f"{count} {label} {one_line(result.scenario_id, 120)}{optional} ({result.duration_s:.2f} s)")
         if result.outcome != Outcome.PASSED and result.reason:
-            self._print(" " * (len(count) + 1) + "  " + one_line(result.reason, self.reason_width))
+            self._print(" " * (len(count) + 1) + "  " + reason_line(result.reason, self.reason_width))
 
     def run_finished(self, run: RunResult, report_paths: Sequence[Path | str] = ()) -> None:
         """Summary per feature, totals, verdict and where the reports are."""

@@ -106,3 +106,28 @@ def test_features_sharing_a_long_prefix_keep_separate_rows() -> None:
     names = [line for line in table if line.startswith("CAMARA")]
     assert len(names) == 2 and names[0] != names[1]
     assert all(len(line.split("  ")[0]) <= 72 for line in names)
+
+
+def _error_scenario(reason: str):
+    from nv_conformance.results import Outcome, ScenarioResult
+
+    return ScenarioResult(feature="f", name="n", tags=["nv_x_01"], outcome=Outcome.ERROR, reason=reason)
+
+
+LONG_REASON = ("could not obtain a valid access token: tokens.valid: jwt-bearer: token endpoint "
+               "https://auth.staging.operator.example/realms/camara/protocol/openid-connect/token: "
+               + "x" * 150 + " HTTP 401, OAuth error invalid_client: client authentication failed " + "y" * 80)
+
+
+def test_reasons_are_whole_when_the_output_is_not_a_terminal() -> None:
+    out = io.StringIO()
+    ProgressPrinter(out).scenario_finished(_error_scenario(LONG_REASON))
+    assert " ".join(LONG_REASON.split()) in out.getvalue() and "…" not in out.getvalue()
+
+
+def test_on_a_terminal_a_reason_is_never_cut_before_its_status_and_error_code() -> None:
+    tty = FakeTty()
+    ProgressPrinter(tty, colour=False, reason_width=80).scenario_finished(_error_scenario(LONG_REASON))
+    line = tty.getvalue().splitlines()[-1]
+    assert "HTTP 401, OAuth error invalid_client" in line and line.endswith("…")
+    assert "y" * 80 not in line
