@@ -670,8 +670,8 @@ _CATALOGUE: tuple[Fault, ...] = (
     ),
     Fault(
         "refresh-tokens-issued",
-        "the authorization server issues refresh tokens with Number Verification scopes from every flow, the "
-        "JWT-bearer grant included (ICM forbids that at every version)",
+        "the authorization server issues refresh tokens with Number Verification scopes from every flow "
+        "(JWT-bearer, too: ICM forbids that at every version)",
         overrides=_flags(issue_refresh_tokens=True),
         breaks="jwt_bearer_no_refresh_tokens",
     ),

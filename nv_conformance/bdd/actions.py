@@ -502,7 +502,7 @@ def expect_no_refresh_token(state: ScenarioState) -> CheckRecord | None:
     profile = state.session.profile
     if issued.grant == "jwt-bearer" and profile.demands("jwt_bearer_no_refresh_tokens"):
         state.mandatory_rule_checked = True
-        clause = profile.clause("jwt_bearer_refresh_tokens", "CAMARA ICM, JWT-bearer flow: MUST NOT return refresh tokens")
+        clause = profile.clause("jwt_bearer_refresh_tokens", "CAMARA ICM (grant type JWT-bearer): MUST NOT return refresh tokens")
         return state.check(checks.no_refresh_token(issued, clause))
     record = checks.no_refresh_token(issued, state.clause("token policy: no refresh tokens"))
     return state.check(replace(record, advisory=True) if "refresh_tokens" in state.advisory_rules else record)

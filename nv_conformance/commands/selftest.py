@@ -71,7 +71,7 @@ def main(args: argparse.Namespace) -> int:
           f"{args.jobs} at a time", flush=True)
 
     def progress(judgement: Judgement) -> None:
-        print(f"  {judgement.name:34} {judgement.kind:7} {verdict_text(judgement).strip('*'):13} "
+        print(f"  {judgement.name:34} {judgement.kind:7} {verdict_text(judgement).strip('*'):16} "
               f"{caught_by_text(judgement)}", flush=True)
 
     result = run_selftest(variants, api_version=version, jobs=args.jobs, features=features, on_judgement=progress)

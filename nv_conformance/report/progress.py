@@ -10,7 +10,6 @@ file (CI logs) nothing is cut. A closed pipe (``| head``) silences the printer; 
 from __future__ import annotations
 
 import io
-import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -25,7 +24,7 @@ from rich.text import Text
 from ..results import Outcome, RunResult, ScenarioResult, Verdict
 from .console import COLOR_CHOICES, make_console, silence_stdout
 from .scope import run_scope
-from .text import one_line
+from .text import one_line, reason_line
 
 LABELS = {Outcome.PASSED: "PASS", Outcome.FAILED: "FAIL", Outcome.WARNING: "WARN", Outcome.SKIPPED: "SKIP",
           Outcome.NOT_APPLICABLE: "N/A", Outcome.DEFECTIVE: "DEFECT", Outcome.ERROR: "ERROR"}
@@ -34,9 +33,6 @@ STYLES = {Outcome.PASSED: "green", Outcome.FAILED: "bold red", Outcome.WARNING: 
 VERDICT_STYLES = {Verdict.CONFORMANT: "bold green", Verdict.PARTIAL: "bold yellow", Verdict.NOT_CONFORMANT: "bold red",
                   Verdict.INCONCLUSIVE: "bold magenta", Verdict.SELECTION_PASSED: "bold green",
                   Verdict.SELECTION_FAILED: "bold red"}
-# What a reader needs from a reason before it may be cut: the HTTP status and the error code.
-_STATUS = re.compile(r"(?<![\w.])[1-5]\d\d(?![\w.])")
-_CODE = re.compile(r"\b(?:[A-Z][A-Z0-9]*(?:[._][A-Z0-9]+)+|[A-Z]{4,}|[a-z]+(?:_[a-z]+)+)\b")
 PROBLEMS = (Outcome.FAILED, Outcome.ERROR, Outcome.WARNING, Outcome.DEFECTIVE)
 
 __all__ = ["COLOR_CHOICES", "ProgressPrinter", "planned_scenarios", "summary_table", "shorten_reason", "problem_lines"]
@@ -56,24 +52,15 @@ def planned_scenarios(features: Iterable[Any], config: Any = None) -> int:
 
 
 def shorten_reason(reason: str, width: int | None) -> str:
-    """``reason`` on one line; cut to ``width`` (None: never), but not before its first HTTP status and error code."""
-    text = one_line(reason, 100_000)
-    if width is None or len(text) <= width:
-        return text
-    keep = width
-    status = _STATUS.search(text)
-    code = _CODE.search(text, status.end() if status else 0)
-    for match in (status, code):
-        if match is not None:
-            keep = max(keep, match.end())
-    return text if keep >= len(text) - 1 else text[:keep] + "…"
+    """``reason`` on one line; cut to ``width`` (None: never), but not before its HTTP status and error code."""
+    return reason_line(reason, width)
 
 
 class ProgressPrinter:
     """Receives run events from the behave hooks and prints them."""
 
     def __init__(self, stream: TextIO | None = None, *, colour: bool | None = None, color: str = "auto",
-                 width: int | None = None) -> None:
+                 width: int | None = None, reason_width: int | None = None) -> None:
         """``stream=None`` writes to the real stdout; ``color`` is ``auto``, ``always`` or ``never``
         (``colour=True/False`` is the same as always/never)."""
         # Default: the process's real stdout. behave captures ``sys.stdout`` while hooks run, and progress
@@ -82,6 +69,7 @@ class ProgressPrinter:
         if colour is not None:
             color = "always" if colour else "never"
         self.console = make_console(self.stream, color, width=width)
+        self._reason_width = reason_width
         self.total: int | None = None
         self.done = 0
         self.closed = False  # the reader went away (a closed pipe): print nothing more
@@ -93,6 +81,8 @@ class ProgressPrinter:
     @property
     def reason_width(self) -> int | None:
         """Where reasons are cut: the terminal's width less the indent; None (never) into pipes and files."""
+        if self._reason_width is not None:
+            return self._reason_width if self.console.is_terminal else None
         return max(60, self.console.width - 10) if self.console.is_terminal else None
 
     def _print(self, line: str | Text = "") -> None:

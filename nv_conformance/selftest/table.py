@@ -38,8 +38,11 @@ def score_lines(result: SelftestResult) -> list[str]:
     def pct(a: int, b: int) -> str:
         return f"{100 * a / b:.0f} %" if b else "n/a"
 
+    by_warning = sum(1 for j in result.of_kind(Role.FAULTY)
+                     if j.ok and j.variant is not None and j.variant.warns_at(result.api_version))
+    warned = f", {by_warning} by a warning (a rule API {result.api_version} only advises)" if by_warning else ""
     return [
-        f"Faulty variants caught: {caught}/{faulty} ({pct(caught, faulty)})",
+        f"Faulty variants caught: {caught}/{faulty} ({pct(caught, faulty)}){warned}",
         f"Benign variants passing every scenario: {accepted}/{benign} ({pct(accepted, benign)})",
         f"Correct reference (control) passes every scenario: {'yes' if control_ok else 'NO'}",
     ]

@@ -96,7 +96,7 @@ def test_colour_follows_the_environment_and_the_option(monkeypatch, env, color, 
 def test_reasons_are_whole_in_pipes_and_keep_status_and_code_on_a_terminal(monkeypatch) -> None:
     from nv_conformance.report.progress import shorten_reason
 
-    reason = ("token endpoint https://auth.example.com/oauth2/token of tokens.valid (jwt-bearer) answered HTTP 401 "
+    reason = ("token endpoint https://auth.example.com/oauth2/token of tokens.valid (jwt-bearer) answered HTTP 401, OAuth error "
               "invalid_client: " + "the client could not be authenticated " * 5).strip()
     run = clean_run()
     run.scenarios[0].outcome = Outcome.ERROR
@@ -110,8 +110,8 @@ def test_reasons_are_whole_in_pipes_and_keep_status_and_code_on_a_terminal(monke
     printer = ProgressPrinter(tty)
     printer.scenario_finished(run.scenarios[0])
     shown = tty.getvalue().splitlines()[1]
-    assert "HTTP 401 invalid_client" in shown and shown.endswith("…") and len(shown) < len(reason)
-    assert shorten_reason(reason, 30).endswith("401 invalid_client…")  # cut, but never before status and code
+    assert "HTTP 401, OAuth error invalid_client" in shown and shown.endswith("…") and len(shown) < len(reason)
+    assert shorten_reason(reason, 30).endswith("OAuth error invalid_client:…")  # cut, never before status and code
     assert shorten_reason("short", 30) == "short"
 
 
@@ -168,3 +168,28 @@ def test_features_sharing_a_long_prefix_keep_separate_rows() -> None:
     names = [line for line in table if line.startswith("CAMARA")]
     assert len(names) == 2 and names[0] != names[1]
     assert all(len(line.split("  ")[0]) <= 72 for line in names)
+
+
+def _error_scenario(reason: str):
+    from nv_conformance.results import Outcome, ScenarioResult
+
+    return ScenarioResult(feature="f", name="n", tags=["nv_x_01"], outcome=Outcome.ERROR, reason=reason)
+
+
+LONG_REASON = ("could not obtain a valid access token: tokens.valid: jwt-bearer: token endpoint "
+               "https://auth.staging.operator.example/realms/camara/protocol/openid-connect/token: "
+               + "x" * 150 + " HTTP 401, OAuth error invalid_client: client authentication failed " + "y" * 80)
+
+
+def test_reasons_are_whole_when_the_output_is_not_a_terminal() -> None:
+    out = io.StringIO()
+    ProgressPrinter(out).scenario_finished(_error_scenario(LONG_REASON))
+    assert " ".join(LONG_REASON.split()) in out.getvalue() and "…" not in out.getvalue()
+
+
+def test_on_a_terminal_a_reason_is_never_cut_before_its_status_and_error_code() -> None:
+    tty = FakeTty()
+    ProgressPrinter(tty, colour=False, reason_width=80).scenario_finished(_error_scenario(LONG_REASON))
+    line = tty.getvalue().splitlines()[-1]
+    assert "HTTP 401, OAuth error invalid_client" in line and line.endswith("…")
+    assert "y" * 80 not in line
