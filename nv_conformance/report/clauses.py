@@ -1,5 +1,5 @@
 """Clause labels a reader understands: ``contract:#/paths/~1verify/post/responses/200`` is
-"POST /verify 200 response, contract v2.1.0", with the JSON pointer kept beside it for whoever checks."""
+"POST /verify 200 response, contract <version>", with the JSON pointer kept beside it for whoever checks."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _unescape(token: str) -> str:
 
 
 def clause_label(clause: str, contract: str) -> ClauseLabel:
-    """``contract`` names the contract the pointers refer to (``v2.1.0``, or a --spec file)."""
+    """``contract`` names the contract the pointers refer to (the API version, or a --spec file)."""
     match = _CONTRACT.match(clause.strip())
     if not match:
         return ClauseLabel(clause)

@@ -16,8 +16,12 @@ class Scope:
     filters: str        # the tag expressions and name patterns that made the selection ("" for none)
     not_run: int        # scenarios an interrupted run never reached
 
+    fuzz: bool = False  # a fuzz run: its "scenarios" are check x operation results
+
     @property
     def text(self) -> str:
+        if self.fuzz:
+            return f"fuzz run: {self.ran} check × operation results (seed and limits under Declared options)"
         if self.selection:
             of = f" of {self.total}" if self.total is not None else ""
             by = f" selected by {self.filters}" if self.filters else ""
@@ -44,4 +48,4 @@ def run_scope(run: RunResult) -> Scope:
         return Scope(True, ran, run.selection.selected, run.selection.total, " and ".join(filters), not_run)
     if filters:  # an older results file: the selection was not counted
         return Scope(True, ran, ran + not_run, None, " and ".join(filters), not_run)
-    return Scope(False, ran, ran + not_run, ran + not_run, "", not_run)
+    return Scope(False, ran, ran + not_run, ran + not_run, "", not_run, fuzz=run.options.get("mode") == "fuzz")
