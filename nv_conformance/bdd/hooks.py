@@ -176,7 +176,7 @@ def _interrupted(context: Any) -> bool:
 def _interrupted_outcome(scenario: Any, outcome: Outcome, reason: str) -> tuple[Outcome, str]:
     """A scenario a signal cut short proves nothing either way, and it is no fault of the kit."""
     stopped = any("KeyboardInterrupt" in str(getattr(s, "error_message", "") or "") for s in scenario.all_steps)
-    if not stopped and outcome != Outcome.DEFECTIVE:
+    if not stopped and not (outcome == Outcome.DEFECTIVE and reason.startswith("internal error")):
         return outcome, reason
     stop = current_stop()
     why = stop.reason() if stop and stop.number else "interrupted"

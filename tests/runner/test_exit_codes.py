@@ -96,3 +96,22 @@ def test_the_same_token_problem_is_caught_by_the_preflight(tmp_path: Path, capsy
     assert cli_main(["run", "--config", str(target), "--report-dir", str(tmp_path / "r")]) == 3
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "pre-flight failed: no valid access token" in err and "status 3" in err
+
+
+def test_no_answer_at_all_during_the_run_is_an_error_not_a_failure(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    target = config(tmp_path, f"api_root: http://127.0.0.1:{port}\ntest_data: {{phone_number: \"+447700900001\"}}\n"
+                              "tokens:\n  valid: {method: static, token: some-opaque-token}\n")
+    code = cli_main(["run", "--config", str(target), "--no-preflight", "--tags",
+                     "@nv_share_01_success_returns_number_of_token", "--report-dir", str(tmp_path / "r"), "--quiet"])
+    out = capsys.readouterr()
+    results = json.loads((tmp_path / "r" / "results.json").read_text())
+    (scenario,) = results["scenarios"]
+    assert scenario["outcome"] == "error" and "ConnectError" in scenario["reason"], scenario
+    assert results["verdict"] == "inconclusive" and code == 3
+    assert "not conformant" not in out.out + out.err
