@@ -27,8 +27,15 @@ class CheckFailed(Exception):
     """A check did not hold (a finding about the target); the message names what, why and the clause."""
 
 
+class AdvisoryRuleBroken(Exception):  # noqa: N818 - a control-flow signal
+    """An advisory check did not hold: the scenario ends here as a warning (what follows would judge an answer
+    the advisory rule already found wanting)."""
+
+
 def enforce(record: CheckRecord) -> CheckRecord:
-    """Raise CheckFailed with the record's message when the check failed."""
+    """Raise CheckFailed with the record's message when the check failed (AdvisoryRuleBroken if advisory)."""
+    if record.advisory and not record.passed:
+        raise AdvisoryRuleBroken(f"{record.description}: {record.detail} [clause: {record.clause}]")
     if not record.passed:
         raise CheckFailed(f"{record.description}: {record.detail} [clause: {record.clause}]")
     return record

@@ -77,9 +77,16 @@ def main(argv: list[str] | None = None) -> int:
     except KitError as exc:
         print(f"nv-conformance {args.command}: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"nv-conformance {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except BrokenPipeError:
+        # the reader of our output went away (`| head`): no traceback, and nothing more to say
+        from .report.console import silence_stdout
+
+        silence_stdout(sys.stdout)
+        return 1
+    except KeyboardInterrupt as exc:  # a signal before a command's own handling (interrupt.stop_on_signals)
+        by = str(exc) or "SIGINT"
+        print(f"nv-conformance {args.command}: interrupted by {by}", file=sys.stderr)
+        return 143 if by == "SIGTERM" else 130
 
 
 if __name__ == "__main__":

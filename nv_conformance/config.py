@@ -47,8 +47,11 @@ KIT_FORMAT = "nv-conformance-tester-kit/1"
 
 _TOP_LEVEL = {
     "api_root", "api_version", "base_path", "spec", "kit", "tls", "http", "run", "test_data", "tokens", "embedded",
-    "implementation",
+    "implementation", "declared",
 }
+# declared.token_policy: "strict" = the target implements every token rule of any version (single use, the
+# lifetime cap, no refresh tokens), so breaking one is a failure even where its version only advises it.
+_TOKEN_POLICY_DECLARATIONS = ("version", "strict")
 _OVERRIDABLE = {"api_root", "api_version", "base_path", "spec", "embedded"}
 _SECRET_KEY_HINTS = ("token", "secret", "password", "assertion", "subject", "key")
 # Settings whose names contain a hint but that hold a URL, a file or variable name, or a public id.
@@ -116,6 +119,11 @@ class TargetConfig:
     source: str = "embedded reference"  # the config file, for reports
     base_path_explicit: bool = False    # True when base_path was set by the user, not derived
     implementation: Implementation | None = None
+    declared_token_policy: str = "version"  # "strict": the target declares every token rule of any version
+
+    @property
+    def strict_token_policy(self) -> bool:
+        return self.declared_token_policy == "strict"
 
     @property
     def api_base_url(self) -> str:
@@ -200,6 +208,8 @@ class TargetConfig:
             "http.proxy": _proxy_label(self.http),
             "http.connect_timeout": self.http.connect_timeout,
             "http.read_timeout": self.http.read_timeout,
+            "http.total_timeout": self.http.total_timeout,
+            "http.trust_env": self.http.trust_env,
             "http.max_body_bytes": self.http.max_body_bytes,
             "run.max_seconds": self.run.max_seconds,
             "test_data.phone_number": mask_phone(self.test_data.phone_number) if self.test_data.phone_number else "not given",
@@ -208,6 +218,7 @@ class TargetConfig:
             ),
             "tokens": methods or "not given",
             "implementation": self._implementation_declared(),
+            "declared.token_policy": self.declared_token_policy,
         }
         masked = {"test_data.phone_number", "test_data.other_phone_number"}
         return {k: redact(v) if isinstance(v, str) and k not in masked else v for k, v in options.items()}
@@ -307,11 +318,13 @@ def _build(raw: dict[str, Any], base_dir: Path, source: str) -> TargetConfig:
     test_data = _test_data(raw.get("test_data"))
     tokens = _tokens(raw.get("tokens"), base_dir)
     implementation = _implementation(raw.get("implementation"))
+    declared_token_policy = _declared_token_policy(raw.get("declared"))
 
     config = TargetConfig(
         api_root=api_root, api_version=api_version, base_path=base_path, spec=spec, tls=tls, http=http,
         run=run, test_data=test_data, tokens=tokens, embedded=embedded, source=source,
         base_path_explicit=base_path_explicit, implementation=implementation,
+        declared_token_policy=declared_token_policy,
     )
     if embedded and (raw.get("api_root") is not None or raw.get("kit") is not None):
         raise ConfigError("embedded", "cannot be combined with api_root or kit (the embedded reference brings its own)")
@@ -614,3 +627,18 @@ def _validate_kit(kit: Any, setting: str) -> None:
         raise ConfigError(f"{setting}.base_paths", "must be a mapping of API version to base path")
     if not isinstance(kit.get("subscribers", []), list):
         raise ConfigError(f"{setting}.subscribers", "must be a list")
+
+
+def _declared_token_policy(raw: Any) -> str:
+    """``declared: {token_policy: strict}``: the target says it implements every token rule of any version."""
+    if raw is None:
+        return "version"
+    if not isinstance(raw, Mapping):
+        raise ConfigError("declared", "expected a mapping, e.g. {token_policy: strict}")
+    unknown = sorted(str(k) for k in raw if k != "token_policy")
+    if unknown:
+        raise ConfigError(f"declared.{unknown[0]}", "unknown setting (known: token_policy)")
+    value = raw.get("token_policy", "version")
+    if value not in _TOKEN_POLICY_DECLARATIONS:
+        raise ConfigError("declared.token_policy", f"{value!r} is not one of {', '.join(_TOKEN_POLICY_DECLARATIONS)}")
+    return str(value)

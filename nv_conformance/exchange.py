@@ -18,7 +18,6 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
-from .checks import CheckFailed
 from .contract import Contract, ContractError
 from .errors import TokenError
 from .http import GuardedClient, HttpResult
@@ -36,6 +35,11 @@ class NotApplicable(SkipScenario):
 
     Skipped and *not mandatory*: it cannot make a run "partial".
     """
+
+
+class TesterSideError(Exception):  # noqa: N818 - a control-flow signal
+    """The tester's side or the environment failed (a token that cannot be obtained, no answer at all):
+    the scenario is an error, which says nothing about the target's conformance."""
 
 
 class DefectiveDefinition(Exception):  # noqa: N818
@@ -189,7 +193,7 @@ def obtain_token(tokens: TokenProvider, kind: TokenKind, scope: str) -> IssuedTo
     try:
         return tokens.get(kind, scope)
     except TokenError as exc:
-        raise CheckFailed(f"could not obtain a {kind.value} access token: {redact(exc)}") from None
+        raise TesterSideError(f"could not obtain a {kind.value} access token: {redact(exc)}") from None
 
 
 def tamper_signature(token: str) -> str:
@@ -381,13 +385,43 @@ def curl_command(method: str, url: str, headers: list[tuple[str, str]] | dict[st
             uses_token = True
             continue
         parts += ["-H", shlex.quote(f"{name}: {redact(value)}")]
+    placeholders: list[str] = []
     if body is not None:
-        parts += ["--data-raw", shlex.quote(redact(body.decode("utf-8", errors="replace")))]
+        quoted, placeholders = _body_argument(body.decode("utf-8", errors="replace"))
+        parts += ["--data-raw", quoted]
     command = " ".join(parts)
-    notes = ([f"ACCESS_TOKEN set to {token_note}"] if uses_token else []) + variables
+    notes = ([f"ACCESS_TOKEN set to {token_note}"] if uses_token else []) + variables + placeholders
     if notes:
         command += "   # with " + "; ".join(notes)
     return command
+
+
+# A number or hash the report must mask becomes a shell variable, so the command runs once it is set.
+_NUMBER_FIELD = re.compile(r'"(phoneNumber|hashedPhoneNumber)"(\s*:\s*)"([^"\\]*)"')
+_PLACEHOLDERS = {"phoneNumber": "PHONE_NUMBER", "hashedPhoneNumber": "HASHED_PHONE_NUMBER"}
+
+
+def _body_argument(text: str) -> tuple[str, list[str]]:
+    """The body as one shell word: masked numbers as ``"$PHONE_NUMBER"``/``"$HASHED_PHONE_NUMBER"``, the rest
+    redacted and quoted. Returns the word and a note per placeholder saying which value to put there."""
+    pieces: list[str] = []
+    notes: dict[str, str] = {}
+    at = 0
+    for match in _NUMBER_FIELD.finditer(text):
+        value = match.group(3)
+        masked = redact(value)
+        if masked == value:  # nothing secret (an invalid or placeholder value): kept as sent
+            continue
+        variable = _PLACEHOLDERS[match.group(1)]
+        pieces.append(shlex.quote(redact(text[at:match.start(3)])))
+        pieces.append(f'"${variable}"')
+        if variable == "PHONE_NUMBER":
+            notes.setdefault(variable, f"PHONE_NUMBER set to the number sent (masked here: {masked})")
+        else:
+            notes.setdefault(variable, "HASHED_PHONE_NUMBER set to the SHA-256 hex of the number sent")
+        at = match.end(3)
+    pieces.append(shlex.quote(redact(text[at:])))
+    return "".join(p for p in pieces if p != "''") or "''", list(notes.values())
 
 
 MAX_BODY_RECORDED = 16 * 1024  # a report shows the start of a body; a hostile 50 MB body is not redacted in full

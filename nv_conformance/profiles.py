@@ -35,7 +35,8 @@ class TokenPolicy:
 
     single_use: bool = False                  # one successful API call per token
     max_lifetime_seconds: int | None = None   # None: the version sets no limit
-    no_refresh_tokens: bool = False           # refresh tokens MUST NOT be issued
+    no_refresh_tokens: bool = False           # refresh tokens MUST NOT be issued (by any flow)
+    jwt_bearer_no_refresh_tokens: bool = True  # ICM: the JWT-bearer flow MUST NOT return refresh tokens
 
     @property
     def demands_anything(self) -> bool:
@@ -44,7 +45,12 @@ class TokenPolicy:
 
 # The rules a profile can demand, by name: the fault catalogue and the token-policy gates refer
 # to them, so which versions a rule (and a variant breaking it) applies to is read from the data.
-RULES = ("invalid_x_correlator_is_400", "single_use", "max_lifetime", "no_refresh_tokens", "request_body_strictness")
+RULES = ("invalid_x_correlator_is_400", "single_use", "max_lifetime", "no_refresh_tokens",
+         "jwt_bearer_no_refresh_tokens", "request_body_strictness")
+
+# Token rules a version may not demand yet: where it does not, breaking them is a *warning* (a later
+# version's rule), unless the target declares it implements them (``declared: {token_policy: strict}``).
+ADVISORY_RULES = ("single_use", "max_lifetime", "no_refresh_tokens")
 
 
 @dataclass(frozen=True)
@@ -74,11 +80,27 @@ class VersionProfile:
             "single_use": policy.single_use,
             "max_lifetime": policy.max_lifetime_seconds is not None,
             "no_refresh_tokens": policy.no_refresh_tokens,
+            "jwt_bearer_no_refresh_tokens": policy.jwt_bearer_no_refresh_tokens,
             "request_body_strictness": self.request_body_strictness,
         }
         if rule not in known:
             raise KeyError(f"unknown profile rule {rule!r}; known: {', '.join(RULES)}")
         return known[rule]
+
+    def advises(self, rule: str) -> bool:
+        """Whether ``rule`` is a warning here: an advisory token rule this version does not demand."""
+        return rule in ADVISORY_RULES and not self.demands(rule)
+
+    def rule_clause(self, rule: str, key: str) -> str:
+        """The clause a check of ``rule`` cites: this version's own where it demands the rule, else the clause
+        of the first version that does, naming that version."""
+        own = self.clause(key)
+        if own and self.demands(rule):
+            return own
+        for profile in _profiles().values():
+            if profile.demands(rule) and profile.clause(key):
+                return f"{profile.clause(key)} (rule of {profile.version})"
+        return own
 
 
 # -- the set of versions -----------------------------------------------------------------------
@@ -137,7 +159,8 @@ def strictest_token_policy(names: Iterable[str] | None = None) -> TokenPolicy:
     lifetimes = [p.max_lifetime_seconds for p in policies if p.max_lifetime_seconds is not None]
     return TokenPolicy(single_use=any(p.single_use for p in policies),
                        max_lifetime_seconds=min(lifetimes) if lifetimes else None,
-                       no_refresh_tokens=any(p.no_refresh_tokens for p in policies))
+                       no_refresh_tokens=any(p.no_refresh_tokens for p in policies),
+                       jwt_bearer_no_refresh_tokens=any(p.jwt_bearer_no_refresh_tokens for p in policies))
 
 
 # -- loading -------------------------------------------------------------------------------------
@@ -173,7 +196,8 @@ def _profile(version: str, data: Any, directory: Path, path: Path) -> VersionPro
         lifetime = policy.get("max_lifetime_seconds")
         if lifetime is not None and (not isinstance(lifetime, int) or isinstance(lifetime, bool) or lifetime <= 0):
             raise ProfileError(f"{where}.token_policy.max_lifetime_seconds: a positive whole number or null")
-        unknown = sorted(set(policy) - {"single_use", "max_lifetime_seconds", "no_refresh_tokens"})
+        unknown = sorted(set(policy) - {"single_use", "max_lifetime_seconds", "no_refresh_tokens",
+                                        "jwt_bearer_no_refresh_tokens"})
         if unknown:
             raise ProfileError(f"{where}.token_policy.{unknown[0]}: unknown rule")
         contract = directory / str(data["contract"])
@@ -191,7 +215,8 @@ def _profile(version: str, data: Any, directory: Path, path: Path) -> VersionPro
             request_body_strictness=bool(data.get("request_body_strictness", False)),
             token_policy=TokenPolicy(single_use=bool(policy.get("single_use", False)),
                                      max_lifetime_seconds=lifetime,
-                                     no_refresh_tokens=bool(policy.get("no_refresh_tokens", False))),
+                                     no_refresh_tokens=bool(policy.get("no_refresh_tokens", False)),
+                                     jwt_bearer_no_refresh_tokens=bool(policy.get("jwt_bearer_no_refresh_tokens", True))),
             reference_default=bool(data.get("reference_default", False)),
             reference_default_reason=str(data.get("reference_default_reason") or ""),
             default=bool(data.get("default", False)),

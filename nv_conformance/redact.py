@@ -22,7 +22,7 @@ _JWT = re.compile(r"(?<![A-Za-z0-9_-])((?:(?!eyJ)[A-Za-z0-9_-])*+)eyJ[A-Za-z0-9_
 # Not a credential after "Bearer": a shell placeholder ($ACCESS_TOKEN), an auth-param of a challenge
 # (realm="...", error="..."), or prose ("the Bearer scheme").
 _BEARER = re.compile(
-    r"(?i)\b(bearer)\s+(?!\(redacted\)|(?-i:\$\{?[A-Z_][A-Z0-9_]*\}?)(?![^\s\"',;])"
+    r"(?i)(?<![\w-])(bearer)\s+(?!\(redacted\)|(?-i:\$\{?[A-Z_][A-Z0-9_]*\}?)(?![^\s\"',;])"
     r"|[A-Za-z][\w-]*=\"|(?:scheme|token|tokens|authentication|auth|header)\b(?![^\s\"',;]))[^\s\"',;]+"
 )
 _OPERATOR_TOKEN = re.compile(r"(?i)(operatortoken:)(?!\(redacted\))[^\s\"'&,;]+")

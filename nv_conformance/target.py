@@ -20,7 +20,9 @@ from .contract import Contract
 from .errors import ConfigError
 from .http import GuardedClient
 from .profiles import VersionProfile, get_profile, versions
+from .redact import redact
 from .tokens import TokenProvider, build_token_provider
+from .tokens.base import TokenKind, unsupported_reason
 
 if TYPE_CHECKING:
     from reference_impl.embedded import EmbeddedReference
@@ -68,7 +70,18 @@ class Target:
         return self.config.target_label + (f" [fault {self.fault}]" if self.fault else "")
 
     def declared_options(self) -> dict[str, Any]:
-        return dict(self.config.declared_options())
+        """The config's declared settings, with the method each token kind was resolved to (or why none)."""
+        options = dict(self.config.declared_options())
+        describe = getattr(self.tokens, "describe", None)
+        if callable(describe):
+            resolved = dict(describe())
+            for kind in TokenKind:
+                if kind.value not in resolved:
+                    resolved[kind.value] = "not configured: " + unsupported_reason(self.tokens, kind)
+            if "off_network" not in resolved:
+                resolved["off_network"] = "not configured"
+            options["tokens"] = {kind: redact(text) for kind, text in resolved.items()}
+        return options
 
     def close(self) -> None:
         """Close the token provider and client and stop the embedded reference; errors are not raised."""
@@ -91,17 +104,19 @@ class Target:
         self.close()
 
 
-def open_target(config: TargetConfig, *, fault: str | None = None, db_path: Path | None = None) -> Target:
+def open_target(config: TargetConfig, *, fault: str | None = None, db_path: Path | None = None,
+                reference_token_policy: str | None = None) -> Target:
     """Build the target of ``config``; starts the embedded reference when the config asks for it.
 
     Close the target when done: ``with open_target(config) as target: ...``.
 
     ``fault`` names a variant of the embedded reference (reference_impl/faults.py) and ``db_path``
-    its database file (default: a temporary one); both need the embedded reference.
+    its database file (default: a temporary one); both need the embedded reference, as does
+    ``reference_token_policy`` (``strict``: the reference applies every version's token rules everywhere).
     """
     if (fault is not None or db_path is not None) and not config.embedded:
         raise ConfigError("--fault", "only applies to the embedded reference (leave out --config)")
-    reference = _start_reference(config, fault, db_path) if config.embedded else None
+    reference = _start_reference(config, fault, db_path, reference_token_policy) if config.embedded else None
     client = None
     try:
         if reference is not None:
@@ -119,7 +134,8 @@ def open_target(config: TargetConfig, *, fault: str | None = None, db_path: Path
         raise
 
 
-def _start_reference(config: TargetConfig, fault: str | None, db_path: Path | None) -> EmbeddedReference:
+def _start_reference(config: TargetConfig, fault: str | None, db_path: Path | None,
+                     token_policy: str | None = None) -> EmbeddedReference:
     """The reference provider on a free loopback port, serving the version under test at its base path."""
     from reference_impl.embedded import EmbeddedReference
 
@@ -128,7 +144,9 @@ def _start_reference(config: TargetConfig, fault: str | None, db_path: Path | No
     # a base_path other than the version's (a release candidate's /v2rc2) is served too, so the run reaches it
     known_bases = {get_profile(v).base_path for v in versions()}
     also_at = [(config.api_version, config.base_path)] if config.base_path not in known_bases else []
-    reference = EmbeddedReference(versions=[config.api_version], fault=fault, db_path=db_path, also_at=also_at)
+    options = {"token_policy": token_policy} if token_policy else {}
+    reference = EmbeddedReference(versions=[config.api_version], fault=fault, db_path=db_path, also_at=also_at,
+                                  **options)
     return reference.start()
 
 

@@ -51,3 +51,10 @@ def test_jwt_masking_is_linear_on_a_hostile_body_and_keeps_what_precedes_the_tok
     assert time.monotonic() - started < 3
     jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"
     assert redact(f"xyz{jwt} and a.{jwt}") == "xyzeyJ…(redacted) and a.eyJ…(redacted)"
+
+
+def test_the_jwt_bearer_method_name_is_not_taken_for_a_bearer_credential():
+    """Declared options say how tokens are obtained ("jwt-bearer (client ...)"): that must stay readable."""
+    assert redact("jwt-bearer (client nv-demo-client, ES256)") == "jwt-bearer (client nv-demo-client, ES256)"
+    assert "abc123secret" not in redact("Authorization: Bearer abc123secret")
+    assert "abc123secret" not in redact('{"h": "bearer abc123secret"}')

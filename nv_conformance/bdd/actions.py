@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from .. import checks, values
@@ -24,6 +25,7 @@ from ..exchange import (
     scope_for,
 )
 from ..phone import sha256_hex
+from ..profiles import ADVISORY_RULES
 from ..results import CheckRecord
 from ..tokens.base import IssuedToken, TokenKind, TokenProvider, off_network_unsupported_reason
 from . import rules
@@ -340,6 +342,9 @@ def request_sent_by_method(state: ScenarioState, method: str) -> None:
 
 
 def resend_with_same_token(state: ScenarioState) -> None:
+    """Where single use is only advised (a later version's rule), what the reuse gets is a warning."""
+    if "single_use" in state.advisory_rules:
+        state.advisory_from_now = True
     state.conversation.resend_with_same_token()
 
 
@@ -531,12 +536,24 @@ _POLICY_RULES = {"single_use": ("single_use", "single-use tokens"),
 
 
 def require_token_policy(state: ScenarioState, rule: str) -> None:
-    """``rule``: ``single_use``, ``refresh_tokens`` or ``max_lifetime``; NotApplicable unless the version demands it."""
-    profile = state.session.profile
+    """``rule``: ``single_use``, ``refresh_tokens`` or ``max_lifetime``.
+
+    Mandatory where the version demands it or the target declares ``token_policy: strict``; a warning
+    (advisory) where a later version demands it; not applicable only where no version has the rule.
+    """
+    session = state.session
+    profile = session.profile
     profile_rule, wording = _POLICY_RULES[rule]
-    if not profile.demands(profile_rule):
+    if profile.demands(profile_rule):
+        clause = profile.clause(rule)
+    elif session.strict_token_policy and profile_rule in ADVISORY_RULES:
+        clause = f"{profile.rule_clause(profile_rule, rule)}; declared by the target (token_policy: strict)"
+    elif profile.advises(profile_rule):
+        state.advisory_rules.add(rule)
+        clause = f"{profile.rule_clause(profile_rule, rule)}; advisory at {profile.version}"
+        state.advisory_clause = clause
+    else:
         raise NotApplicable(f"API {profile.version} does not require {wording}")
-    clause = profile.clause(rule)
     if clause:
         state.clauses.append(clause)
 
@@ -574,12 +591,32 @@ def _issued(state: ScenarioState) -> IssuedToken:
     return state.issued
 
 
+def _token_response_of(state: ScenarioState) -> IssuedToken:
+    """The issued token, when it came with a token response; else the check is not applicable (never passed)."""
+    issued = _issued(state)
+    if not issued.from_token_response:
+        raise NotApplicable(f"the {issued.kind.value} token came from method {issued.method or 'unknown'} without a "
+                            "token response: there is no token response to inspect")
+    return issued
+
+
 def expect_no_refresh_token(state: ScenarioState) -> CheckRecord | None:
-    return state.check(checks.no_refresh_token(_issued(state), state.clause("token policy: no refresh tokens")))
+    """ICM: the JWT-bearer flow never returns refresh tokens (every version); other flows where the version
+    forbids them (else a warning)."""
+    issued = _token_response_of(state)
+    profile = state.session.profile
+    if issued.grant == "jwt-bearer" and profile.demands("jwt_bearer_no_refresh_tokens"):
+        state.mandatory_rule_checked = True
+        clause = profile.clause("jwt_bearer_refresh_tokens", "CAMARA ICM (grant type JWT-bearer): MUST NOT return refresh tokens")
+        return state.check(checks.no_refresh_token(issued, clause))
+    record = checks.no_refresh_token(issued, state.clause("token policy: no refresh tokens"))
+    return state.check(replace(record, advisory=True) if "refresh_tokens" in state.advisory_rules else record)
 
 
 def expect_lifetime_at_most(state: ScenarioState, seconds: int) -> CheckRecord | None:
-    return state.check(checks.lifetime_at_most(_issued(state), seconds, state.clause("token policy: lifetime")))
+    issued = _token_response_of(state)
+    record = checks.lifetime_at_most(issued, seconds, state.clause("token policy: lifetime"))
+    return state.check(replace(record, advisory=True) if "max_lifetime" in state.advisory_rules else record)
 
 
 def expect_lifetime_within_policy(state: ScenarioState) -> CheckRecord | None:

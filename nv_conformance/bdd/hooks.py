@@ -3,7 +3,7 @@
 The run's target arrives built (a :class:`~nv_conformance.bdd.runner.RunRequest` in behave's
 userdata, from ``nv-conformance run``, the self-test or a test); under plain ``behave`` the hooks
 build it from userdata strings (docs/interfaces.md "Run wiring"): ``config`` (absent = embedded
-reference), ``api_version``, ``spec``, ``report_dir``, ``progress`` (on/off), ``features``, ``tags``.
+reference), ``api_version``, ``spec``, ``report_dir``, ``progress`` (on/off), ``color`` (auto/always/never), ``features``, ``tags``.
 One :class:`~nv_conformance.results.ScenarioResult` per scenario goes to ``session.run``;
 the finished run is left in :data:`nv_conformance.bdd.session.LAST_RUN`.
 """
@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from ..config import load_config
-from ..errors import KitError
+from ..errors import ConfigError, KitError
+from ..interrupt import current as current_stop
 from ..redact import redact
 from ..report import write_reports
-from ..report.progress import ProgressPrinter, planned_scenarios
-from ..results import Outcome, RunResult, ScenarioResult
+from ..report.progress import COLOR_CHOICES, ProgressPrinter, planned_scenarios
+from ..results import Outcome, RunResult, ScenarioResult, Selection
 from ..target import open_target
 from . import session as session_module
 from .runner import REQUEST_KEY, RunRequest
@@ -47,7 +48,7 @@ def open_session(userdata: Any) -> Session:
     max_seconds = target.config.run.max_seconds
     if max_seconds:
         session.deadline = time.monotonic() + float(max_seconds)
-    session.printer = ProgressPrinter() if request.progress else None
+    session.printer = ProgressPrinter(color=request.color) if request.progress else None
     return session
 
 
@@ -62,7 +63,10 @@ def _request_from_userdata(userdata: Any) -> RunRequest:
             options[key] = userdata.get(key).split("\n") if key == "tags" else userdata.get(key)
     report_dir = userdata.get("report_dir") or None
     progress = str(userdata.get("progress", "on")).lower() not in ("off", "false", "no", "0")
-    return RunRequest(open_target(config), Path(report_dir) if report_dir else None, progress, options)
+    color = str(userdata.get("color") or "auto")
+    if color not in COLOR_CHOICES:
+        raise ConfigError("-D color", f"must be one of {', '.join(COLOR_CHOICES)}")
+    return RunRequest(open_target(config), Path(report_dir) if report_dir else None, progress, options, color)
 
 
 # -- hooks ----------------------------------------------------------------------------------------
@@ -75,13 +79,25 @@ def before_all(context: Any) -> None:
         print(f"nv-conformance: {redact(exc)}", file=sys.__stderr__ or sys.stderr)
         raise
     context.nv_session = session
+    total = None
+    try:
+        features = context._runner.features
+        total = planned_scenarios(features, context.config)
+        session.planned = [scenario_key(s) for f in features if f.should_run(context.config)
+                           for s in f.walk_scenarios() if s.should_run(context.config)]
+        suite = planned_scenarios(features, None)
+        if total < suite:
+            session.run.selection = Selection(selected=total, total=suite)
+    except AttributeError:  # behave's internals moved: progress without a total, no scope
+        pass
     if session.printer is not None:
-        total = None
-        try:
-            total = planned_scenarios(context._runner.features, context.config)
-        except AttributeError:  # behave's internals moved: progress without a total
-            pass
         session.printer.run_started(session.run, total=total)
+
+
+def scenario_key(scenario: Any) -> str:
+    """How a scenario is named in ``not_run``: its id tag, or its name."""
+    tags = _ordered_tags(scenario)
+    return next((t for t in tags if t[:1].isalpha() and "_" in t), str(scenario.name))
 
 
 def before_scenario(context: Any, scenario: Any) -> None:
@@ -107,6 +123,8 @@ def after_scenario(context: Any, scenario: Any) -> None:
         if text not in session.run.undefined_steps:
             session.run.undefined_steps.append(text)
     outcome, reason = _outcome(scenario, state, undefined)
+    if _interrupted(context):
+        outcome, reason = _interrupted_outcome(scenario, outcome, reason)
     result = ScenarioResult(
         feature=str(scenario.feature.name) if scenario.feature else "",
         name=str(scenario.name),
@@ -114,7 +132,7 @@ def after_scenario(context: Any, scenario: Any) -> None:
         outcome=outcome,
         clauses=list(dict.fromkeys(state.clauses)),
         reason=redact(reason),
-        mandatory=not (state.not_applicable or "optional" in scenario.effective_tags),
+        mandatory=not (state.not_applicable or state.advisory_only or "optional" in scenario.effective_tags),
         duration_s=round(time.monotonic() - state.started, 3),
         checks=list(state.checks),
         exchanges=[sent.record for sent in state.conversation.sent],
@@ -132,6 +150,12 @@ def after_all(context: Any) -> None:
         return
     run: RunResult = session.run
     run.finished_at = now_iso()
+    if _interrupted(context):
+        stop = current_stop()
+        run.signal = stop.number if stop else 0
+        run.aborted = f"{stop.reason() if stop and stop.number else 'interrupted'}: not every scenario ran"
+        done = {s.scenario_id for s in run.scenarios}
+        run.not_run = [key for key in session.planned if key not in done]
     session_module.LAST_RUN = run
     try:
         paths: list[Path] = []
@@ -144,6 +168,20 @@ def after_all(context: Any) -> None:
 
 
 # -- outcome -------------------------------------------------------------------------------------
+
+def _interrupted(context: Any) -> bool:
+    return bool(getattr(getattr(context, "_runner", None), "aborted", False))
+
+
+def _interrupted_outcome(scenario: Any, outcome: Outcome, reason: str) -> tuple[Outcome, str]:
+    """A scenario a signal cut short proves nothing either way, and it is no fault of the kit."""
+    stopped = any("KeyboardInterrupt" in str(getattr(s, "error_message", "") or "") for s in scenario.all_steps)
+    if not stopped and not (outcome == Outcome.DEFECTIVE and reason.startswith("internal error")):
+        return outcome, reason
+    stop = current_stop()
+    why = stop.reason() if stop and stop.number else "interrupted"
+    return Outcome.SKIPPED, f"{why} before the scenario finished"
+
 
 def _status(obj: Any) -> str:
     status = getattr(obj, "status", "")
@@ -163,8 +201,14 @@ def _outcome(scenario: Any, state: ScenarioState, undefined: list[str]) -> tuple
         return Outcome.DEFECTIVE, "no step definition matches: " + "; ".join(undefined)
     if state.defect:
         return Outcome.DEFECTIVE, state.defect
+    if state.error:
+        return Outcome.ERROR, state.error
+    warnings = [c for c in state.checks if c.warns]
+    if warnings:  # an advisory check broke (and ended the scenario), or several did
+        return Outcome.WARNING, "; ".join(f"{c.description}: {c.detail} [clause: {c.clause}]" for c in warnings)
     if state.skip_reason or _status(scenario) == "skipped":
-        return Outcome.SKIPPED, state.skip_reason or getattr(scenario, "skip_reason", None) or "skipped"
+        outcome = Outcome.NOT_APPLICABLE if state.not_applicable else Outcome.SKIPPED
+        return outcome, state.skip_reason or getattr(scenario, "skip_reason", None) or "skipped"
     if not state.checks:
         return Outcome.DEFECTIVE, "the scenario asserts nothing (no Then step checked a response or token)"
     if state.conversation.pending:

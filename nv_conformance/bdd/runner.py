@@ -36,11 +36,13 @@ class RunRequest:
     report_dir: Path | None = None
     progress: bool = True
     options: dict[str, Any] = field(default_factory=dict)  # shown in the reports beside the target's own
+    color: str = "auto"  # progress colours: auto, always, never (--color)
 
 
 def run_features(features: Path, *, target: Target | None = None, tags: Sequence[str] = (),
                  names: Sequence[str] = (), report_dir: Path | None = None, progress: bool = True,
-                 options: dict[str, Any] | None = None, userdata: dict[str, str] | None = None) -> RunResult:
+                 options: dict[str, Any] | None = None, userdata: dict[str, str] | None = None,
+                 color: str = "auto") -> RunResult:
     """Run ``features`` against ``target`` (the caller keeps and closes it).
 
     ``options`` are shown in the reports beside the target's declared settings (e.g. the
@@ -62,7 +64,7 @@ def run_features(features: Path, *, target: Target | None = None, tags: Sequence
     config.steps_dir = str(steps_dir())
     config.environment_file = str(environment_file())
     if target is not None:
-        config.userdata[REQUEST_KEY] = RunRequest(target, report_dir, progress, dict(options or {}))
+        config.userdata[REQUEST_KEY] = RunRequest(target, report_dir, progress, dict(options or {}), color)
     elif report_dir is not None:
         config.userdata["report_dir"] = str(report_dir)
 
@@ -94,6 +96,59 @@ def run_features(features: Path, *, target: Target | None = None, tags: Sequence
 
             write_reports(run, Path(written_to))
     return run
+
+
+@dataclass(frozen=True)
+class ListedScenario:
+    id: str
+    name: str
+    feature: str
+    location: str  # file:line
+
+
+def list_scenarios(features: Path, *, tags: Sequence[str] = (), names: Sequence[str] = ()) -> list[ListedScenario]:
+    """The scenarios a run with these filters would start, in run order, without running anything.
+
+    Same parser and filters as :func:`run_features` (behave's), so ``--list`` and a run agree.
+    """
+    from behave.parser import ParserError, parse_file
+
+    from ..results import Outcome, ScenarioResult
+    from .hooks import _ordered_tags
+
+    command = [str(features)]
+    for expression in tags:
+        command += ["--tags", expression]
+    for name in names:
+        command += ["--name", name]
+    config = _behave_configuration(command)
+    files = sorted(features.rglob("*.feature")) if features.is_dir() else [features]
+    listed = []
+    for file in files:
+        try:
+            feature = parse_file(str(file))
+        except ParserError as exc:
+            raise KitError(f"cannot parse a feature file: {_one_line(exc)}") from None
+        if feature is None or not feature.should_run(config):
+            continue
+        for scenario in feature.walk_scenarios():
+            if not scenario.should_run(config):
+                continue
+            tags_ = _ordered_tags(scenario)
+            # a result only to ask it for the scenario id, by the rule every report uses
+            probe = ScenarioResult(feature=str(feature.name), name=str(scenario.name), tags=tags_, outcome=Outcome.SKIPPED)
+            listed.append(ListedScenario(probe.scenario_id, str(scenario.name), str(feature.name),
+                                         redact(f"{_shown_path(file)}:{scenario.line}")))
+    return listed
+
+
+def _shown_path(file: Path) -> str:
+    from ..resources import kit_root
+
+    try:
+        return file.resolve().relative_to(kit_root()).as_posix()
+    except ValueError:
+        return str(file)
 
 
 def _forget_step_definitions() -> None:

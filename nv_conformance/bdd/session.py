@@ -47,6 +47,8 @@ class Session:
     deadline: float | None = None  # monotonic time after which no new scenario starts
     current: ScenarioState | None = None
     owned_target: Target | None = None  # built by the hooks themselves (plain behave): closed at the end
+    planned: list[str] = field(default_factory=list)  # scenario keys the selection will run, in order
+    strict_token_policy: bool = False  # the target declares every token rule of any version (declared.token_policy)
 
     @classmethod
     def for_target(cls, target: Target, run: RunResult, *, report_dir: Path | None = None,
@@ -54,7 +56,8 @@ class Session:
         return cls(base_url=target.base_url, api_root=target.api_root, api_version=target.api_version,
                    contract=target.contract, profile=target.profile, client=target.client, tokens=target.tokens,
                    run=run, test_data=target.test_data, base_path_explicit=target.base_path_explicit,
-                   report_dir=report_dir, owned_target=target if owns_target else None)
+                   report_dir=report_dir, owned_target=target if owns_target else None,
+                   strict_token_policy=target.config.strict_token_policy)
 
     def close(self) -> None:
         """Close the target if the hooks built it (a caller that built it closes it itself)."""
@@ -75,6 +78,11 @@ class ScenarioState:
         self.defect: str | None = None
         self.skip_reason: str | None = None
         self.not_applicable = False  # skipped because the version/contract lacks the rule: not mandatory
+        self.error: str | None = None  # the tester's side or the environment failed (outcome ERROR)
+        self.advisory_rules: set[str] = set()  # token rules this version only advises: broken = warning
+        self.advisory_from_now = False  # every later check is advisory (e.g. what a reused token gets)
+        self.advisory_clause = ""  # the advisory rule those later checks serve, cited beside their own clause
+        self.mandatory_rule_checked = False  # a mandatory rule was judged although the gate was advisory
         self.issued: IssuedToken | None = None
         self.off_network: OffNetworkOutcome | None = None
         self.last_body_path: str | None = None  # for "the same phone number ..."
@@ -89,14 +97,22 @@ class ScenarioState:
         """
         if record is None:
             return None
-        record = replace(record, description=redact(record.description), clause=redact(record.clause),
-                         detail=redact(record.detail))
+        clause = record.clause
+        if self.advisory_from_now and self.advisory_clause:
+            clause = f"{self.advisory_clause} ({clause})"
+        record = replace(record, description=redact(record.description), clause=redact(clause),
+                         detail=redact(record.detail), advisory=record.advisory or self.advisory_from_now)
         self.checks.append(record)
-        return enforce(record)
+        return enforce(record)  # an advisory check that broke ends the scenario as a warning (glue)
 
     def clause(self, fallback: str) -> str:
         """The scenario's own clause (from its tags/comments) if it names one, else ``fallback``."""
         return self.clauses[0] if self.clauses else fallback
+
+    @property
+    def advisory_only(self) -> bool:
+        """The scenario checks only rules this version advises: it cannot make the run partial."""
+        return bool(self.advisory_rules) and not self.mandatory_rule_checked
 
 
 def state_of(context: Any) -> ScenarioState:

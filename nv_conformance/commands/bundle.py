@@ -50,14 +50,15 @@ def make_bundle(report_dir: Path, path: Path, sign_key: str | None) -> None:
     """Write the bundle, then the report directory's statement with the bundle's SHA-256, and say how to check it."""
     from ..evidence.bundle import write_bundle
     from ..evidence.signing import load_signing_key
-    from ..report import HTML_FILE
+    from ..report import HTML_FILE, JSON_FILE, file_sha256
     from ..report.html import write_html
 
     key = load_signing_key(sign_key)
     written = write_bundle(report_dir, path, key)
     bundle = {"name": path.name, "sha256": written.sha256, "thumbprint": key.thumbprint}
     try:
-        write_html(written.run, report_dir / HTML_FILE, bundle=bundle)
+        write_html(written.run, report_dir / HTML_FILE, bundle=bundle,
+                   results_sha256=file_sha256(report_dir / JSON_FILE))
         (report_dir / SIGNER_FILE).write_text(json.dumps(key.public_jwk(), indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
         raise KitError(f"bundle written, but the statement in {report_dir} could not be updated: "

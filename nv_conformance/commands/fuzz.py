@@ -2,8 +2,9 @@
 
 Safe for live URLs by default: only the two Number Verification operations, a fixed seed,
 a bounded number of examples and a hard time limit, an optional request rate with backoff on 429.
-Writes the same reports as ``run`` (JUnit, JSON, HTML) plus ``fuzz.json``; exit code 0 only
-when no check failed and the run really tested something (fresh tokens were accepted).
+Writes the same reports as ``run`` (JUnit, JSON, HTML) plus ``fuzz.json``; the verdict and exit
+code follow the rules of ``run`` (0 only when no check failed and the run really tested something;
+the pre-flight first; SIGINT/SIGTERM end the run with the reports of what ran and 130/143).
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from ..config import load_config
 from ..fuzz.report import to_run_result, write_fuzz_reports
 from ..fuzz.runner import DEFAULT_DURATION_S, DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, FuzzOptions, run_fuzz
 from ..fuzz.target import fuzz_target
+from ..interrupt import stop_on_signals
 from ..profiles import default_version, versions_text
 from ..redact import redact
+from ..report.console import closed_pipe_is_quiet
+from ..results import EXIT_INCONCLUSIVE
 from ..target import open_target
 from .paths import existing_file, writable_dir
+from .run import EXIT_CODES
 
 DEFAULT_REPORT_DIR = "reports/fuzz"
 LIVE_DEFAULT_RATE = 10.0  # requests/s against a --config target unless --rate says otherwise
@@ -51,6 +56,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fault", metavar="NAME",
                         help="fuzz a deliberately faulty variant of the embedded reference (see reference_impl/faults.py)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines; only the summary")
+    parser.add_argument("--allow-partial", action="store_true", help="exit 0 for a partial verdict")
+    parser.add_argument("--no-preflight", action="store_true",
+                        help="skip the pre-flight (API root, tokens, base path) before fuzzing")
+    parser.epilog = EXIT_CODES
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def main(args: argparse.Namespace) -> int:
@@ -68,9 +78,22 @@ def main(args: argparse.Namespace) -> int:
     report_dir = None if args.no_reports else writable_dir(args.report_dir, "--report-dir")
     progress = None if args.quiet else sys.stderr
 
-    with open_target(config, fault=args.fault) as target:
+    from ..preflight import PreflightFailed, preflight
+
+    with stop_on_signals() as stop, open_target(config, fault=args.fault) as target:
         if args.quiet:  # the embedded server's "Invalid HTTP request received" for each malformed fuzz request
             logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
+        if not args.no_preflight:
+            try:
+                preflight(target)
+            except PreflightFailed as exc:
+                print(f"nv-conformance fuzz: pre-flight failed: {exc}; nothing was fuzzed (inconclusive)",
+                      file=sys.stderr)
+                return EXIT_INCONCLUSIVE
+            except KeyboardInterrupt:
+                print(f"nv-conformance fuzz: {stop.reason() or 'interrupted'} during the pre-flight; nothing was fuzzed",
+                      file=sys.stderr)
+                return 128 + (stop.number or 2)
         outcome = run_fuzz(fuzz_target(target), options, progress=progress)
         declared = target.declared_options()
     if args.fault:
@@ -79,17 +102,26 @@ def main(args: argparse.Namespace) -> int:
     paths = write_fuzz_reports(outcome, run, report_dir) if report_dir else []
 
     s = outcome.stats
-    print(f"fuzz verdict: {run.verdict.value}: {s.cases} cases in {s.elapsed_s:.1f} s ({s.cases_per_s:.1f} cases/s), "
-          f"seed {options.seed}, {len(outcome.findings.findings)} finding(s), 5xx {s.server_errors}, "
-          f"401 ratio {s.ratio_401:.1%}")
-    for problem in outcome.run_problems:
-        print(redact(f"  RUN FAILED: {problem}"))
-    for error in s.errors[:3]:
-        print(redact(f"  engine: {error}"))
-    for finding in outcome.findings.sorted_findings():
-        print(redact(f"  FAIL {finding.check} [{finding.operation_id}] {finding.problem} (x{finding.occurrences})"))
-        print(f"       {finding.example.reproduce}")
-    if paths:
-        print("reports: " + ", ".join(str(p) for p in paths))
-    return run.exit_code
+    warnings = outcome.findings.sorted_warnings()
+    with closed_pipe_is_quiet(sys.stdout):  # `fuzz | head` ends quietly; the exit code still says the verdict
+        print(f"fuzz verdict: {run.verdict.value}: {s.cases} cases in {s.elapsed_s:.1f} s ({s.cases_per_s:.1f} cases/s), "
+              f"seed {options.seed}, {outcome.findings.finding_count} finding(s), {len(warnings)} warning(s), "
+              f"5xx {s.server_errors}, 401 ratio {s.ratio_401:.1%}")
+        if outcome.interrupted:
+            print(f"  STOPPED: {outcome.interrupted}; the reports cover what ran", file=sys.stderr)
+        for problem in outcome.run_problems:
+            print(redact(f"  RUN FAILED: {problem}"))
+        for problem in outcome.environment_problems:
+            print(redact(f"  ERROR (tester side): {problem}"))
+        for error in s.errors[:3]:
+            print(redact(f"  engine: {error}"))
+        for finding in outcome.findings.sorted_findings():
+            print(redact(f"  FAIL {finding.check} [{finding.operation_id}] {finding.problem} (x{finding.occurrences})"))
+            print(f"       {finding.example.reproduce}")
+        for warning in warnings:
+            print(redact(f"  WARN {warning.check} [{warning.operation_id}] {warning.problem} (x{warning.occurrences})"))
+        if paths:
+            print("reports: " + ", ".join(str(p) for p in paths))
+        sys.stdout.flush()
+    return run.exit_status(allow_partial=args.allow_partial)
 

@@ -2,8 +2,9 @@
 
 The config is validated and the target built (embedded reference started, token layer checked)
 before behave starts; behave then runs in this process on that target
-(:func:`nv_conformance.bdd.runner.run_features`). The exit code comes from the finished
-``RunResult``: 0 only when nothing failed.
+(:func:`nv_conformance.bdd.runner.run_features`). Against a live target a pre-flight comes first
+(:mod:`nv_conformance.preflight`): a tester-side problem is one line and exit 3, no scenario run.
+The exit code comes from the finished ``RunResult`` (see ``EXIT_CODES``).
 """
 
 from __future__ import annotations
@@ -12,13 +13,25 @@ import argparse
 import sys
 
 from ..errors import ConfigError, KitError
+from ..interrupt import stop_on_signals
 from ..profiles import default_version, versions_text
+from ..report.console import COLOR_CHOICES, closed_pipe_is_quiet
+from ..report.progress import ProgressPrinter
 from ..resources import features_dir
-from ..results import Outcome
+from ..results import EXIT_INCONCLUSIVE, Outcome
 from .bundle import add_sign_key_option, bundle_path, make_bundle
 from .paths import existing_file, features_path, writable_dir
 
 DEFAULT_REPORT_DIR = "reports"
+
+EXIT_CODES = """exit codes:
+  0    conformant, or selection passed (a --tags/--name selection whose scenarios held)
+  1    not conformant, or selection failed
+  2    usage or config error (one line naming the setting)
+  3    inconclusive: errors on the tester's side (pre-flight failed, unreachable target, token refused), nothing failed
+  4    partial: mandatory scenarios not carried out (--allow-partial makes this 0)
+  130  stopped by SIGINT (Ctrl-C); reports of what ran are written
+  143  stopped by SIGTERM (CI cancellation, timeout, container stop); reports of what ran are written"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +56,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="also write a signed evidence bundle of the run (reports, inputs, manifest) to PATH")
     add_sign_key_option(parser)
     parser.add_argument("--quiet", action="store_true",
-                        help="no per-scenario progress; print only the verdict line")
+                        help="no per-scenario progress; print the verdict line and every failure, error and warning")
+    parser.add_argument("--color", choices=COLOR_CHOICES, default="auto",
+                        help="colours on the terminal: auto (a terminal, unless NO_COLOR; FORCE_COLOR forces), "
+                             "always or never (default auto)")
+    parser.add_argument("--list", action="store_true",
+                        help="print the scenarios the selection (--tags, --name, --features) would run, "
+                             "with their ids, and exit without running them")
+    parser.add_argument("--allow-partial", action="store_true",
+                        help="exit 0 for a partial verdict (mandatory scenarios skipped for missing inputs)")
+    parser.add_argument("--no-preflight", action="store_true",
+                        help="skip the pre-flight (API root, discovery, tokens, base path) before the first scenario")
+    parser.epilog = EXIT_CODES
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def main(args: argparse.Namespace) -> int:
@@ -52,6 +77,8 @@ def main(args: argparse.Namespace) -> int:
     from ..config import load_config
     from ..target import open_target
 
+    if args.list:
+        return list_selection(args)
     # Validate everything the user typed before starting anything: one clear line per problem.
     config_path = existing_file(args.config, "--config") if args.config else None
     spec = existing_file(args.spec, "--spec") if args.spec else None
@@ -72,21 +99,57 @@ def main(args: argparse.Namespace) -> int:
     if args.tags:
         options["tags"] = list(args.tags)
 
-    with open_target(config) as target:  # token layer validated, embedded reference started
+    from ..preflight import PreflightFailed, preflight
+
+    with stop_on_signals() as stop, open_target(config) as target:  # token layer validated, reference started
+        if not args.no_preflight:
+            try:
+                preflight(target)
+            except PreflightFailed as exc:
+                print(f"nv-conformance run: pre-flight failed: {exc}; no scenario was run (inconclusive)",
+                      file=sys.stderr)
+                return EXIT_INCONCLUSIVE
+            except KeyboardInterrupt:
+                print(f"nv-conformance run: {stop.reason() or 'interrupted'} during the pre-flight; no scenario was run",
+                      file=sys.stderr)
+                return 128 + (stop.number or 2)
         run = run_features(features, target=target, tags=args.tags, names=args.name, report_dir=report_dir,
-                           progress=not args.quiet, options=options)
+                           progress=not args.quiet, options=options, color=args.color)
     if run.aborted:
+        if stop.number and not run.signal:
+            run.signal = stop.number
         unbundled = "; no bundle written" if bundle else ""
-        print(f"nv-conformance run: {run.aborted}; verdict {run.verdict.value} (incomplete run){unbundled}",
+        never = f"; {len(run.not_run)} scenario(s) never ran: {', '.join(run.not_run[:10])}" if run.not_run else ""
+        more = " ..." if len(run.not_run) > 10 else ""
+        print(f"nv-conformance run: {run.aborted}; verdict {run.verdict.value} (incomplete run){never}{more}{unbundled}",
               file=sys.stderr)
-        return 130 if run.aborted.startswith("interrupted") else max(run.exit_code, 1)
+        return run.exit_status() if run.signal else 130 if run.aborted.startswith("interrupted") else max(run.exit_code, 1)
     if not run.scenarios:
         # A selection that matches nothing must not look like a clean run to CI (exit 0).
         raise KitError("no scenario matched the selection (--tags, --name, --features): nothing was tested")
     if args.quiet:
         totals = ", ".join(f"{run.count(outcome)} {outcome.value}" for outcome in Outcome)
         where = f"; reports in {report_dir}" if report_dir else ""
-        print(f"verdict: {run.verdict.value} ({totals}){where}")
+        scope = f", {run.selection.selected} of {run.selection.total} scenarios run" if run.selection else ""
+        with closed_pipe_is_quiet(sys.stdout):
+            printer = ProgressPrinter(sys.stdout, color=args.color)
+            printer.problems(run)  # quiet, but what failed is still named
+            print(f"verdict: {run.verdict.value}{scope} ({totals}){where}", flush=True)
     if bundle and report_dir:
         make_bundle(report_dir, bundle, args.sign_key)
-    return run.exit_code
+    return run.exit_status(allow_partial=args.allow_partial)
+
+
+def list_selection(args: argparse.Namespace) -> int:
+    """``--list``: the scenarios the selection would run (id, name, file:line), and how many of the suite's."""
+    from ..bdd.runner import list_scenarios
+
+    features = features_path(args.features) if args.features else features_dir()
+    selected = list_scenarios(features, tags=args.tags, names=args.name)
+    total = len(list_scenarios(features))
+    with closed_pipe_is_quiet(sys.stdout):
+        for scenario in selected:
+            print(f"{scenario.id}  {scenario.name}  ({scenario.location})")
+        print(f"{len(selected)} of {total} scenarios selected; nothing was run "
+              "(scenarios a version does not apply to are found out when they run)", flush=True)
+    return 0

@@ -8,6 +8,7 @@ variant is caught, every benign one passes and the correct reference (control) p
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -36,8 +37,12 @@ def main(args: argparse.Namespace) -> int:
 
     variants = catalogue()
     if args.list:
-        for v in variants:
-            print(f"{v.name:34} {'benign' if v.benign else 'faulty':7} {v.description}")
+        from ..report.console import closed_pipe_is_quiet
+
+        with closed_pipe_is_quiet(sys.stdout):  # `selftest --list | head` ends quietly
+            for v in variants:
+                print(f"{v.name:34} {'benign' if v.benign else 'faulty':7} {v.description}")
+            sys.stdout.flush()
         return 0
     if args.jobs < 1 or args.jobs > 16:
         raise ConfigError("--jobs", "must be between 1 and 16")
@@ -66,7 +71,7 @@ def main(args: argparse.Namespace) -> int:
           f"{args.jobs} at a time", flush=True)
 
     def progress(judgement: Judgement) -> None:
-        print(f"  {judgement.name:34} {judgement.kind:7} {verdict_text(judgement).strip('*'):13} "
+        print(f"  {judgement.name:34} {judgement.kind:7} {verdict_text(judgement).strip('*'):16} "
               f"{caught_by_text(judgement)}", flush=True)
 
     result = run_selftest(variants, api_version=version, jobs=args.jobs, features=features, on_judgement=progress)

@@ -6,6 +6,7 @@ contract the run used), so ``run --bundle`` and ``bundle REPORT_DIR`` pack the s
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -67,7 +68,7 @@ def collect(report_dir: Path) -> RunEvidence:
         # bundled before: that statement names the earlier bundle's digest; the run's own statement goes in
         from ..report.html import render_statement
 
-        files[HTML_FILE] = render_statement(run).encode("utf-8")
+        files[HTML_FILE] = render_statement(run, results_sha256=hashlib.sha256(files[JSON_FILE]).hexdigest()).encode("utf-8")
     started = _timestamp(run.started_at)
     evidence = RunEvidence(run=run, document=document)
     root, feature_files = _feature_files(run)

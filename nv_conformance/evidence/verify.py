@@ -19,7 +19,7 @@ from ..results import Outcome, RunResult
 from .archive import BundleUnreadable, read_archive
 from .contents import EXCHANGES
 from .manifest import MANIFEST, MANIFEST_FORMAT, SIGNATURE, SIGNER_JWK, implementation_label, sha256
-from .secrets import find_secret
+from .secrets import RESULTS_DIGEST_ID, find_secret
 from .signing import ECKey, OKPKey, SignatureInvalid, public_key_from_jwk, verify
 
 
@@ -72,6 +72,7 @@ def verify_bundle(path: Path, *, public_key: ECKey | OKPKey | None = None, thumb
         kind = find_secret(name, data)
         if kind:
             raise BundleInvalid(f"{name}: holds an unredacted secret ({kind})")
+    _check_results_digest(members)
     return VerifiedBundle(verdict=run.verdict.value, implementation=implementation_label(manifest.get("implementation")),
                           api_version=run.api_version,
                           thumbprint=signer, manifest=manifest)
@@ -159,6 +160,15 @@ def _check_verdict(manifest: dict[str, Any], members: dict[str, bytes]) -> RunRe
     return run
 
 
+def _check_results_digest(members: dict[str, bytes]) -> None:
+    """The statement names the SHA-256 of results.json: it must be the digest of the one bundled with it."""
+    statement = members[HTML_FILE].decode("utf-8", "replace")
+    for shown in re.findall(rf'id="{RESULTS_DIGEST_ID}">([^<]*)<', statement):
+        if shown != sha256(members[JSON_FILE]):
+            raise BundleInvalid(f"{HTML_FILE}: names {JSON_FILE} SHA-256 {shown[:12]}…, not the digest of the "
+                                f"{JSON_FILE} in the bundle")
+
+
 def _check_other_reports(run: RunResult, members: dict[str, bytes]) -> None:
     """junit.xml and statement.html were written from the same run: they must tell the same story."""
     try:
@@ -175,3 +185,4 @@ def _check_other_reports(run: RunResult, members: dict[str, bytes]) -> None:
         raise BundleInvalid(f"{HTML_FILE}: shows verdict {shown!r}, but {JSON_FILE} gives {run.verdict.value!r}")
     if run.statement_id not in statement:
         raise BundleInvalid(f"{HTML_FILE}: does not carry the statement id {run.statement_id}")
+

@@ -23,7 +23,6 @@ CheckResult = list[str] | None
 _X_CORRELATOR_CLAUSE = "Commonalities: x-correlator echoed in the response"
 
 NO_TOKEN_PROBE = "no-token"
-MEDIA_TYPE_REJECTIONS = {400: "INVALID_ARGUMENT", 415: "UNSUPPORTED_MEDIA_TYPE"}
 
 
 @dataclass(frozen=True)
@@ -140,18 +139,29 @@ def success_schema(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
     return [] if record.passed else [f"{ex.status}: {record.description}: {record.detail}"]
 
 
+def other_media_type_refused(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
+    """A body sent with a media type other than application/json is not served (advisory: a warning).
+
+    The contract documents only application/json request bodies, but no CAMARA text makes reading a
+    JSON body sent as text/plain a violation; a 2xx is reported as a warning, never a finding. How the
+    refusal is worded (400 or 415, its code) is judged by ``error_body`` like any 4xx.
+    """
+    if ex.probe:
+        return None
+    kind, reasons = classify_request(env, ex)
+    if kind is not RequestKind.MEDIA_TYPE:
+        return None
+    if 200 <= ex.status < 300:
+        return [f"{'; '.join(reasons[:3])}: answered {ex.status} instead of 400 or 415"]
+    return []
+
+
 def negative_data_rejected(env: CheckEnv, ex: FuzzExchange) -> CheckResult:
-    """A request the contract rejects gets 400 INVALID_ARGUMENT (a body of the wrong media type: 400 or 415)."""
+    """A request the contract rejects gets 400 INVALID_ARGUMENT (other media types: ``other_media_type_refused``)."""
     if ex.probe:
         return None
     kind, reasons = classify_request(env, ex)
     why = "; ".join(reasons[:3])
-    if kind is RequestKind.MEDIA_TYPE:
-        if ex.status not in MEDIA_TYPE_REJECTIONS:
-            return [f"{why}: got {ex.status}, expected 400 or 415"]
-        if _error_code(ex) != MEDIA_TYPE_REJECTIONS[ex.status]:
-            return [f"{why}: got {ex.status} with code {_error_code(ex)!r}, expected {MEDIA_TYPE_REJECTIONS[ex.status]}"]
-        return []
     if kind is not RequestKind.INVALID:
         return None
     if ex.status != 400:
@@ -196,6 +206,7 @@ class CamaraCheck:
     function: Callable[[CheckEnv, FuzzExchange], CheckResult]
     description: str
     clause: str
+    advisory: bool = False  # what it finds is a warning (a SHOULD or a liberty the contract hints at), never a finding
 
 
 CAMARA_CHECKS: tuple[CamaraCheck, ...] = (
@@ -211,11 +222,18 @@ CAMARA_CHECKS: tuple[CamaraCheck, ...] = (
     CamaraCheck("negative_data_rejected", negative_data_rejected,
                 "requests the contract rejects get 400 INVALID_ARGUMENT, never 2xx",
                 "contract request schemas; Commonalities 0.6 invalid x-correlator -> 400"),
+    CamaraCheck("other_media_type_refused", other_media_type_refused,
+                "a body sent with a media type other than application/json is not served",
+                "contract: requestBody content is application/json only (advisory: no CAMARA text requires "
+                "refusing other media types; RFC 9110 section 15.5.16 415)", advisory=True),
     CamaraCheck("valid_data_accepted", valid_data_accepted, "requests the contract accepts are not answered 400",
                 "contract request schemas"),
     CamaraCheck("missing_token_rejected", missing_token_rejected, "a request without any token gets 401",
                 "CAMARA security: openIdConnect access token required"),
 )
+
+
+ADVISORY_CHECKS = frozenset(check.name for check in CAMARA_CHECKS if check.advisory)
 
 
 def run_all(env: CheckEnv, ex: FuzzExchange) -> dict[str, CheckResult]:

@@ -68,6 +68,7 @@ class Finding:
     problem: str
     example: ExchangeRecord
     occurrences: int = 1
+    advisory: bool = False  # of an advisory check: a warning, not a finding
 
 
 @dataclass
@@ -76,8 +77,9 @@ class FindingsCollector:
 
     applied: Counter[tuple[str, str]] = field(default_factory=Counter)
     failed: Counter[tuple[str, str]] = field(default_factory=Counter)
-    findings: dict[tuple[str, str], Finding] = field(default_factory=dict)
+    findings: dict[tuple[str, str], Finding] = field(default_factory=dict)  # warnings (advisory checks) too
     gateway_headers: tuple[str, ...] = ()  # names of the http.headers the client adds (values never stored)
+    advisory_checks: frozenset[str] = frozenset()  # checks whose failures are warnings
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, check: str, ex: FuzzExchange, problems: list[str] | None) -> bool:
@@ -99,8 +101,9 @@ class FindingsCollector:
         with self._lock:
             current = self.findings.get(key)
             if current is None:
-                self.findings[key] = Finding(check, ex.operation_id, redact("; ".join(problems)), record)
-                return True
+                self.findings[key] = Finding(check, ex.operation_id, redact("; ".join(problems)), record,
+                                             advisory=check in self.advisory_checks)
+                return check not in self.advisory_checks
             if len(record.reproduce) < len(current.example.reproduce):
                 current.problem = redact("; ".join(problems))
                 current.example = record
@@ -108,9 +111,15 @@ class FindingsCollector:
 
     @property
     def finding_count(self) -> int:
+        """Distinct findings (warnings not counted)."""
         with self._lock:
-            return len(self.findings)
+            return sum(1 for f in self.findings.values() if not f.advisory)
 
     def sorted_findings(self) -> list[Finding]:
+        """The findings, warnings left out (see :meth:`sorted_warnings`)."""
         with self._lock:
-            return sorted(self.findings.values(), key=lambda f: (f.check, f.operation_id))
+            return sorted((f for f in self.findings.values() if not f.advisory), key=lambda f: (f.check, f.operation_id))
+
+    def sorted_warnings(self) -> list[Finding]:
+        with self._lock:
+            return sorted((f for f in self.findings.values() if f.advisory), key=lambda f: (f.check, f.operation_id))

@@ -1,9 +1,11 @@
 """A fuzz run in the same report formats as ``nv-conformance run``, plus a fuzz-specific JSON section.
 
 One ScenarioResult per (CAMARA check, operation): failed when the check found something (with the
-simplest failing request and a curl command that repeats it, token as ``$ACCESS_TOKEN``), passed
-when it applied and held, skipped (not mandatory) when no response gave it anything to judge.
-A run-level scenario fails when the token layer was broken (most requests got 401) or nothing ran.
+simplest failing request and a curl command that repeats it, token as ``$ACCESS_TOKEN``), a warning
+when an advisory check did, passed when it applied and held, skipped (not mandatory) when no
+response gave it anything to judge. A run-level scenario fails when the token layer was broken
+(most requests got 401), and is an error when the tester's side failed (no answer, tokens refused).
+An interrupted run says so (``aborted``, ``signal``): never conformant.
 """
 
 from __future__ import annotations
@@ -57,8 +59,11 @@ def fuzz_section(outcome: FuzzOutcome) -> dict[str, Any]:
         "phases": dict(s.phases),
         "request_kinds": dict(s.request_kinds),
         "stop_reason": s.stop_reason,
-        "findings": len(outcome.findings.findings),
+        "findings": outcome.findings.finding_count,
+        "warnings": len(outcome.findings.sorted_warnings()),
         "run_problems": list(outcome.run_problems),
+        "environment_problems": list(outcome.environment_problems),
+        "interrupted": outcome.interrupted,
         "engine_errors": list(s.errors),
     }
 
@@ -76,6 +81,9 @@ def to_run_result(outcome: FuzzOutcome, declared_options: dict[str, Any] | None 
         finished_at=outcome.finished_at,
         options=options,
     )
+    if outcome.interrupted:
+        run.aborted = f"{outcome.interrupted}: the fuzz run stopped before its examples or --duration ran out"
+        run.signal = outcome.signal
     run.scenarios.append(_health_scenario(outcome))
     findings = outcome.findings
     for check in CAMARA_CHECKS:
@@ -85,7 +93,8 @@ def to_run_result(outcome: FuzzOutcome, declared_options: dict[str, Any] | None 
             failed = findings.failed.get(key, 0)
             finding = findings.findings.get(key)
             if finding is not None:
-                outcome_value, reason = Outcome.FAILED, f"{finding.problem} ({failed} of {applied} responses)"
+                outcome_value = Outcome.WARNING if check.advisory else Outcome.FAILED
+                reason = f"{finding.problem} ({failed} of {applied} responses)"
             elif applied:
                 outcome_value, reason = Outcome.PASSED, ""
             else:
@@ -97,13 +106,14 @@ def to_run_result(outcome: FuzzOutcome, declared_options: dict[str, Any] | None 
                 outcome=outcome_value,
                 clauses=[check.clause],
                 reason=redact(reason),
-                mandatory=applied > 0,
+                mandatory=applied > 0 and not check.advisory,
                 duration_s=0.0,
                 checks=[CheckRecord(
                     description=f"{check.description} ({applied} responses judged, {failed} failed)",
                     clause=check.clause,
                     passed=finding is None,
                     detail=redact(finding.problem) if finding else "",
+                    advisory=check.advisory,
                 )],
                 exchanges=[finding.example] if finding else [],
                 location=f"fuzz:{check.name}:{operation}",
@@ -117,17 +127,27 @@ def _health_scenario(outcome: FuzzOutcome) -> ScenarioResult:
               f"{s.authenticated_401} of {s.authenticated} authenticated requests got 401, "
               f"{outcome.tokens_issued} fresh tokens")
     failed = bool(outcome.run_problems)
+    environment = bool(outcome.environment_problems)
+    if failed:
+        result = Outcome.FAILED
+    elif environment:
+        result = Outcome.ERROR  # the tester's side: no answer at all, tokens refused
+    elif outcome.interrupted and not outcome.stats.authenticated:
+        result = Outcome.SKIPPED
+    else:
+        result = Outcome.PASSED
     return ScenarioResult(
         feature=FEATURE,
         name="the run tested something: fresh tokens accepted, requests answered",
         tags=["fuzz_run_health", "fuzz"],
-        outcome=Outcome.FAILED if failed else Outcome.PASSED,
+        outcome=result,
         clauses=["kit: a fuzz run where most requests got 401 proves nothing (single-use tokens)"],
-        reason=redact("; ".join(outcome.run_problems)),
+        reason=redact("; ".join([*outcome.run_problems, *outcome.environment_problems]) or
+                      (outcome.interrupted if result == Outcome.SKIPPED else "")),
         checks=[CheckRecord(
             description=f"at most {BROKEN_TOKEN_RATIO:.0%} of authenticated requests get 401",
             clause="kit: fresh token per request",
-            passed=not failed,
+            passed=not (failed or environment),
             detail=redact(detail),
         )],
         duration_s=s.elapsed_s,
@@ -158,6 +178,17 @@ def write_fuzz_reports(outcome: FuzzOutcome, run: RunResult, report_dir: Path | 
                 "reproduce": f.example.reproduce,
             }
             for f in outcome.findings.sorted_findings()
+        ],
+        "warnings": [
+            {
+                "check": f.check,
+                "operation": f.operation_id,
+                "problem": redact(f.problem),
+                "occurrences": f.occurrences,
+                "status": f.example.status,
+                "reproduce": f.example.reproduce,
+            }
+            for f in outcome.findings.sorted_warnings()
         ],
     }
     path = report_dir / FUZZ_FILE

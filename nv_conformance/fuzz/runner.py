@@ -36,10 +36,11 @@ from ..contract import Contract
 from ..errors import ConfigError, TargetError, TokenError
 from ..http import GuardedClient, HttpSettings, TargetMisbehaved, TargetTooSlow
 from ..inputs import nested_too_deep
+from ..interrupt import current as current_stop
 from ..profiles import VersionProfile
 from ..redact import redact
 from .auth import TokenSource, fresh_token_auth_class
-from .checks import NO_TOKEN_PROBE, CheckEnv, RequestKind, classify_request, run_all
+from .checks import ADVISORY_CHECKS, NO_TOKEN_PROBE, CheckEnv, RequestKind, classify_request, run_all
 from .exchange import FuzzExchange
 from .findings import FindingsCollector
 from .mutations import MUTATED_PROPERTY, MUTATION_SHARE, mutate
@@ -148,6 +149,9 @@ class FuzzOutcome:
     token_errors: int
     run_problems: list[str]  # run-level failures (token layer broken, nothing tested)
     tokens_repeated: int = 0
+    environment_problems: list[str] = field(default_factory=list)  # the tester's side: no answer, tokens refused
+    interrupted: str = ""  # "interrupted by SIGTERM" when a signal stopped the run
+    signal: int = 0
 
     @property
     def failed(self) -> bool:
@@ -164,7 +168,8 @@ class _RunState:
         self.target = target
         self.options = options
         self.env = CheckEnv(target.contract, target.profile)
-        self.collector = FindingsCollector(gateway_headers=tuple(name for name, _ in target.http.headers))
+        self.collector = FindingsCollector(gateway_headers=tuple(name for name, _ in target.http.headers),
+                                           advisory_checks=ADVISORY_CHECKS)
         self.stats = FuzzStats()
         self.lock = threading.Lock()
         self.stop_event: threading.Event | None = None
@@ -447,6 +452,7 @@ def run_fuzz(target: FuzzTarget, options: FuzzOptions, *, progress: TextIO | Non
         raise ConfigError("spec", "the contract defines no operation with an operationId")
 
     started_at = _now_iso()
+    interrupted, interrupted_by = "", 0
     deadline = time.monotonic() + options.duration_s
     state = _RunState(target, options, deadline)
     config = _schemathesis_config(options, target)
@@ -472,7 +478,14 @@ def run_fuzz(target: FuzzTarget, options: FuzzOptions, *, progress: TextIO | Non
             ticker.start()
             engine = threading.Thread(target=_consume, args=(stream, state, events), name="nv-fuzz-engine", daemon=True)
             engine.start()
-            engine.join(max(0.0, deadline - time.monotonic()) + REQUEST_GRACE_S + ENGINE_GRACE_S)
+            try:
+                engine.join(max(0.0, deadline - time.monotonic()) + REQUEST_GRACE_S + ENGINE_GRACE_S)
+            except KeyboardInterrupt:  # SIGINT or SIGTERM (interrupt.stop_on_signals): stop, then report what ran
+                stop = current_stop()
+                interrupted = stop.reason() if stop and stop.number else "interrupted"
+                interrupted_by = stop.number if stop else 0
+                state.stop(interrupted)
+                engine.join(REQUEST_GRACE_S + ENGINE_GRACE_S)
             timer.cancel()
             if engine.is_alive():  # a stuck engine must not hold the command (or its report) past the bound
                 state.stop("--duration reached")
@@ -485,7 +498,7 @@ def run_fuzz(target: FuzzTarget, options: FuzzOptions, *, progress: TextIO | Non
         state.close()
 
     state.stats.elapsed_s = time.monotonic() - state.started
-    if state.tokens.issued == 0 and state.tokens.errors:
+    if state.tokens.issued == 0 and state.tokens.errors and not interrupted:
         raise TokenError(f"fuzz: no token could be obtained: {state.tokens.last_error}")
     outcome = FuzzOutcome(
         options=options,
@@ -500,7 +513,10 @@ def run_fuzz(target: FuzzTarget, options: FuzzOptions, *, progress: TextIO | Non
         tokens_issued=state.tokens.issued,
         tokens_repeated=state.tokens.repeated,
         token_errors=state.tokens.errors,
-        run_problems=_run_problems(state),
+        run_problems=[] if interrupted else _run_problems(state),
+        environment_problems=[] if interrupted else _environment_problems(state),
+        interrupted=interrupted,
+        signal=interrupted_by,
     )
     ticker.final(outcome)
     return outcome
@@ -594,16 +610,28 @@ def _hypothesis_files_elsewhere() -> Iterator[None]:
             configuration.set_hypothesis_home_dir(None)
 
 
+def _environment_problems(state: _RunState) -> list[str]:
+    """What went wrong on the tester's side or in between: nothing answered, tokens could not be obtained."""
+    s = state.stats
+    problems = []
+    if s.authenticated == 0 and s.no_answer:
+        problems.append(f"{s.no_answer} request(s) got no answer at all: is the target reachable?"
+                        + (f" (first error: {s.errors[0]})" if s.errors else ""))
+    if state.tokens.errors:
+        problems.append(f"{state.tokens.errors} token request(s) failed; last: {state.tokens.last_error}")
+    return problems
+
+
 def _run_problems(state: _RunState) -> list[str]:
+    """What makes the run prove nothing, the target's side (the tester's side: :func:`_environment_problems`)."""
     s = state.stats
     problems = []
     if s.misbehaved:
         problems.append(f"{s.misbehaved} answer(s) of the target broke the kit's bounds (size, time or encoding); "
                         f"first: {s.first_misbehaviour}")
-    if s.authenticated == 0:
-        why = f"; {s.no_answer} request(s) got no answer at all: is the target reachable?" if s.no_answer else ""
+    if s.authenticated == 0 and not s.no_answer:
         first = f" (first error: {s.errors[0]})" if s.errors else ""
-        problems.append(f"no authenticated request was answered: nothing was tested{why}{first}")
+        problems.append(f"no authenticated request was answered: nothing was tested{first}")
     elif s.ratio_401 > BROKEN_TOKEN_RATIO:
         problems.append(
             f"{s.authenticated_401} of {s.authenticated} authenticated requests ({s.ratio_401:.0%}) got 401: "
@@ -626,8 +654,6 @@ def _run_problems(state: _RunState) -> list[str]:
     if s.unjudged:
         problems.append(f"{s.unjudged} response(s) could not be judged: the kit's checks failed on them "
                         "(see engine_errors); a run with unjudged responses cannot pass")
-    if state.tokens.errors:
-        problems.append(f"{state.tokens.errors} token request(s) failed; last: {state.tokens.last_error}")
     return problems
 
 

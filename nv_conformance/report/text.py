@@ -28,6 +28,21 @@ def one_line(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# What a reason must never lose when it is cut for a terminal: the HTTP status and the error code.
+_KEEP = re.compile(r"HTTP \d{3}|OAuth error [\w.:-]+|got \d{3}(?: with code '?[\w.]+'?)?|code '?[A-Z][A-Z0-9_.]+'?"
+                   r"|status \d+")
+
+
+def reason_line(value: Any, limit: int | None) -> str:
+    """A redacted single line; cut to ``limit`` (None: never) but never before its status and error code."""
+    text = " ".join(safe(value).split())
+    if limit is None or len(text) <= limit:
+        return text
+    keep = max((m.end() for m in _KEEP.finditer(text)), default=0)
+    cut = max(limit - 1, keep)
+    return text if cut >= len(text) else text[:cut] + "…"
+
+
 def body_text(body: str | None) -> str:
     if not body:
         return ""

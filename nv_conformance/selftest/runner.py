@@ -1,7 +1,8 @@
 """Run every variant (each in its own worker process, several at once) and judge the suite's verdicts.
 
 Judgement: a faulty variant is *caught* when at least one scenario FAILS against it (a skip or a
-defect is no finding). A benign variant is *accepted* when every scenario that passes against the
+defect is no finding); at a version that only advises the rule it breaks (a later version's token
+rule), when it draws a WARNING the control does not. A benign variant is *accepted* when every scenario that passes against the
 correct reference (the control run, variant ``none``) also passes against it. The control itself
 must pass every scenario, or no other verdict means anything.
 """
@@ -33,9 +34,14 @@ class Variant:
     description: str
     benign: bool
     applies_in: tuple[str, ...] | None = None  # API versions whose rules a faulty variant breaks (None: all)
+    warns_in: tuple[str, ...] = ()  # API versions that only advise its rule: caught there by a warning
 
     def applies_to(self, api_version: str) -> bool:
         return self.applies_in is None or api_version in self.applies_in
+
+    def warns_at(self, api_version: str) -> bool:
+        """Caught by a warning (not a failure) at ``api_version``."""
+        return not self.applies_to(api_version) and api_version in self.warns_in
 
 
 def catalogue() -> list[Variant]:
@@ -46,7 +52,8 @@ def catalogue() -> list[Variant]:
     """
     from ..target import reference_faults
 
-    variants = [Variant(f.name, f.description, f.benign, None if f.breaks is None else f.versions())
+    variants = [Variant(f.name, f.description, f.benign, None if f.breaks is None else f.versions(),
+                        f.warning_versions())
                 for f in reference_faults()]
     return [v for v in variants if not v.benign] + [v for v in variants if v.benign]
 
@@ -108,6 +115,12 @@ def judge(variant: Variant | None, run: VariantRun, control: VariantRun | None, 
     if run.undefined_steps:
         problems.append(f"undefined steps: {'; '.join(run.undefined_steps[:3])}")
     if variant is not None and not variant.benign:
+        if variant.warns_at(run.api_version):
+            warned_before = set(control.with_outcome(Outcome.WARNING)) if control is not None else set()
+            caught = failed + [s for s in run.with_outcome(Outcome.WARNING) if s not in warned_before]
+            if not caught:
+                problems.append("no scenario failed or warned: the suite does not notice this bug")
+            return Judgement(variant, run, ok=not problems, caught_by=caught, problems=problems)
         if not failed:
             problems.append("no scenario failed: the suite does not catch this bug")
         return Judgement(variant, run, ok=not problems, caught_by=failed, problems=problems)
@@ -115,7 +128,8 @@ def judge(variant: Variant | None, run: VariantRun, control: VariantRun | None, 
         expected = set(control.with_outcome(Outcome.PASSED))
     else:  # the control: everything passes, except rules the version under test does not have
         expected = {s.scenario_id for s in run.scenarios
-                    if (s.mandatory or s.outcome != Outcome.SKIPPED) and not (defects_allowed and s.outcome == Outcome.DEFECTIVE)}
+                    if s.outcome != Outcome.NOT_APPLICABLE and (s.mandatory or s.outcome != Outcome.SKIPPED)
+                    and not (defects_allowed and s.outcome == Outcome.DEFECTIVE)}
     for scenario in run.scenarios:
         if scenario.scenario_id in expected and scenario.outcome != Outcome.PASSED:
             problems.append(f"{scenario.scenario_id} {scenario.outcome}: {scenario.reason}")
@@ -161,7 +175,7 @@ def run_selftest(variants: Iterable[Variant] | None = None, *, api_version: str 
     started = time.monotonic()
     cpu_before = _children_cpu(resource)
     offered = list(catalogue() if variants is None else variants)
-    chosen = [v for v in offered if v.benign or v.applies_to(api_version)]
+    chosen = [v for v in offered if v.benign or v.applies_to(api_version) or v.warns_at(api_version)]
     not_applicable = [v for v in offered if v not in chosen]
     control_run = runner(CONTROL, api_version=api_version, features=features)
     control = judge(None, control_run, None, defects_allowed=features is not None)

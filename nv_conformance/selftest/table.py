@@ -9,7 +9,10 @@ MAX_LISTED = 4
 
 def verdict_text(judgement: Judgement) -> str:
     if judgement.kind is Role.FAULTY:
-        return "caught" if judgement.ok else "**NOT CAUGHT**"
+        if not judgement.ok:
+            return "**NOT CAUGHT**"
+        warned = judgement.variant is not None and judgement.variant.warns_at(judgement.run.api_version)
+        return "caught (warning)" if warned else "caught"
     return "passes all" if judgement.ok else "**FALSE ALARM**"
 
 
@@ -35,8 +38,11 @@ def score_lines(result: SelftestResult) -> list[str]:
     def pct(a: int, b: int) -> str:
         return f"{100 * a / b:.0f} %" if b else "n/a"
 
+    by_warning = sum(1 for j in result.of_kind(Role.FAULTY)
+                     if j.ok and j.variant is not None and j.variant.warns_at(result.api_version))
+    warned = f", {by_warning} by a warning (a rule API {result.api_version} only advises)" if by_warning else ""
     return [
-        f"Faulty variants caught: {caught}/{faulty} ({pct(caught, faulty)})",
+        f"Faulty variants caught: {caught}/{faulty} ({pct(caught, faulty)}){warned}",
         f"Benign variants passing every scenario: {accepted}/{benign} ({pct(accepted, benign)})",
         f"Correct reference (control) passes every scenario: {'yes' if control_ok else 'NO'}",
     ]
@@ -51,10 +57,10 @@ def not_applicable_line(result: SelftestResult) -> str:
 
 
 def markdown(result: SelftestResult, *, descriptions: bool = True) -> str:
-    header = "| variant | kind | verdict | caught by (scenarios that failed) |"
+    header = "| variant | kind | verdict | caught by (scenarios that failed, or warned where the rule is advisory) |"
     rule = "|---|---|---|---|"
     if descriptions:
-        header = "| variant | kind | bug / liberty | verdict | caught by (scenarios that failed) |"
+        header = "| variant | kind | bug / liberty | verdict | caught by (scenarios that failed, or warned where the rule is advisory) |"
         rule = "|---|---|---|---|---|"
     rows = [header, rule]
     for j in result.judgements:

@@ -21,6 +21,9 @@ from pathlib import Path
 from ..results import Outcome
 
 CONTROL = "none"  # the correct reference provider: the baseline every benign variant must match
+# The reference applies every version's token rules at every version in the self-test: a rule a version
+# only advises then draws no warning from the control, so a variant that breaks it is seen by its warning.
+SELFTEST_TOKEN_POLICY = "strict"
 
 
 @dataclass
@@ -65,7 +68,8 @@ def run_variant(variant: str, *, api_version: str | None = None, features: Path 
     fault = None if variant == CONTROL else variant
     config = load_config(None, api_version=api_version)
     with tempfile.TemporaryDirectory(prefix="nv-selftest-", dir=_fast_tmp()) as tmp, \
-            open_target(config, fault=fault, db_path=Path(tmp) / "reference.sqlite3") as target:
+            open_target(config, fault=fault, db_path=Path(tmp) / "reference.sqlite3",
+                        reference_token_policy=SELFTEST_TOKEN_POLICY) as target:
         run = run_features(features or features_dir(), target=target, progress=False)
     api_version = target.api_version
     result = VariantRun(variant=variant, api_version=api_version, undefined_steps=list(run.undefined_steps),

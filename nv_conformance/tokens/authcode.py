@@ -137,7 +137,7 @@ class AuthorizationCodeMethod(TokenMethod, OffNetworkCapable):
         endpoint = self.server.endpoint("token_endpoint")
         if isinstance(answer, OAuthFailure):
             raise TokenError(failure_line("token endpoint", endpoint, answer))
-        return issued_token(answer, kind=kind, scope=scope, method=self.name, endpoint=endpoint)
+        return issued_token(answer, kind=kind, scope=scope, method=self.name, endpoint=endpoint, grant="authorization-code")
 
     def attempt(self, scope: str) -> OffNetworkOutcome:
         """Run the flow from an address the network does not know; the server should refuse."""

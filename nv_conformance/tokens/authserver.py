@@ -141,7 +141,8 @@ class AuthServer:
         raise TokenError(f"{what} {endpoint}: HTTP {result.status}, no OAuth JSON answer ({_describe_body(result)})")
 
 
-def issued_token(body: dict[str, Any], *, kind: TokenKind, scope: str, method: str, endpoint: str) -> IssuedToken:
+def issued_token(body: dict[str, Any], *, kind: TokenKind, scope: str, method: str, endpoint: str,
+                 grant: str = "") -> IssuedToken:
     """Check a successful token response (RFC 6749 5.1) and keep what the token-policy scenarios need."""
     token = body.get("access_token")
     if not isinstance(token, str) or not token.strip():
@@ -166,6 +167,8 @@ def issued_token(body: dict[str, Any], *, kind: TokenKind, scope: str, method: s
         expires_in=expires_in,
         refresh_token_issued=bool(body.get("refresh_token")),
         method=method,
+        from_token_response=True,
+        grant=grant or method,
     )
 
 

@@ -44,6 +44,8 @@ class IssuedToken:
     expires_in: int | None = None
     refresh_token_issued: bool = False
     method: str = ""
+    from_token_response: bool = False  # False: a given token (static, a command printing it bare): nothing to inspect
+    grant: str = ""                    # the OAuth grant that issued it ("jwt-bearer", "ciba", "authorization-code")
 
     def __repr__(self) -> str:  # never show the token itself
         return f"IssuedToken(kind={self.kind.value}, scope={self.scope!r}, method={self.method!r}, expires_in={self.expires_in})"

@@ -106,7 +106,7 @@ class CibaMethod(TokenMethod, OffNetworkCapable):
         endpoint = self.server.endpoint("token_endpoint")
         if isinstance(answer, OAuthFailure):
             raise TokenError(failure_line("token endpoint", endpoint, answer))
-        return issued_token(answer, kind=kind, scope=scope, method=self.name, endpoint=endpoint)
+        return issued_token(answer, kind=kind, scope=scope, method=self.name, endpoint=endpoint, grant="ciba")
 
     def attempt(self, scope: str) -> OffNetworkOutcome:
         """Ask with a login hint the network cannot resolve (e.g. ``ipport:`` of an off-network address)."""

@@ -125,6 +125,7 @@ def _from_json(text: str, kind: TokenKind, scope: str, label: str, method: str) 
         expires_in=expires_in if isinstance(expires_in, int) and not isinstance(expires_in, bool) else None,
         refresh_token_issued=bool(body.get("refresh_token")),
         method=method,
+        from_token_response=True,  # the command relayed a token response: its fields can be judged
     )
 
 

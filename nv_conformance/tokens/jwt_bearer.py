@@ -71,7 +71,7 @@ class JwtBearerMethod(TokenMethod):
         answer = self.server.post(endpoint, form, what="token endpoint")
         if not isinstance(answer, dict):
             raise TokenError(failure_line("token endpoint", endpoint, answer))
-        return issued_token(answer, kind=kind, scope=scope, method=self.name, endpoint=endpoint)
+        return issued_token(answer, kind=kind, scope=scope, method=self.name, endpoint=endpoint, grant="jwt-bearer")
 
     def describe(self) -> str:
         return f"jwt-bearer (client {self.client_id}, {self.key.alg}, sub {redact(self.subject)})"

@@ -31,12 +31,15 @@ class FakeTokens:
     """Issues numbered JWT-shaped tokens per kind; records what was asked."""
 
     def __init__(self, supported=tuple(TokenKind), off_network: OffNetworkOutcome | None = None,
-                 expires_in: int | None = 300, refresh: bool = False) -> None:
+                 expires_in: int | None = 300, refresh: bool = False, from_token_response: bool = True,
+                 grant: str = "") -> None:
         self.supported = set(supported)
         self.requests: list[tuple[TokenKind, str]] = []
         self.off_network = off_network
         self.expires_in = expires_in
         self.refresh = refresh
+        self.from_token_response = from_token_response
+        self.grant = grant
 
     def supports(self, kind: TokenKind) -> bool:
         return kind in self.supported
@@ -47,7 +50,8 @@ class FakeTokens:
     def get(self, kind: TokenKind, scope: str) -> IssuedToken:
         self.requests.append((kind, scope))
         token = fake_jwt({"kind": kind.value, "n": len(self.requests), "scope": scope, "iat": 1000, "exp": 1300})
-        return IssuedToken(token, kind, scope, expires_in=self.expires_in, refresh_token_issued=self.refresh)
+        return IssuedToken(token, kind, scope, expires_in=self.expires_in, refresh_token_issued=self.refresh,
+                           method="fake", from_token_response=self.from_token_response, grant=self.grant)
 
     def supports_off_network(self) -> bool:
         return self.off_network is not None
@@ -79,7 +83,7 @@ def ok_share(request: httpx.Request) -> httpx.Response:
 
 
 def make_state(respond=ok_share, tokens: FakeTokens | None = None, version: str = "vwip",
-               test_data: TestData | None = None, contract: Contract | None = None):
+               test_data: TestData | None = None, contract: Contract | None = None, strict_tokens: bool = False):
     recorder = Recorder(respond)
     session = Session(
         base_url=BASE, api_root="http://nv.test", api_version=version,
@@ -87,6 +91,7 @@ def make_state(respond=ok_share, tokens: FakeTokens | None = None, version: str 
         client=GuardedClient(transport=httpx.MockTransport(recorder)),
         tokens=tokens if tokens is not None else FakeTokens(),
         run=new_run("test", version, {}), test_data=test_data or TestData(SUBSCRIBER, OTHER),
+        strict_token_policy=strict_tokens,
     )
     return ScenarioState(session), recorder
 

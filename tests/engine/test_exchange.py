@@ -203,3 +203,29 @@ def test_a_hostile_authorization_scheme_cannot_run_anything_in_the_reproduce_com
     assert "PWNED" not in printed.replace(scheme, "")
     plain = curl_command("GET", "http://x/y", [("Authorization", "Bearer abc")], None, "valid access token")
     assert '-H "Authorization: Bearer $ACCESS_TOKEN"' in plain
+
+
+def test_reproduce_command_puts_masked_numbers_back_as_shell_variables():
+    """The reviewer's copy runs as shown: numbers the report masks become $PHONE_NUMBER / $HASHED_PHONE_NUMBER."""
+    import hashlib
+    import subprocess
+
+    from nv_conformance.exchange import curl_command
+
+    number = "+447700900123"
+    digest = hashlib.sha256(number.encode()).hexdigest()
+    body = f'{{"phoneNumber": "{number}", "note": "it\'s"}}'.encode()
+    command = curl_command("POST", "http://x/verify", [("Authorization", "Bearer abc")], body, "valid access token")
+    assert number not in command and redact(command) == command
+    assert "PHONE_NUMBER set to the number sent (masked here: +44770090****)" in command
+    shown = command.split("   #")[0].replace("curl ", "printf '%s\\n' ", 1)
+    env = {"ACCESS_TOKEN": "tok", "PHONE_NUMBER": number, "HASHED_PHONE_NUMBER": digest}
+    printed = subprocess.run(["sh", "-c", shown], capture_output=True, text=True, env=env, check=True).stdout
+    assert printed.splitlines()[-1] == body.decode()
+    hashed = curl_command("POST", "http://x/verify", [], f'{{"hashedPhoneNumber":"{digest}"}}'.encode(), "unused")
+    assert digest not in hashed and "HASHED_PHONE_NUMBER set to" in hashed and "ACCESS_TOKEN" not in hashed.split("#")[1]
+    printed = subprocess.run(["sh", "-c", hashed.split("   #")[0].replace("curl ", "printf '%s\\n' ", 1)],
+                             capture_output=True, text=True, env=env, check=True).stdout
+    assert printed.splitlines()[-1] == f'{{"hashedPhoneNumber":"{digest}"}}'
+    invalid = curl_command("POST", "http://x/verify", [], b'{"phoneNumber": "12"}', "unused")
+    assert "'{\"phoneNumber\": \"12\"}'" in invalid and "#" not in invalid  # nothing masked, sent as it was

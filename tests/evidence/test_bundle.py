@@ -33,7 +33,11 @@ def resign(bundle: Bundle, out: Path, key_pem: Path, edit_results, *, manifest_v
     content = members(bundle.path)
     results = json.loads(content["results.json"])
     edit_results(results)
+    old_digest = hashlib.sha256(content["results.json"]).hexdigest()
     content["results.json"] = (json.dumps(results, indent=2) + "\n").encode()
+    # the statement names the digest of results.json: a forger puts the new one there too
+    content["statement.html"] = content["statement.html"].replace(
+        old_digest.encode(), hashlib.sha256(content["results.json"]).hexdigest().encode())
     manifest = json.loads(content["manifest.json"])
     if manifest_verdict:
         manifest["verdict"]["verdict"] = manifest_verdict
@@ -117,6 +121,22 @@ def test_a_released_version_names_its_camara_release(version: str, release: str)
     from nv_conformance.evidence.contents import profile_entry
 
     assert profile_entry(version)["release"] == release
+
+
+def test_the_statement_must_name_the_digest_of_the_bundled_results(failing_bundle: Bundle, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    content = members(failing_bundle.path)
+    digest = hashlib.sha256(content["results.json"]).hexdigest()
+    statement = content["statement.html"].decode()
+    assert f'id="results-sha256">{digest}<' in statement  # shown whole, not taken for a hashed phone number
+    content["statement.html"] = statement.replace(digest, "0" * 64).encode()
+    manifest = json.loads(content["manifest.json"])
+    manifest["files"] = {n: hashlib.sha256(d).hexdigest() for n, d in content.items()
+                         if n not in ("manifest.json", "manifest.jws")}
+    content["manifest.json"] = manifest_bytes(manifest)
+    content["manifest.jws"] = sign(content["manifest.json"], load_signing_key(str(failing_bundle.key_pem))).encode()
+    code, out = verify_cli(capsys, str(rewrite(failing_bundle.path, tmp_path / "forged.zip", content)))
+    assert code == 1 and "statement.html: names results.json SHA-256 000000000000…" in out
 
 
 def test_statement_shows_id_bundle_hash_and_reproduce(failing_bundle: Bundle) -> None:
@@ -416,6 +436,7 @@ def test_a_private_jwk_in_a_member_is_found(failing_bundle: Bundle, tmp_path: Pa
         verify_bundle(forged)
 
 
+@pytest.mark.broken_results  # results.json of an older format, on purpose
 def test_reports_of_an_older_kit_are_refused_in_one_line(conformant_bundle: Bundle, tmp_path: Path,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     old = tmp_path / "old"

@@ -174,8 +174,30 @@ def test_negative_data_must_get_400_invalid_argument():
     assert negative_data_rejected(env(), exchange(400, err(400, "INVALID_ARGUMENT"), request=bad)) == []
     assert negative_data_rejected(env(), exchange()) is None  # valid request: not this check's business
     media = exchange(415, err(415, "UNSUPPORTED_MEDIA_TYPE"), content_type="text/plain")
-    assert negative_data_rejected(env(), media) == []
-    assert negative_data_rejected(env(), exchange(content_type="text/plain"))
+    assert negative_data_rejected(env(), media) is None  # another media type: other_media_type_refused judges it
+
+
+def test_another_media_type_answered_2xx_is_a_warning_never_a_finding():
+    from nv_conformance.fuzz.checks import ADVISORY_CHECKS, CAMARA_CHECKS, other_media_type_refused
+
+    refused = exchange(415, err(415, "UNSUPPORTED_MEDIA_TYPE"), content_type="text/plain")
+    assert other_media_type_refused(env(), refused) == []
+    assert other_media_type_refused(env(), exchange(400, err(400, "INVALID_ARGUMENT"), content_type="text/plain")) == []
+    served = other_media_type_refused(env(), exchange(content_type="text/plain"))
+    assert served and "answered 200" in served[0] and "text/plain" in served[0]
+    assert other_media_type_refused(env(), exchange()) is None  # application/json: not this check's business
+    assert ADVISORY_CHECKS == {"other_media_type_refused"}
+    assert all(check.clause for check in CAMARA_CHECKS)  # every finding cites a clause
+
+
+def test_an_advisory_check_is_counted_as_a_warning_not_a_finding():
+    from nv_conformance.fuzz.findings import FindingsCollector
+
+    collector = FindingsCollector(advisory_checks=frozenset({"other_media_type_refused"}))
+    assert not collector.record("other_media_type_refused", exchange(content_type="text/plain"), ["answered 200"])
+    assert collector.finding_count == 0 and len(collector.sorted_warnings()) == 1
+    assert collector.record("no_server_error", exchange(500, err(500, "INTERNAL")), ["server error 500"])
+    assert collector.finding_count == 1 and [f.check for f in collector.sorted_findings()] == ["no_server_error"]
 
 
 def test_valid_data_is_not_refused():

@@ -59,7 +59,7 @@ def test_each_fault_is_found_with_a_reproduction(fault):
     options = FuzzOptions(duration_s=20, max_failures=len(expected))
     with open_target(load_config(None, api_version="vwip"), fault=fault) as target:
         outcome = run_fuzz(fuzz_target(target), options)
-    found = set(outcome.findings.findings)
+    found = {(f.check, f.operation_id) for f in outcome.findings.sorted_findings()}
     assert found == expected, [(f.check, f.operation_id, f.problem) for f in outcome.findings.sorted_findings()]
     for finding in outcome.findings.sorted_findings():
         command = finding.example.reproduce
@@ -74,6 +74,19 @@ def test_each_fault_is_found_with_a_reproduction(fault):
     assert all(s.exchanges and s.exchanges[0].reproduce for s in failed)
 
 
+
+
+def test_a_provider_reading_any_media_type_as_json_gets_a_warning_and_no_finding():
+    """The benign variant serves a JSON body sent as text/plain (200): no CAMARA text forbids it."""
+    with open_target(load_config(None, api_version="vwip"), fault="any-media-type-json-body") as target:
+        outcome = run_fuzz(fuzz_target(target), FuzzOptions(duration_s=REFERENCE_SECONDS))
+    assert outcome.findings.finding_count == 0, [(f.check, f.problem) for f in outcome.findings.sorted_findings()]
+    warnings = outcome.findings.sorted_warnings()
+    assert [w.check for w in warnings] == ["other_media_type_refused"] and "text/plain" in warnings[0].problem
+    run = to_run_result(outcome)
+    assert run.verdict.value == "conformant" and run.exit_code == 0
+    (warned,) = [s for s in run.scenarios if s.outcome.value == "warning"]
+    assert warned.warnings and warned.clauses[0].startswith("contract: requestBody content is application/json")
 
 
 @pytest.mark.parametrize("version", ["v1.0.0", "vwip"])

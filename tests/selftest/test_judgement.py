@@ -33,6 +33,18 @@ def test_a_faulty_variant_is_caught_only_by_a_failure():
     assert not broken.ok and "the run broke" in broken.problems[0]
 
 
+def test_where_its_rule_is_only_advised_a_variant_is_caught_by_a_new_warning():
+    advised = Variant("reuse", "tokens reusable", benign=False, applies_in=("v9",), warns_in=("vwip",))
+    assert advised.warns_at("vwip") and not advised.warns_at("v9")
+    caught = judge(advised, _run("reuse", nv_a_02="warning"), CONTROL)
+    assert caught.ok and caught.caught_by == ["nv_a_02"]
+    warned_already = _run("none", nv_a_02="warning")
+    missed = judge(advised, _run("reuse", nv_a_02="warning"), warned_already)
+    assert not missed.ok and "failed or warned" in missed.problems[0]
+    assert not judge(FAULTY, _run("bug", nv_a_02="warning"), CONTROL).ok  # a mandatory rule needs a failure
+    assert not judge(BENIGN, _run("liberty", nv_a_02="warning"), CONTROL).ok  # a warning is no pass for a liberty
+
+
 def test_a_benign_variant_must_pass_what_the_control_passes():
     assert judge(BENIGN, _run("liberty"), CONTROL).ok
     for outcome in ("failed", "skipped", "defective"):

@@ -62,7 +62,7 @@ def test_run_gets_through_the_gateway(behind_gateway: tuple[Gateway, Path, Pki],
     assert code == 0, out.out[-3000:] + out.err[-2000:]
     results = json.loads((tmp_path / "reports" / "results.json").read_text())
     outcomes = {s["outcome"] for s in results["scenarios"]}
-    assert results["verdict"] == "conformant" and outcomes <= {"passed", "skipped"}, outcomes
+    assert results["verdict"] == "conformant" and outcomes <= {"passed", "skipped", "not applicable"}, outcomes
     assert sum(s["outcome"] == "passed" for s in results["scenarios"]) >= 30
     seen = gateway.requests[before:]
     assert len(seen) >= 30 and gateway.rejected == 0
@@ -72,6 +72,24 @@ def test_run_gets_through_the_gateway(behind_gateway: tuple[Gateway, Path, Pki],
     commands = [e["reproduce"] for s in results["scenarios"] for e in s["exchanges"]]
     assert commands and all('-H "X-API-Key: $X_API_KEY"' in c and "X_API_KEY to the value of http.headers X-API-Key"
                             in c for c in commands), commands[:1]
+
+
+def test_the_preflight_goes_through_the_gateway_with_key_and_certificate(
+        behind_gateway: tuple[Gateway, Path, Pki], gateway_env: None) -> None:
+    """The pre-flight uses the kit's own client: http.headers and the client certificate apply to it too."""
+    from nv_conformance.config import load_config
+    from nv_conformance.preflight import preflight
+    from nv_conformance.target import open_target
+
+    gateway, config, _ = behind_gateway
+    before, rejected = len(gateway.requests), gateway.rejected
+    with open_target(load_config(config)) as target:
+        report = preflight(target)
+        operations = set(target.contract.operations)
+    seen = gateway.requests[before:]
+    assert set(report.statuses) == operations and 404 not in report.statuses.values()
+    assert len(seen) >= len(operations) and gateway.rejected == rejected
+    assert all(r["client_cert"] and r["headers"].get("X-API-Key") == GATEWAY_KEY for r in seen)
 
 
 def test_fuzz_gets_through_the_gateway(behind_gateway: tuple[Gateway, Path, Pki], gateway_env: None, tmp_path: Path,
@@ -121,3 +139,23 @@ def test_run_through_a_configured_proxy(tmp_path: Path, capsys: pytest.CaptureFi
     assert any(t.startswith(reference.api_root + "/number-verification/") for t in targets)
     assert any(t == reference.kit["token_endpoint"] or t.startswith(reference.base_url + "/.well-known") for t in targets)
     assert all(t.startswith(reference.base_url) for t in targets)
+
+
+def test_the_preflight_goes_through_a_configured_proxy(tmp_path: Path) -> None:
+    from nv_conformance.config import load_config
+    from nv_conformance.preflight import preflight
+    from nv_conformance.target import open_target
+    from reference_impl.embedded import EmbeddedReference
+
+    from .proxy import ForwardProxy
+
+    with EmbeddedReference() as reference, ForwardProxy() as proxy:
+        (tmp_path / "kit.json").write_text(json.dumps(reference.kit))
+        config = tmp_path / "target.yaml"
+        config.write_text(f"kit: kit.json\nhttp: {{proxy: {proxy.url}}}\n")
+        with open_target(load_config(config)) as target:
+            preflight(target)
+            paths = [target.base_url + op.path for op in target.contract.operations.values()]
+    targets = [target for _, target, _ in proxy.seen]
+    assert all(path in targets for path in paths), targets  # every probe went through the proxy
+    assert any(t == reference.kit["token_endpoint"] for t in targets)

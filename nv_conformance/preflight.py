@@ -1,0 +1,84 @@
+"""Pre-flight: prove the tester's own setup works before any scenario can blame the target.
+
+An unreachable API root, a token endpoint refusing the tester's client or a wrong base path
+would otherwise fail every scenario and call the target "not conformant". The pre-flight asks
+four cheap questions in order and stops at the first "no" with one line naming what failed:
+
+1. the API root answers at all (TCP, TLS, HTTP): one request per operation, without a token;
+2. discovery works, where the config uses it, and
+3. one token of each configured fresh kind can be obtained (discovery is the first thing a
+   token method does, so its failure names discovery);
+4. the operations do not all answer 404 (a wrong ``api_root``, ``base_path`` or ``api_version``).
+
+Everything goes through the target's own HTTP client and token provider, so ``http.headers``,
+client certificates and proxies apply exactly as they will in the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import TargetError, TokenError
+from .redact import redact
+from .target import Target
+from .tokens.base import FRESH_KINDS, TokenKind
+
+
+class PreflightFailed(Exception):  # noqa: N818 - the message is the one line the user sees
+    """The tester's setup does not work: the message names the endpoint, status, OAuth error and a hint."""
+
+
+@dataclass
+class PreflightReport:
+    """What the pre-flight saw (for the reports' declared options and for tests)."""
+
+    statuses: dict[str, int] = field(default_factory=dict)  # operation id -> status without a token
+    tokens: list[str] = field(default_factory=list)          # kinds obtained
+
+
+def preflight(target: Target) -> PreflightReport:
+    """Raise :class:`PreflightFailed` at the first thing that does not work; else what was seen."""
+    report = PreflightReport()
+    operations = list(target.contract.operations.values())
+    base = target.base_url.rstrip("/")
+    for operation in operations:
+        url = base + operation.path
+        try:
+            result = target.client.request(operation.method.upper(), url, headers=_probe_headers(operation))
+        except TargetError as exc:
+            raise PreflightFailed(f"the API root does not answer: {redact(exc)} (check api_root, the network, "
+                                  "TLS settings and http.proxy)") from None
+        report.statuses[operation.operation_id] = result.status
+    for kind in sorted(FRESH_KINDS, key=lambda k: list(TokenKind).index(k)):
+        if not target.tokens.supports(kind):
+            continue
+        scope = _scope(target, kind)
+        try:
+            target.tokens.get(kind, scope)
+        except TokenError as exc:
+            raise PreflightFailed(f"no {kind.value} access token: {redact(exc)}") from None
+        report.tokens.append(kind.value)
+    if report.statuses and all(status == 404 for status in report.statuses.values()):
+        where = redact(base)
+        raise PreflightFailed(f"every operation answered 404 at {where}: check api_root, base_path or api_version "
+                              f"(API {target.api_version} is served at {target.profile.base_path} by default)")
+    return report
+
+
+def _probe_headers(operation: object) -> dict[str, str]:
+    # No token, an empty JSON body header: any routed endpoint answers 400/401/403, an unrouted one 404.
+    return {"content-type": "application/json"} if getattr(operation, "has_request_body", False) else {}
+
+
+def _scope(target: Target, kind: TokenKind) -> str:
+    """A scope the kind's token should carry: the first operation's (or another's, for other_scope)."""
+    operations = list(target.contract.operations.values())
+    first = operations[0]
+    if kind != TokenKind.OTHER_SCOPE:
+        return " ".join(first.scopes)
+    for other in operations[1:]:
+        others = [s for s in other.scopes if s not in first.scopes]
+        if others:
+            return " ".join(others)
+    return " ".join(first.scopes)
+
