@@ -144,9 +144,11 @@ def _start_reference(config: TargetConfig, fault: str | None, db_path: Path | No
     # a base_path other than the version's (a release candidate's /v2rc2) is served too, so the run reaches it
     known_bases = {get_profile(v).base_path for v in versions()}
     also_at = [(config.api_version, config.base_path)] if config.base_path not in known_bases else []
-    options = {"token_policy": token_policy} if token_policy else {}
-    reference = EmbeddedReference(versions=[config.api_version], fault=fault, db_path=db_path, also_at=also_at,
-                                  **options)
+    if token_policy:
+        reference = EmbeddedReference(versions=[config.api_version], fault=fault, db_path=db_path, also_at=also_at,
+                                      token_policy=token_policy)
+    else:
+        reference = EmbeddedReference(versions=[config.api_version], fault=fault, db_path=db_path, also_at=also_at)
     return reference.start()
 
 
