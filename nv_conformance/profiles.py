@@ -102,6 +102,13 @@ class VersionProfile:
                 return f"{profile.clause(key)} (rule of {profile.version})"
         return own
 
+    def rule_source(self, rule: str) -> VersionProfile | None:
+        """The profile whose terms of ``rule`` apply: this one where it demands the rule, else the first
+        version that does (an advisory check holds a provider to that version's terms, e.g. its lifetime)."""
+        if self.demands(rule):
+            return self
+        return next((p for p in _profiles().values() if p.demands(rule)), None)
+
 
 # -- the set of versions -----------------------------------------------------------------------
 
