@@ -7,6 +7,7 @@ every scenario gets a fresh :class:`ScenarioState`. Step functions reach both th
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from ..http import GuardedClient
 from ..profiles import VersionProfile
 from ..redact import redact
 from ..report import kit_git_commit
-from ..results import CheckRecord, RunResult
+from ..results import CheckRecord, RunResult, ScenarioResult
 from ..target import Target
 from ..tokens.base import IssuedToken, OffNetworkOutcome, TokenProvider
 
@@ -47,6 +48,9 @@ class Session:
     deadline: float | None = None  # monotonic time after which no new scenario starts
     current: ScenarioState | None = None
     owned_target: Target | None = None  # built by the hooks themselves (plain behave): closed at the end
+    planning: bool = False  # the token plan's dry run (bdd/plan.py): checks are recorded, not enforced
+    # A concurrent run (bdd/parallel.py) takes each finished scenario's result here, to release them in order.
+    collect: Callable[[Any, ScenarioResult, list[str]], None] | None = None
 
     @classmethod
     def for_target(cls, target: Target, run: RunResult, *, report_dir: Path | None = None,
@@ -91,6 +95,8 @@ class ScenarioState:
         record = replace(record, description=redact(record.description), clause=redact(record.clause),
                          detail=redact(record.detail))
         self.checks.append(record)
+        if self.session.planning:
+            return record
         return enforce(record)
 
     def clause(self, fallback: str) -> str:

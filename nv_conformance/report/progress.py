@@ -65,6 +65,10 @@ class ProgressPrinter:
         self.done = 0
         self._print(one_line(f"nv-conformance: {run.target} | API {run.api_version} | kit {run.kit_version}", 300))
 
+    def note(self, text: str) -> None:
+        """One line about how the run goes (e.g. scenarios at a time), under the header."""
+        self._print(one_line(text, 300))
+
     def scenario_finished(self, result: ScenarioResult) -> None:
         self.done += 1
         width = len(str(self.total)) if self.total else 1

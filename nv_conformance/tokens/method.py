@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
-from ..http import GuardedClient, HttpSettings
+from ..http import GuardedClient, HttpSettings, RequestGate
 from .base import OFF_NETWORK, IssuedToken, OffNetworkOutcome, TokenKind, TokenUse
 from .kit import KitFill, TesterKit, no_kit_settings
 from .settings import Section
@@ -25,13 +25,22 @@ class MethodContext:
         self.allow_plain_http = http.insecure
         self._clients: dict[str | None, GuardedClient] = {}
         self._lock = threading.Lock()
+        self._gate: RequestGate | None = None
 
     def client(self, local_address: str | None = None) -> GuardedClient:
         with self._lock:
             if local_address not in self._clients:
                 settings = dataclasses.replace(self.settings, local_address=local_address or self.settings.local_address)
                 self._clients[local_address] = GuardedClient(settings)
+                self._clients[local_address].gate = self._gate
             return self._clients[local_address]
+
+    def use_gate(self, gate: RequestGate | None) -> None:
+        """Every client of the methods (those built already and those to come) waits for ``gate``."""
+        with self._lock:
+            self._gate = gate
+            for client in self._clients.values():
+                client.gate = gate
 
     def close(self) -> None:
         with self._lock:

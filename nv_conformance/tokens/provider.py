@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import KitError, TokenError
+from ..http import RequestGate
 from ..redact import redact
 from .base import IssuedToken, OffNetworkOutcome, TokenKind
 from .method import MethodContext, OffNetworkCapable, TokenMethod
@@ -72,6 +73,10 @@ class ConfiguredTokenProvider:
         if self._off_network is not None and isinstance(self._off_network, TokenMethod):
             lines["off_network"] = self._off_network.describe()
         return lines
+
+    def use_gate(self, gate: RequestGate | None) -> None:
+        """Token requests share ``gate`` (the run's bound on requests in flight) with the API client."""
+        self._context.use_gate(gate)
 
     def close(self) -> None:
         for method in self._methods.values():
