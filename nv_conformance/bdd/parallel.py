@@ -40,6 +40,30 @@ from .session import Session
 NO_CAPTURE = ["--no-capture", "--no-capture-stderr", "--no-logcapture"]
 
 
+class MatchCache:
+    """behave's step registry, each sentence matched once per run (the dry run and the real run
+    match the same steps; behave tries every definition's pattern per step). A behave Match holds
+    only the step function and its arguments, so one serves every scenario and thread."""
+
+    def __init__(self, registry: Any) -> None:
+        self._registry = registry
+        self._matches: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def find_match(self, step: Any) -> Any:
+        key = (str(step.step_type), str(step.name))
+        with self._lock:
+            if key in self._matches:
+                return self._matches[key]
+        match = self._registry.find_match(step)
+        with self._lock:
+            self._matches[key] = match
+        return match
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._registry, name)
+
+
 def selected_scenarios(features: Iterable[Any], config: Any) -> list[Any]:
     """The scenarios behave would run (tags and --name applied), in the features' order."""
     chosen = []
@@ -58,6 +82,7 @@ class ConcurrentRunner(Runner):
         self.jobs = jobs
         self.rate = rate
         self._local = threading.local()
+        self._matches: MatchCache | None = None
         self._results: dict[int, tuple[ScenarioResult, list[str]]] = {}
         self._results_lock = threading.Lock()
 
@@ -93,6 +118,7 @@ class ConcurrentRunner(Runner):
 
     # -- the concurrent part ---------------------------------------------------------------------
     def _run_scenarios(self, session: Session, scenarios: list[Any]) -> None:
+        self._matches = MatchCache(self.step_registry)
         target_client = session.client
         provider = session.tokens
         # Token requests: at most http.max_concurrency in flight; API requests: one per running scenario.
@@ -108,7 +134,12 @@ class ConcurrentRunner(Runner):
         log_level = behave_log.level
         behave_log.setLevel(logging.ERROR)
         try:
-            # The dry run first, on its own: acquisitions running beside it would only slow it down (one GIL).
+            # The dry run first, on its own: acquisitions running beside it would only slow it down (one GIL);
+            # only the discovery documents, one request each, are fetched meanwhile.
+            prepare = getattr(provider, "prepare", None)
+            preparing = threading.Thread(target=prepare, name="nv-token-prepare", daemon=True) if callable(prepare) else None
+            if preparing is not None:
+                preparing.start()
             needs: list[TokenNeed] = []
             plan = token_plan(scenarios, session, self._run_one, lambda kind, scope: needs.append((kind, scope)))
             if provider is not None and needs:
@@ -175,7 +206,7 @@ class ConcurrentRunner(Runner):
             worker = Runner(self.config)
             worker.hooks = self.hooks
             worker.formatters = self.formatters
-            worker.step_registry = self.step_registry
+            worker.step_registry = self._matches or self.step_registry
             worker._undefined_steps = self._undefined_steps
             worker.capture_controller = CaptureController(self.config)
             worker.context = Context(worker)

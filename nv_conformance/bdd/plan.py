@@ -68,11 +68,18 @@ def _answer(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, headers={"content-type": "application/json"}, content=b"{}")
 
 
+class _OfflineClient(GuardedClient):
+    """The kit's client on a mock transport, sending in the caller's thread (no network: nothing can stall)."""
+
+    def _send_before(self, request: httpx.Request, deadline: float, method: str, url: str, started: float) -> httpx.Response:
+        return self._client.send(request, stream=True)
+
+
 def planning_session(session: Session, tokens: TokenProvider,
                      on_need: Callable[[TokenKind, str], None] | None = None) -> tuple[Session, RecordingProvider, GuardedClient]:
     """A copy of ``session`` that sends nothing: recorded tokens, a mock transport, no printer or reports."""
     recorder = RecordingProvider(tokens, on_need)
-    client = GuardedClient(HttpSettings(), transport=httpx.MockTransport(_answer))
+    client = _OfflineClient(HttpSettings(), transport=httpx.MockTransport(_answer))
     run = new_run(session.run.target, session.api_version, {})
     planning = dataclasses.replace(session, client=client, tokens=recorder, run=run, printer=None, report_dir=None,
                                    deadline=None, current=None, owned_target=None, planning=True, collect=None)

@@ -62,6 +62,16 @@ class TokenMethod(ABC):
         """How tokens are obtained, safe to print (no secrets)."""
         return self.name
 
+    def prepare(self) -> None:
+        """Fetch now what every fetch needs first (the discovery document), so it is not on the first
+        token's path; a failure is left for the first fetch to report."""
+        server = getattr(self, "server", None)
+        if server is not None and getattr(server, "discovery_url", None):
+            try:
+                server.metadata  # noqa: B018 - fetched and kept by the AuthServer
+            except Exception:  # noqa: BLE001 - reported, with its setting, by the fetch that needs it
+                pass
+
     def close(self) -> None:
         return None
 
