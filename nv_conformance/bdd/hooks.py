@@ -102,6 +102,9 @@ def after_scenario(context: Any, scenario: Any) -> None:
     state: ScenarioState | None = getattr(context, "nv", None)
     if session is None or state is None:
         return
+    if session.planning:  # the token plan's dry run (bdd/plan.py) leaves no result
+        session.current = None
+        return
     undefined = _undefined_steps(context, scenario)
     outcome, reason = _outcome(scenario, state, undefined)
     result = ScenarioResult(

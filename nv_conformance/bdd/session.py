@@ -92,11 +92,11 @@ class ScenarioState:
         """
         if record is None:
             return None
+        if self.session.planning:  # the token plan's dry run: nothing of it is kept or enforced
+            return record
         record = replace(record, description=redact(record.description), clause=redact(record.clause),
                          detail=redact(record.detail))
         self.checks.append(record)
-        if self.session.planning:
-            return record
         return enforce(record)
 
     def clause(self, fallback: str) -> str:

@@ -18,7 +18,7 @@ from ..results import Outcome
 from .bundle import add_sign_key_option, bundle_path, make_bundle
 from .paths import existing_file, features_path, writable_dir
 
-LIVE_DEFAULT_JOBS = 8  # bdd/parallel.py's default for a live target (kept here: the parser is built at import)
+LIVE_DEFAULT_JOBS = 16  # scenarios at a time against a --config target: most of them wait for their token
 MAX_JOBS = 64
 
 DEFAULT_REPORT_DIR = "reports"
