@@ -83,3 +83,15 @@ def test_scenarios_keep_their_own_correlators(tmp_path: Path, capfd: pytest.Capt
             assert echoed in (None, sent)
             assert owners.setdefault(sent, scenario["name"]) == scenario["name"]  # a resend in one scenario may repeat it
     assert len(owners) >= 30
+
+
+def test_run_jobs_prints_how_the_run_goes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capfd: pytest.CaptureFixture[str]) -> None:
+    from nv_conformance import cli
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", "--jobs", "3", "--rate", "500", "--tags", "@nv_token_01_no_refresh_token_verify"]) == 0
+    out = capfd.readouterr().out
+    assert "3 scenarios at a time, at most 8 token requests in flight, 500/s; tokens fetched ahead (1 token: 1 valid)" in out
+    assert cli.main(["run", "--jobs", "65"]) == 2
+    assert "--jobs: must be between 1 and 64" in capfd.readouterr().err
