@@ -78,11 +78,15 @@ class DelayProxy:
         except OSError:
             client_writer.close()
             return
-        await asyncio.gather(_pump(client_reader, upstream_writer, self.delay),
-                             _pump(upstream_reader, client_writer, self.delay))
-        for writer in (upstream_writer, client_writer):
-            with contextlib.suppress(OSError):
-                writer.close()
+        try:
+            await asyncio.gather(_pump(client_reader, upstream_writer, self.delay),
+                                 _pump(upstream_reader, client_writer, self.delay))
+        except asyncio.CancelledError:
+            pass  # stop(): a kept-alive connection ends here
+        finally:
+            for writer in (upstream_writer, client_writer):
+                with contextlib.suppress(OSError):
+                    writer.close()
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
