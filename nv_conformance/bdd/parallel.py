@@ -103,6 +103,14 @@ class ConcurrentRunner(Runner):
         undefined_before = len(self.undefined_steps)
         if session is not None and not self.aborted:
             self._run_scenarios(session, selected_scenarios(features, self.config))
+        elif not self.aborted:  # hooks other than the kit's (no session to plan with): behave's own loop
+            for feature in features:
+                try:
+                    feature.run(self)
+                except KeyboardInterrupt:
+                    self.abort(reason="KeyboardInterrupt")
+                if self.aborted:
+                    break
         self.run_hook_with_capture("after_all")
         cleanups_failed = False
         try:
@@ -170,16 +178,22 @@ class ConcurrentRunner(Runner):
             for scenario, future in zip(scenarios, futures, strict=True):
                 future.result()
                 self._release(session, scenario)
+                if self.aborted:  # Ctrl-C inside a step (behave stops there): nothing after it is reported
+                    for pending in futures:
+                        pending.cancel()
+                    break
         except KeyboardInterrupt:
+            # As behave does: stop, and let after_all write the reports of what ran (in order, up to
+            # the first scenario that had not finished when Ctrl-C came).
             self.abort(reason="KeyboardInterrupt")
+            finished = [future.done() for future in futures]
             for future in futures:
                 future.cancel()
             executor.shutdown(wait=True, cancel_futures=True)
-            for scenario, future in zip(scenarios, futures, strict=True):  # what finished, in order, up to a gap
-                if future.cancelled() or not future.done():
+            for scenario, done in zip(scenarios, finished, strict=True):
+                if not done:
                     break
                 self._release(session, scenario)
-            raise
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
 
@@ -198,6 +212,8 @@ class ConcurrentRunner(Runner):
         worker = self._worker()
         worker.context.nv_session = session
         scenario.run(worker)
+        if worker.aborted and not self.aborted:
+            self.abort(reason="KeyboardInterrupt")
 
     def _worker(self) -> Runner:
         """This thread's runner: behave's, sharing hooks, steps and config, with its own Context."""
@@ -210,5 +226,10 @@ class ConcurrentRunner(Runner):
             worker._undefined_steps = self._undefined_steps
             worker.capture_controller = CaptureController(self.config)
             worker.context = Context(worker)
+            # What before_all put on the run's context (the session, a stand-in hook's own state)
+            own = set(worker.context._root)
+            for name, value in self.context._root.items():
+                if name not in own:
+                    worker.context._root[name] = value
             self._local.runner = worker
         return worker

@@ -95,3 +95,25 @@ def test_run_jobs_prints_how_the_run_goes(tmp_path: Path, monkeypatch: pytest.Mo
     assert "3 scenarios at a time, at most 8 token requests in flight, 500/s; tokens fetched ahead (1 token: 1 valid)" in out
     assert cli.main(["run", "--jobs", "65"]) == 2
     assert "--jobs: must be between 1 and 64" in capfd.readouterr().err
+
+
+def test_ctrl_c_in_a_concurrent_run_reports_what_ran_before_it_in_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    """As behave does sequentially: the run stops, the reports cover the scenarios up to the interrupted one."""
+    from nv_conformance.bdd import actions
+
+    sequential, _, _ = run_once(tmp_path, "all", 1, capfd)
+    names = [s["name"] for s in sequential["scenarios"]]
+
+    def interrupted(state: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(actions, "expect_no_refresh_token", interrupted)  # the first token-policy scenario
+    with open_target(load_config(None)) as target:
+        run = run_features(features_dir(), target=target, report_dir=tmp_path / "stopped", jobs=4, progress=False)
+    assert run.aborted and run.aborted.startswith("interrupted")
+    reported = [s.name for s in run.scenarios]
+    assert reported and reported == names[:len(reported)]  # a prefix, in the features' order
+    assert len(reported) < len(names)
+    written = json.loads((tmp_path / "stopped" / "results.json").read_text(encoding="utf-8"))
+    assert [s["name"] for s in written["scenarios"]] == reported
