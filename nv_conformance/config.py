@@ -30,6 +30,7 @@ from .errors import ConfigError
 from .http import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_USER_AGENT,
+    MAX_CONCURRENCY,
     ClientCertificate,
     HttpSettings,
     header_value,
@@ -58,6 +59,7 @@ _SECRET_KEY_HINTS = ("token", "secret", "password", "assertion", "subject", "key
 _NOT_SECRET_SUFFIXES = ("_endpoint", "_url", "_uri", "_env", "_file", "_id", "_lifetime", "_audience")
 _HTTP_SETTINGS = {
     "connect_timeout", "read_timeout", "total_timeout", "max_body_bytes", "headers", "user_agent", "proxy", "trust_env",
+    "max_concurrency",
 }
 _TLS_SETTINGS = {"ca_bundle", "insecure", "client_cert", "client_key", "client_key_env", "client_key_password_env"}
 
@@ -211,6 +213,7 @@ class TargetConfig:
             "http.total_timeout": self.http.total_timeout,
             "http.trust_env": self.http.trust_env,
             "http.max_body_bytes": self.http.max_body_bytes,
+            "http.max_concurrency": self.http.max_concurrency,
             "run.max_seconds": self.run.max_seconds,
             "test_data.phone_number": mask_phone(self.test_data.phone_number) if self.test_data.phone_number else "not given",
             "test_data.other_phone_number": (
@@ -496,6 +499,9 @@ def _http(value: Any, tls: TlsConfig) -> HttpSettings:
     total = _number(section.get("total_timeout", max(defaults.total_timeout, connect + read)), "http.total_timeout")
     max_body = _number(section.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES), "http.max_body_bytes", integer=True)
     user_agent = header_value(section.get("user_agent", DEFAULT_USER_AGENT), "http.user_agent")
+    concurrency = _number(section.get("max_concurrency", defaults.max_concurrency), "http.max_concurrency", integer=True)
+    if concurrency > MAX_CONCURRENCY:
+        raise ConfigError("http.max_concurrency", f"must be at most {MAX_CONCURRENCY}")
     proxy = None
     if section.get("proxy") is not None:
         proxy = _check_proxy(_str(section["proxy"], "http.proxy"))
@@ -504,6 +510,7 @@ def _http(value: Any, tls: TlsConfig) -> HttpSettings:
         max_body_bytes=int(max_body), ca_bundle=tls.ca_bundle, insecure=tls.insecure,
         user_agent=user_agent, headers=parse_headers(section.get("headers"), "http.headers"),
         client_cert=tls.client_cert, proxy=proxy, trust_env=_bool(section.get("trust_env", False), "http.trust_env"),
+        max_concurrency=int(concurrency),
     )
 
 

@@ -40,6 +40,8 @@ from .redact import register_secret
 
 DEFAULT_MAX_BODY_BYTES = 1 << 20  # 1 MiB: far above any Number Verification response
 DEFAULT_USER_AGENT = f"nv-conformance/{__version__}"
+DEFAULT_MAX_CONCURRENCY = 8  # token requests in flight at once when a run works concurrently (http.max_concurrency)
+MAX_CONCURRENCY = 64
 _DECODE_CHUNK = 64 * 1024
 
 
@@ -69,6 +71,7 @@ class HttpSettings:
     client_cert: ClientCertificate | None = None
     proxy: str | None = field(default=None, repr=False)  # may carry proxy credentials
     trust_env: bool = False             # HTTP(S)_PROXY / NO_PROXY from the environment
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # token requests in flight at once (a concurrent run's RequestGate)
 
     def verify(self) -> bool | str:
         if self.insecure:
@@ -194,8 +197,49 @@ def origin_of(url: str) -> str:
     return f"{parsed.scheme}://{parsed.host.lower()}:{port}"
 
 
+class Pace:
+    """At most ``rate`` request starts per second, across every client that shares it (``--rate``)."""
+
+    def __init__(self, rate: float, *, clock: Any = time.monotonic, sleep: Any = time.sleep) -> None:
+        self.rate = rate
+        self._lock = threading.Lock()
+        self._next_start = 0.0
+        self._clock = clock
+        self._sleep = sleep
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next_start)
+            self._next_start = start + 1.0 / self.rate
+        if start > now:
+            self._sleep(start - now)
+
+
+class RequestGate:
+    """What a concurrent run may send at once through the clients sharing this gate: at most
+    ``limit`` requests in flight, started at the shared ``pace`` when one is given. A client
+    waiting out a CIBA interval is not in flight: it holds no slot."""
+
+    def __init__(self, limit: int, pace: Pace | None = None) -> None:
+        self.limit = limit
+        self.pace = pace
+        self._slots = threading.BoundedSemaphore(limit)
+
+    def __enter__(self) -> RequestGate:
+        self._slots.acquire()
+        if self.pace is not None:
+            self.pace.wait()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._slots.release()
+
+
 class GuardedClient:
     """A thin wrapper over one ``httpx.Client`` with the rules above."""
+
+    gate: RequestGate | None = None  # set for a concurrent run (bdd/parallel.py); None: no bound beyond the caller's
 
     def __init__(self, settings: HttpSettings | None = None, *, transport: httpx.BaseTransport | None = None) -> None:
         """``transport`` is for tests (e.g. ``httpx.MockTransport``); by default a real one is built."""
@@ -274,6 +318,13 @@ class GuardedClient:
 
         ``deadline`` (``time.monotonic()``) can only shorten ``total_timeout``, e.g. to end a fuzz run on time.
         """
+        if self.gate is None:
+            return self._request(method, url, headers, content, data, params, deadline)
+        with self.gate:  # the timeouts count from the send, not from the wait for a slot
+            return self._request(method, url, headers, content, data, params, deadline)
+
+    def _request(self, method: str, url: str, headers: Any, content: bytes | str | None, data: dict[str, str] | None,
+                 params: dict[str, str] | None, deadline: float | None) -> HttpResult:
         started = time.monotonic()
         deadline = min(started + self.settings.total_timeout, deadline or float("inf"))
         request = self._client.build_request(

@@ -18,6 +18,7 @@ from nv_conformance.profiles import get_profile, reference_versions, sharing_bas
 
 from . import logs
 from .app import SUPERVISOR_ENV
+from .behaviour import Behaviour
 from .settings import SETTINGS_ENV, Settings, TokenPolicyMode
 from .stores import DB_ENV
 
@@ -65,6 +66,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="close a connection whose request is not complete this long after it began (default 10)")
     parser.add_argument("--clients", default=None, metavar="YAML",
                         help="register API consumers from this file (docs/reference.md, 'Onboarding')")
+    parser.add_argument("--ciba-interval", type=int, default=Behaviour().ciba_interval_seconds, metavar="SECONDS",
+                        help="CIBA poll interval the authorization server announces and enforces "
+                             f"(default {Behaviour().ciba_interval_seconds}; CIBA's own default is 5)")
 
 
 def _settings_from(args: argparse.Namespace) -> Settings:
@@ -82,6 +86,8 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         raise ConfigError("--request-timeout", "must be between 0.1 and 3600 seconds")
     if args.workers < 1 or args.workers > 64:
         raise ConfigError("--workers", "must be between 1 and 64")
+    if not 0 <= args.ciba_interval <= 60:
+        raise ConfigError("--ciba-interval", "must be between 0 and 60 seconds")
     if args.port == 0:
         from .embedded import free_port
 
@@ -121,7 +127,8 @@ def _settings_from(args: argparse.Namespace) -> Settings:
                                 token_policy=TokenPolicyMode(args.token_policy), fault=args.fault,
                                 clients_file=clients_file, device_url=device_url,
                                 db_url=db_url, keys_path=Path(args.keys) if args.keys else None,
-                                also_at=also_at)
+                                also_at=also_at,
+                                behaviour=Behaviour(ciba_interval_seconds=args.ciba_interval))
     except ValueError as exc:
         raise ConfigError("--also-at" if "=" in str(exc) and also_at else "--api-root-prefix", str(exc)) from None
 

@@ -118,10 +118,10 @@ def after_scenario(context: Any, scenario: Any) -> None:
     state: ScenarioState | None = getattr(context, "nv", None)
     if session is None or state is None:
         return
+    if session.planning:  # the token plan's dry run (bdd/plan.py) leaves no result
+        session.current = None
+        return
     undefined = _undefined_steps(context, scenario)
-    for text in undefined:
-        if text not in session.run.undefined_steps:
-            session.run.undefined_steps.append(text)
     outcome, reason = _outcome(scenario, state, undefined)
     if _interrupted(context):
         outcome, reason = _interrupted_outcome(scenario, outcome, reason)
@@ -138,8 +138,19 @@ def after_scenario(context: Any, scenario: Any) -> None:
         exchanges=[sent.record for sent in state.conversation.sent],
         location=f"{scenario.filename}:{scenario.line}",
     )
-    session.run.scenarios.append(result)
     session.current = None
+    if session.collect is not None:  # a concurrent run: released in the features' order (bdd/parallel.py)
+        session.collect(scenario, result, undefined)
+    else:
+        record_result(session, result, undefined)
+
+
+def record_result(session: Session, result: ScenarioResult, undefined: list[str]) -> None:
+    """One finished scenario into the run (and its progress line): in the features' order."""
+    for text in undefined:
+        if text not in session.run.undefined_steps:
+            session.run.undefined_steps.append(text)
+    session.run.scenarios.append(result)
     if session.printer is not None:
         session.printer.scenario_finished(result)
 

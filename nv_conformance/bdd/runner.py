@@ -42,7 +42,7 @@ class RunRequest:
 def run_features(features: Path, *, target: Target | None = None, tags: Sequence[str] = (),
                  names: Sequence[str] = (), report_dir: Path | None = None, progress: bool = True,
                  options: dict[str, Any] | None = None, userdata: dict[str, str] | None = None,
-                 color: str = "auto") -> RunResult:
+                 color: str = "auto", jobs: int = 1, rate: float | None = None) -> RunResult:
     """Run ``features`` against ``target`` (the caller keeps and closes it).
 
     ``options`` are shown in the reports beside the target's declared settings (e.g. the
@@ -50,7 +50,12 @@ def run_features(features: Path, *, target: Target | None = None, tags: Sequence
 
     Without a target the hooks build one from ``userdata`` as they do under plain ``behave``
     (``-D config=... -D api_version=...``).
+
+    ``jobs`` > 1 runs that many scenarios at a time with tokens fetched ahead, ``rate`` caps the
+    requests per second (bdd/parallel.py); the results and reports are those of a sequential run.
     """
+    from .parallel import NO_CAPTURE, ConcurrentRunner
+
     command = [str(features), "--format", "null", "--no-summary", "--no-junit", "--no-snippets",
                "--no-color", "--no-skipped"]
     for expression in tags:
@@ -59,6 +64,8 @@ def run_features(features: Path, *, target: Target | None = None, tags: Sequence
         command += ["--name", name]
     for key, value in (userdata or {}).items():
         command += ["-D", f"{key}={value}"]
+    if jobs > 1:
+        command += NO_CAPTURE
     config = _behave_configuration(command)
     # Absolute paths: the features directory need not have steps/ or environment.py beside it.
     config.steps_dir = str(steps_dir())
@@ -69,11 +76,10 @@ def run_features(features: Path, *, target: Target | None = None, tags: Sequence
         config.userdata["report_dir"] = str(report_dir)
 
     from behave.parser import ParserError
-    from behave.runner import Runner
 
     session.LAST_RUN = None
     _forget_step_definitions()
-    runner = Runner(config)
+    runner = ConcurrentRunner(config, jobs=jobs, rate=rate)
     try:
         runner.run()
     except ParserError as exc:

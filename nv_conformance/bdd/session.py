@@ -7,6 +7,7 @@ every scenario gets a fresh :class:`ScenarioState`. Step functions reach both th
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from ..http import GuardedClient
 from ..profiles import VersionProfile
 from ..redact import redact
 from ..report import kit_git_commit
-from ..results import CheckRecord, RunResult
+from ..results import CheckRecord, RunResult, ScenarioResult
 from ..target import Target
 from ..tokens.base import IssuedToken, OffNetworkOutcome, TokenProvider
 
@@ -49,6 +50,9 @@ class Session:
     owned_target: Target | None = None  # built by the hooks themselves (plain behave): closed at the end
     planned: list[str] = field(default_factory=list)  # scenario keys the selection will run, in order
     strict_token_policy: bool = False  # the target declares every token rule of any version (declared.token_policy)
+    planning: bool = False  # the token plan's dry run (bdd/plan.py): checks are recorded, not enforced
+    # A concurrent run (bdd/parallel.py) takes each finished scenario's result here, to release them in order.
+    collect: Callable[[Any, ScenarioResult, list[str]], None] | None = None
 
     @classmethod
     def for_target(cls, target: Target, run: RunResult, *, report_dir: Path | None = None,
@@ -97,6 +101,8 @@ class ScenarioState:
         """
         if record is None:
             return None
+        if self.session.planning:  # the token plan's dry run: nothing of it is kept or enforced
+            return record
         clause = record.clause
         if self.advisory_from_now and self.advisory_clause:
             clause = f"{self.advisory_clause} ({clause})"

@@ -22,6 +22,9 @@ from ..results import EXIT_INCONCLUSIVE, Outcome
 from .bundle import add_sign_key_option, bundle_path, make_bundle
 from .paths import existing_file, features_path, writable_dir
 
+LIVE_DEFAULT_JOBS = 16  # scenarios at a time against a --config target: most of them wait for their token
+MAX_JOBS = 64
+
 DEFAULT_REPORT_DIR = "reports"
 
 EXIT_CODES = """exit codes:
@@ -55,6 +58,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bundle", metavar="PATH",
                         help="also write a signed evidence bundle of the run (reports, inputs, manifest) to PATH")
     add_sign_key_option(parser)
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help=f"scenarios at a time, tokens fetched ahead (default: {LIVE_DEFAULT_JOBS} against a "
+                             "--config target, 1 against the embedded reference; 1 = one after another, "
+                             "nothing fetched ahead); results and reports are the same either way")
+    parser.add_argument("--rate", type=float, default=None, metavar="PER_SECOND",
+                        help="send at most this many requests per second (API and token requests; "
+                             "with --jobs above 1)")
     parser.add_argument("--quiet", action="store_true",
                         help="no per-scenario progress; print the verdict line and every failure, error and warning")
     parser.add_argument("--color", choices=COLOR_CHOICES, default="auto",
@@ -84,6 +94,11 @@ def main(args: argparse.Namespace) -> int:
     spec = existing_file(args.spec, "--spec") if args.spec else None
     config = load_config(config_path, api_version=args.api_version, spec=spec)
     features = features_path(args.features) if args.features else features_dir()
+    if args.jobs is not None and not 1 <= args.jobs <= MAX_JOBS:
+        raise ConfigError("--jobs", f"must be between 1 and {MAX_JOBS}")
+    if args.rate is not None and not (args.rate > 0 and args.rate < float("inf")):
+        raise ConfigError("--rate", "must be a positive number of requests per second")
+    jobs = args.jobs if args.jobs is not None else (1 if config.embedded else LIVE_DEFAULT_JOBS)
     report_dir = None if args.no_reports else writable_dir(args.report_dir, "--report-dir")
     bundle = bundle_path(args.bundle, "--bundle") if args.bundle else None
     if bundle and report_dir is None:
@@ -114,7 +129,7 @@ def main(args: argparse.Namespace) -> int:
                       file=sys.stderr)
                 return 128 + (stop.number or 2)
         run = run_features(features, target=target, tags=args.tags, names=args.name, report_dir=report_dir,
-                           progress=not args.quiet, options=options, color=args.color)
+                           progress=not args.quiet, options=options, color=args.color, jobs=jobs, rate=args.rate)
     if run.aborted:
         if stop.number and not run.signal:
             run.signal = stop.number

@@ -105,6 +105,10 @@ class ProgressPrinter:
         self._print(one_line(f"nv-conformance: {run.target} | API {run.api_version} | kit {run.kit_version} | "
                              f"implementation {implementation_label(run)}", 400))
 
+    def note(self, text: str) -> None:
+        """One line about how the run goes (e.g. scenarios at a time), under the header."""
+        self._print(one_line(text, 300))
+
     def scenario_finished(self, result: ScenarioResult) -> None:
         self.done += 1
         width = len(str(self.total)) if self.total else 1

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
-from ..http import GuardedClient, HttpSettings
+from ..http import GuardedClient, HttpSettings, RequestGate
 from .base import OFF_NETWORK, IssuedToken, OffNetworkOutcome, TokenKind, TokenUse
 from .kit import KitFill, TesterKit, no_kit_settings
 from .settings import Section
@@ -25,13 +25,22 @@ class MethodContext:
         self.allow_plain_http = http.insecure
         self._clients: dict[str | None, GuardedClient] = {}
         self._lock = threading.Lock()
+        self._gate: RequestGate | None = None
 
     def client(self, local_address: str | None = None) -> GuardedClient:
         with self._lock:
             if local_address not in self._clients:
                 settings = dataclasses.replace(self.settings, local_address=local_address or self.settings.local_address)
                 self._clients[local_address] = GuardedClient(settings)
+                self._clients[local_address].gate = self._gate
             return self._clients[local_address]
+
+    def use_gate(self, gate: RequestGate | None) -> None:
+        """Every client of the methods (those built already and those to come) waits for ``gate``."""
+        with self._lock:
+            self._gate = gate
+            for client in self._clients.values():
+                client.gate = gate
 
     def close(self) -> None:
         with self._lock:
@@ -52,6 +61,16 @@ class TokenMethod(ABC):
     def describe(self) -> str:
         """How tokens are obtained, safe to print (no secrets)."""
         return self.name
+
+    def prepare(self) -> None:
+        """Fetch now what every fetch needs first (the discovery document), so it is not on the first
+        token's path; a failure is left for the first fetch to report."""
+        server = getattr(self, "server", None)
+        if server is not None and getattr(server, "discovery_url", None):
+            try:
+                server.metadata  # noqa: B018 - fetched and kept by the AuthServer
+            except Exception:  # noqa: BLE001 - reported, with its setting, by the fetch that needs it
+                pass
 
     def close(self) -> None:
         return None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
 from ..errors import KitError, TokenError
+from ..http import RequestGate
 from ..redact import redact
 from .base import IssuedToken, OffNetworkOutcome, TokenKind
 from .method import MethodContext, OffNetworkCapable, TokenMethod
@@ -72,6 +75,19 @@ class ConfiguredTokenProvider:
         if self._off_network is not None and isinstance(self._off_network, TokenMethod):
             lines["off_network"] = self._off_network.describe()
         return lines
+
+    def prepare(self) -> None:
+        """Each method's discovery document, fetched side by side (for a run that fetches tokens ahead)."""
+        methods = [*self._methods.values(), *([self._off_network] if isinstance(self._off_network, TokenMethod) else [])]
+        threads = [threading.Thread(target=method.prepare, name="nv-token-prepare", daemon=True) for method in methods]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def use_gate(self, gate: RequestGate | None) -> None:
+        """Token requests share ``gate`` (the run's bound on requests in flight) with the API client."""
+        self._context.use_gate(gate)
 
     def close(self) -> None:
         for method in self._methods.values():

@@ -146,3 +146,22 @@ def test_serve_port_0_on_ipv6_loopback_picks_a_free_port():
     settings = _settings_from(args)
     assert 0 < args.port < 65536
     assert settings.issuer == f"http://[::1]:{args.port}"
+
+
+def test_serve_ciba_interval_reaches_the_settings_workers_get(tmp_path):
+    """`serve --ciba-interval 5`: the interval a real operator announces; workers rebuild it from JSON."""
+    import argparse
+
+    from nv_conformance.errors import ConfigError
+    from reference_impl.command import _settings_from, configure
+    from reference_impl.settings import Settings
+
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    assert _settings_from(parser.parse_args(["--db", str(tmp_path / "a.sqlite3")])).behaviour.ciba_interval_seconds == 1
+    args = parser.parse_args(["--db", str(tmp_path / "a.sqlite3"), "--ciba-interval", "5"])
+    settings = _settings_from(args)
+    assert settings.behaviour.ciba_interval_seconds == 5
+    assert Settings.from_json(settings.to_json()).behaviour.ciba_interval_seconds == 5
+    with pytest.raises(ConfigError, match="--ciba-interval"):
+        _settings_from(parser.parse_args(["--ciba-interval", "61"]))
