@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import TargetError, TokenError
+from .http import TargetMisbehaved
 from .redact import redact
 from .target import Target
 from .tokens.base import FRESH_KINDS, TokenKind
@@ -32,7 +33,7 @@ class PreflightFailed(Exception):  # noqa: N818 - the message is the one line th
 class PreflightReport:
     """What the pre-flight saw (for the reports' declared options and for tests)."""
 
-    statuses: dict[str, int] = field(default_factory=dict)  # operation id -> status without a token
+    statuses: dict[str, int] = field(default_factory=dict)  # operation id -> status without a token (0: beyond bounds)
     tokens: list[str] = field(default_factory=list)          # kinds obtained
 
 
@@ -45,6 +46,9 @@ def preflight(target: Target) -> PreflightReport:
         url = base + operation.path
         try:
             result = target.client.request(operation.method.upper(), url, headers=_probe_headers(operation))
+        except TargetMisbehaved:  # it answered, beyond the kit's bounds: the target's failure, for the scenarios
+            report.statuses[operation.operation_id] = 0
+            continue
         except TargetError as exc:
             raise PreflightFailed(f"the API root does not answer: {redact(exc)} (check api_root, the network, "
                                   "TLS settings and http.proxy)") from None
