@@ -111,7 +111,9 @@ def test_curl_names_the_gateway_headers_as_shell_variables_never_their_values():
     command = curl_command(exchange({"phoneNumber": "+447700900123"}), ("X-API-Key", "x-rapidapi-key"))
     assert '-H "X-API-Key: $X_API_KEY"' in command and '-H "x-rapidapi-key: $X_RAPIDAPI_KEY"' in command
     assert command.endswith("# with ACCESS_TOKEN set to a fresh access token; X_API_KEY to the value of "
-                            "http.headers X-API-Key; X_RAPIDAPI_KEY to the value of http.headers x-rapidapi-key")
+                            "http.headers X-API-Key; X_RAPIDAPI_KEY to the value of http.headers x-rapidapi-key; "
+                            "PHONE_NUMBER set to the number sent (masked here: +44770090****)")
+    assert "+447700900123" not in command
     collector = FindingsCollector(gateway_headers=("X-API-Key",))
     collector.record("negative_data_rejected", exchange({"phoneNumber": "44770"}), ["bad"])
     [finding] = collector.sorted_findings()
