@@ -153,7 +153,8 @@ class PostgresStore(SubscriberLookups):
             pool = self._async_pools[loop] = AsyncConnectionPool(
                 self.url, min_size=size, max_size=size, open=False, kwargs={"autocommit": True},
                 configure=_commit_asynchronously, name="nv-reference-api")
-            await pool.open(wait=False)  # open before the first suspension: a concurrent caller finds it usable
+            await pool.open(wait=True, timeout=10)  # marked open before its first suspension: a concurrent
+            # caller finds it usable; waiting for both connections leaves none half-made when the loop ends
         return pool
 
     def close(self) -> None:
