@@ -35,7 +35,7 @@ def test_a_refresh_token_from_another_flow_is_a_warning_where_the_version_does_n
     with pytest.raises(AdvisoryRuleBroken, match="refresh_token"):
         actions.expect_no_refresh_token(state)
     assert state.checks[-1].warns and state.advisory_only
-    assert any("advisory at v2.1.0" in clause and "rule of vwip" in clause for clause in state.clauses)
+    assert any("advisory at v2.1.0" in clause and "rule of v2.1.1" in clause for clause in state.clauses)
     forbidding = obtained("vwip", refresh=True, grant="ciba")
     actions.require_token_policy(forbidding, "refresh_tokens")
     actions.obtain_valid_token(forbidding, "phoneNumberVerify")
