@@ -8,7 +8,11 @@ four cheap questions in order and stops at the first "no" with one line naming w
 2. discovery works, where the config uses it, and
 3. one token of each configured fresh kind can be obtained (discovery is the first thing a
    token method does, so its failure names discovery);
-4. the operations do not all answer 404 (a wrong ``api_root``, ``base_path`` or ``api_version``).
+4. the operations do not all answer 404 (a wrong ``api_root``, ``base_path`` or ``api_version``);
+5. a valid token obtained just now is not refused with 401 by an operation without a request body
+   (an API gateway's key missing or wrong in ``http.headers``, a token for another audience).
+   A provider that truly refuses every valid token is not judged here: ``--no-preflight`` runs the
+   scenarios, which then fail it.
 
 Everything goes through the target's own HTTP client and token provider, so ``http.headers``,
 client certificates and proxies apply exactly as they will in the run.
@@ -66,7 +70,32 @@ def preflight(target: Target) -> PreflightReport:
         where = redact(base)
         raise PreflightFailed(f"every operation answered 404 at {where}: check api_root, base_path or api_version "
                               f"(API {target.api_version} is served at {target.profile.base_path} by default)")
+    _valid_token_accepted(target, base)
     return report
+
+
+def _valid_token_accepted(target: Target, base: str) -> None:
+    operation = next((op for op in target.contract.operations.values() if not op.has_request_body), None)
+    if operation is None or not target.tokens.supports(TokenKind.VALID):
+        return
+    try:
+        token = target.tokens.get(TokenKind.VALID, " ".join(operation.scopes))
+    except TokenError as exc:
+        raise PreflightFailed(f"no valid access token: {redact(exc)}") from None
+    url = base + operation.path
+    method = operation.method.upper()
+    try:
+        result = target.client.request(method, url, headers={"authorization": f"Bearer {token.access_token}"})
+    except TargetError:  # bounds broken or the connection dropped: the scenarios show it as the target's
+        return
+    if result.status == 401:
+        document = result.json
+        code = document.get("code") if isinstance(document, dict) else None
+        code = f" ({redact(code)})" if isinstance(code, str) and code else ""  # a gateway's own body has none
+        raise PreflightFailed(
+            f"{method} {redact(url)} answered HTTP 401{code} to a valid access token obtained just now: check "
+            "http.headers (an API gateway's key), the token settings (audience, scope) and api_version "
+            "(--no-preflight runs the scenarios anyway)")
 
 
 def _probe_headers(operation: object) -> dict[str, str]:

@@ -147,3 +147,65 @@ def test_the_embedded_reference_passes_the_preflight() -> None:
     assert set(report.statuses) == set(target.contract.operations)
     assert 404 not in report.statuses.values()
     assert "valid" in report.tokens
+
+
+class KeyedGateway:
+    """An API gateway that answers 401 with its own body unless ``X-API-Key`` is right, then 200."""
+
+    def __init__(self, key: str) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _answer(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                if self.headers.get("x-api-key") == key:
+                    status, body = 200, {"devicePhoneNumber": "+447700900001"}
+                else:
+                    status, body = 401, {"fault": "invalid api key"}
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = _answer  # noqa: N815
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.mark.parametrize("key, fails", [("wrong-key", True), ("gw-key-123", False)])
+def test_a_valid_token_refused_401_by_a_gateway_is_the_testers_setup(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, key: str, fails: bool
+) -> None:
+    """Every call 401 (the gateway's key is wrong) would fail every scenario: the pre-flight names the setting."""
+    from nv_conformance.config import load_config
+    from nv_conformance.preflight import PreflightFailed, preflight
+    from nv_conformance.target import open_target
+
+    gateway = KeyedGateway("gw-key-123")
+    monkeypatch.setenv("GW_KEY", key)
+    config = tmp_path / "target.yaml"
+    config.write_text(f"api_root: {gateway.url}\napi_version: vwip\nhttp:\n  headers: {{X-API-Key: \"${{GW_KEY}}\"}}\n"
+                      "tokens:\n  valid: {method: static, token: some-opaque-token}\n")
+    try:
+        if not fails:
+            with open_target(load_config(config)) as target:
+                preflight(target)  # the right key: the token is accepted, nothing raised
+            return
+        with open_target(load_config(config)) as target, pytest.raises(PreflightFailed) as failed:
+            preflight(target)
+        message = str(failed.value)
+        assert "answered HTTP 401 to a valid access token" in message and "http.headers" in message
+        assert "/device-phone-number" in message and "some-opaque-token" not in message and key not in message
+        code = cli_main(["run", "--config", str(config), "--report-dir", str(tmp_path / "r")])
+        assert_inconclusive_in_one_line(code, capfd, tmp_path / "r", "an API gateway's key")
+    finally:
+        gateway.close()
