@@ -6,7 +6,7 @@ four cheap questions in order and stops at the first "no" with one line naming w
 
 1. the API root answers at all (TCP, TLS, HTTP): one request per operation, without a token;
 2. discovery works, where the config uses it, and
-3. one token of each configured fresh kind can be obtained (discovery is the first thing a
+3. one token of each configured fresh kind can be obtained, asked for side by side (discovery is the first thing a
    token method does, so its failure names discovery);
 4. the operations do not all answer 404 (a wrong ``api_root``, ``base_path`` or ``api_version``);
 5. a valid token obtained just now is not refused with 401 by an operation without a request body
@@ -20,13 +20,15 @@ client certificates and proxies apply exactly as they will in the run.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from .contract import Operation
 from .errors import TargetError, TokenError
 from .http import TargetMisbehaved
 from .redact import redact
 from .target import Target
-from .tokens.base import FRESH_KINDS, TokenKind
+from .tokens.base import FRESH_KINDS, IssuedToken, TokenKind
 
 
 class PreflightFailed(Exception):  # noqa: N818 - the message is the one line the user sees
@@ -57,31 +59,38 @@ def preflight(target: Target) -> PreflightReport:
             raise PreflightFailed(f"the API root does not answer: {redact(exc)} (check api_root, the network, "
                                   "TLS settings and http.proxy)") from None
         report.statuses[operation.operation_id] = result.status
-    for kind in sorted(FRESH_KINDS, key=lambda k: list(TokenKind).index(k)):
-        if not target.tokens.supports(kind):
-            continue
-        scope = _scope(target, kind)
-        try:
-            target.tokens.get(kind, scope)
-        except TokenError as exc:
-            raise PreflightFailed(f"no {kind.value} access token: {redact(exc)}") from None
-        report.tokens.append(kind.value)
+    tokens = _obtain_tokens(target)
+    report.tokens = [kind.value for kind in tokens]
     if report.statuses and all(status == 404 for status in report.statuses.values()):
         where = redact(base)
         raise PreflightFailed(f"every operation answered 404 at {where}: check api_root, base_path or api_version "
                               f"(API {target.api_version} is served at {target.profile.base_path} by default)")
-    _valid_token_accepted(target, base)
+    _valid_token_accepted(target, base, tokens.get(TokenKind.VALID))
     return report
 
 
-def _valid_token_accepted(target: Target, base: str) -> None:
-    operation = next((op for op in target.contract.operations.values() if not op.has_request_body), None)
-    if operation is None or not target.tokens.supports(TokenKind.VALID):
+def _obtain_tokens(target: Target) -> dict[TokenKind, IssuedToken]:
+    """One token of each configured fresh kind, asked for side by side: a CIBA token costs its poll
+    interval (5 s by default), and three of them one after another would triple it. The first kind
+    (in the kinds' order) that fails is the line shown."""
+    kinds = [k for k in TokenKind if k in FRESH_KINDS and target.tokens.supports(k)]
+    if not kinds:
+        return {}
+    with ThreadPoolExecutor(max_workers=len(kinds), thread_name_prefix="nv-preflight") as pool:
+        futures = {kind: pool.submit(target.tokens.get, kind, _scope(target, kind)) for kind in kinds}
+    tokens: dict[TokenKind, IssuedToken] = {}
+    for kind, future in futures.items():
+        try:
+            tokens[kind] = future.result()
+        except TokenError as exc:
+            raise PreflightFailed(f"no {kind.value} access token: {redact(exc)}") from None
+    return tokens
+
+
+def _valid_token_accepted(target: Target, base: str, token: IssuedToken | None) -> None:
+    operation = _operation_without_body(target)
+    if operation is None or token is None:
         return
-    try:
-        token = target.tokens.get(TokenKind.VALID, " ".join(operation.scopes))
-    except TokenError as exc:
-        raise PreflightFailed(f"no valid access token: {redact(exc)}") from None
     url = base + operation.path
     method = operation.method.upper()
     try:
@@ -103,10 +112,17 @@ def _probe_headers(operation: object) -> dict[str, str]:
     return {"content-type": "application/json"} if getattr(operation, "has_request_body", False) else {}
 
 
+def _operation_without_body(target: Target) -> Operation | None:
+    return next((op for op in target.contract.operations.values() if not op.has_request_body), None)
+
+
 def _scope(target: Target, kind: TokenKind) -> str:
-    """A scope the kind's token should carry: the first operation's (or another's, for other_scope)."""
+    """A scope the kind's token should carry: the operation without a request body's (the valid token
+    is then sent to it), else the first operation's; another operation's for other_scope."""
     operations = list(target.contract.operations.values())
     first = operations[0]
+    if kind == TokenKind.VALID:
+        return " ".join((_operation_without_body(target) or first).scopes)
     if kind != TokenKind.OTHER_SCOPE:
         return " ".join(first.scopes)
     for other in operations[1:]:
@@ -114,4 +130,3 @@ def _scope(target: Target, kind: TokenKind) -> str:
         if others:
             return " ".join(others)
     return " ".join(first.scopes)
-

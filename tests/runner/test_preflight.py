@@ -121,8 +121,10 @@ def test_a_token_endpoint_refusing_the_client_is_one_line_with_status_and_oauth_
     line = assert_inconclusive_in_one_line(code, capfd, tmp_path / "r", "no valid access token", "HTTP 401",
                                            "invalid_client", "/token")
     assert line.index("HTTP 401") < line.index("invalid_client")
-    assert "/token" in refusing.paths  # the token endpoint was asked, once
-    assert refusing.paths.count("/token") == 1
+    # the token endpoint was asked once per configured kind (valid, other_scope, non_network), side by
+    # side, and nothing was retried or run after the refusal
+    assert refusing.paths.count("/token") == 3
+    assert [p for p in refusing.paths if p != "/token"] == ["/number-verification/vwip/verify"]  # the probe only
 
 
 def test_a_wrong_base_path_is_one_line_with_the_hint(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
