@@ -20,27 +20,21 @@ from typing import Any
 import httpx
 
 from ..http import GuardedClient, HttpSettings
-from ..tokens.base import IssuedToken, OffNetworkOutcome, TokenKind, TokenProvider, unsupported_reason
+from ..tokens.base import IssuedToken, OffNetworkOutcome, ProviderWrapper, TokenKind, TokenProvider
 from ..tokens.pool import TokenNeed
 from .session import Session, new_run
 
 PLACEHOLDER_TOKEN = "planned-token-placeholder"
 
 
-class RecordingProvider:
+class RecordingProvider(ProviderWrapper):
     """A TokenProvider that answers like the real one about what it supports, and counts what is asked."""
 
     def __init__(self, real: TokenProvider, on_need: Callable[[TokenKind, str], None] | None = None) -> None:
-        self.real = real
+        super().__init__(real)
         self.needs: Counter[TokenNeed] = Counter()
         self.on_need = on_need  # told of each need as it is found (the pool starts fetching at once)
         self._lock = threading.Lock()
-
-    def supports(self, kind: TokenKind) -> bool:
-        return self.real.supports(kind)
-
-    def reason_unsupported(self, kind: TokenKind) -> str:
-        return unsupported_reason(self.real, kind)
 
     def get(self, kind: TokenKind, scope: str) -> IssuedToken:
         kind = TokenKind(kind)
@@ -50,18 +44,8 @@ class RecordingProvider:
             self.on_need(kind, scope)
         return IssuedToken(access_token=PLACEHOLDER_TOKEN, kind=kind, scope=scope, method="plan")
 
-    def supports_off_network(self) -> bool:
-        return self.real.supports_off_network()
-
-    def reason_off_network_unsupported(self) -> str:
-        explain = getattr(self.real, "reason_off_network_unsupported", None)
-        return explain() if callable(explain) else ""
-
     def try_off_network(self, scope: str) -> OffNetworkOutcome:
         return OffNetworkOutcome(False, "access_denied", "planned")
-
-    def close(self) -> None:
-        return None
 
 
 def _answer(request: httpx.Request) -> httpx.Response:
