@@ -16,19 +16,27 @@ from dataclasses import replace
 
 from ..config import load_config
 from ..fuzz.report import to_run_result, write_fuzz_reports
-from ..fuzz.runner import DEFAULT_DURATION_S, DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, FuzzOptions, run_fuzz
+from ..fuzz.runner import (
+    DEFAULT_DURATION_S,
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_SEED,
+    FuzzOptions,
+    FuzzOutcome,
+    run_fuzz,
+)
 from ..fuzz.target import fuzz_target
-from ..interrupt import stop_on_signals
+from ..interrupt import StopSignal, stop_on_signals
 from ..profiles import default_version, versions_text
 from ..redact import redact
 from ..report.console import closed_pipe_is_quiet
-from ..results import EXIT_INCONCLUSIVE
 from ..target import open_target
 from .paths import existing_file, writable_dir
 from .run import EXIT_CODES
+from .startup import interrupted_exit, preflight_exit
 
 DEFAULT_REPORT_DIR = "reports/fuzz"
 LIVE_DEFAULT_RATE = 10.0  # requests/s against a --config target unless --rate says otherwise
+NOTHING_FUZZED = "nothing was fuzzed"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -78,24 +86,20 @@ def main(args: argparse.Namespace) -> int:
     report_dir = None if args.no_reports else writable_dir(args.report_dir, "--report-dir")
     progress = None if args.quiet else sys.stderr
 
-    from ..preflight import PreflightFailed, preflight
-
-    with stop_on_signals() as stop, open_target(config, fault=args.fault) as target:
-        if args.quiet:  # the embedded server's "Invalid HTTP request received" for each malformed fuzz request
-            logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
-        if not args.no_preflight:
-            try:
-                preflight(target)
-            except PreflightFailed as exc:
-                print(f"nv-conformance fuzz: pre-flight failed: {exc}; nothing was fuzzed (inconclusive)",
-                      file=sys.stderr)
-                return EXIT_INCONCLUSIVE
-            except KeyboardInterrupt:
-                print(f"nv-conformance fuzz: {stop.reason() or 'interrupted'} during the pre-flight; nothing was fuzzed",
-                      file=sys.stderr)
-                return 128 + (stop.number or 2)
-        outcome = run_fuzz(fuzz_target(target), options, progress=progress)
-        declared = target.declared_options()
+    stop: StopSignal | None = None
+    outcome: FuzzOutcome | None = None
+    try:
+        with stop_on_signals() as stop, open_target(config, fault=args.fault) as target:
+            if args.quiet:  # the embedded server's "Invalid HTTP request received" for each malformed fuzz request
+                logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
+            if not args.no_preflight and (code := preflight_exit("fuzz", target, stop, NOTHING_FUZZED)) is not None:
+                return code
+            outcome = run_fuzz(fuzz_target(target), options, progress=progress)  # handles a signal once fuzzing began
+            declared = target.declared_options()
+    except KeyboardInterrupt:  # not while fuzzing (run_fuzz reports that): the reference starting, the contract loading
+        if outcome is None:
+            return interrupted_exit("fuzz", stop, "during start-up", NOTHING_FUZZED)
+        return interrupted_exit("fuzz", stop, "while the target closed", "the fuzzing had ended")
     if args.fault:
         declared["fault"] = args.fault
     run = to_run_result(outcome, declared)
@@ -124,4 +128,3 @@ def main(args: argparse.Namespace) -> int:
             print("reports: " + ", ".join(str(p) for p in paths))
         sys.stdout.flush()
     return run.exit_status(allow_partial=args.allow_partial)
-

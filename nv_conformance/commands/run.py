@@ -18,9 +18,10 @@ from ..profiles import default_version, versions_text
 from ..report.console import COLOR_CHOICES, closed_pipe_is_quiet
 from ..report.progress import ProgressPrinter
 from ..resources import features_dir
-from ..results import EXIT_INCONCLUSIVE, Outcome
+from ..results import Outcome
 from .bundle import add_sign_key_option, bundle_path, make_bundle
 from .paths import existing_file, features_path, writable_dir
+from .startup import preflight_exit
 
 LIVE_DEFAULT_JOBS = 16  # scenarios at a time against a --config target: most of them wait for their token
 MAX_JOBS = 64
@@ -114,20 +115,9 @@ def main(args: argparse.Namespace) -> int:
     if args.tags:
         options["tags"] = list(args.tags)
 
-    from ..preflight import PreflightFailed, preflight
-
     with stop_on_signals() as stop, open_target(config) as target:  # token layer validated, reference started
-        if not args.no_preflight:
-            try:
-                preflight(target)
-            except PreflightFailed as exc:
-                print(f"nv-conformance run: pre-flight failed: {exc}; no scenario was run (inconclusive)",
-                      file=sys.stderr)
-                return EXIT_INCONCLUSIVE
-            except KeyboardInterrupt:
-                print(f"nv-conformance run: {stop.reason() or 'interrupted'} during the pre-flight; no scenario was run",
-                      file=sys.stderr)
-                return 128 + (stop.number or 2)
+        if not args.no_preflight and (code := preflight_exit("run", target, stop, "no scenario was run")) is not None:
+            return code
         run = run_features(features, target=target, tags=args.tags, names=args.name, report_dir=report_dir,
                            progress=not args.quiet, options=options, color=args.color, jobs=jobs, rate=args.rate)
     if run.aborted:
