@@ -13,6 +13,10 @@ import argparse
 import logging
 import sys
 from dataclasses import replace
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
 
 from ..config import load_config
 from ..fuzz.report import to_run_result, write_fuzz_reports
@@ -28,11 +32,13 @@ from ..fuzz.target import fuzz_target
 from ..interrupt import StopSignal, stop_on_signals
 from ..profiles import default_version, versions_text
 from ..redact import redact
-from ..report.console import closed_pipe_is_quiet
+from ..report.console import closed_pipe_is_quiet, make_console
+from ..report.progress import LABELS, STYLES, VERDICT_STYLES
+from ..results import Outcome, RunResult
 from ..target import open_target
 from .paths import existing_file, writable_dir
 from .run import EXIT_CODES
-from .startup import interrupted_exit, preflight_exit
+from .startup import add_color_option, interrupted_exit, preflight_exit
 
 DEFAULT_REPORT_DIR = "reports/fuzz"
 LIVE_DEFAULT_RATE = 10.0  # requests/s against a --config target unless --rate says otherwise
@@ -64,6 +70,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fault", metavar="NAME",
                         help="fuzz a deliberately faulty variant of the embedded reference (see reference_impl/faults.py)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines; only the summary")
+    add_color_option(parser)
     parser.add_argument("--allow-partial", action="store_true", help="exit 0 for a partial verdict")
     parser.add_argument("--no-preflight", action="store_true",
                         help="skip the pre-flight (API root, tokens, base path) before fuzzing")
@@ -105,26 +112,45 @@ def main(args: argparse.Namespace) -> int:
     run = to_run_result(outcome, declared)
     paths = write_fuzz_reports(outcome, run, report_dir) if report_dir else []
 
+    print_summary(make_console(sys.stdout, args.color), outcome, run, options.seed, paths)
+    return run.exit_status(allow_partial=args.allow_partial)
+
+
+
+def print_summary(console: Console, outcome: FuzzOutcome, run: RunResult, seed: int, paths: list[Path]) -> None:
+    """The verdict line, then every problem, finding (with its curl command) and warning, one line each."""
     s = outcome.stats
     warnings = outcome.findings.sorted_warnings()
+    verdict = Text("fuzz verdict: ")
+    verdict.append(run.verdict.value, style=VERDICT_STYLES.get(run.verdict, "bold"))
+    verdict.append(f": {s.cases} cases in {s.elapsed_s:.1f} s ({s.cases_per_s:.1f} cases/s), "
+                   f"seed {seed}, {outcome.findings.finding_count} finding(s), {len(warnings)} warning(s), "
+                   f"5xx {s.server_errors}, 401 ratio {s.ratio_401:.1%}")
+    lines: list[str | Text] = [_labelled("RUN FAILED", Outcome.FAILED, redact(f": {problem}"))
+                               for problem in outcome.run_problems]
+    lines += [_labelled("ERROR", Outcome.ERROR, redact(f" (tester side): {problem}"))
+              for problem in outcome.environment_problems]
+    lines += [redact(f"  engine: {error}") for error in s.errors[:3]]
+    for finding in outcome.findings.sorted_findings():
+        lines.append(_labelled(LABELS[Outcome.FAILED], Outcome.FAILED,
+                               redact(f" {finding.check} [{finding.operation_id}] {finding.problem} (x{finding.occurrences})")))
+        lines.append(f"       {finding.example.reproduce}")
+    lines += [_labelled(LABELS[Outcome.WARNING], Outcome.WARNING,
+                        redact(f" {warning.check} [{warning.operation_id}] {warning.problem} (x{warning.occurrences})"))
+              for warning in warnings]
+    if paths:
+        lines.append("reports: " + ", ".join(str(p) for p in paths))
     with closed_pipe_is_quiet(sys.stdout):  # `fuzz | head` ends quietly; the exit code still says the verdict
-        print(f"fuzz verdict: {run.verdict.value}: {s.cases} cases in {s.elapsed_s:.1f} s ({s.cases_per_s:.1f} cases/s), "
-              f"seed {options.seed}, {outcome.findings.finding_count} finding(s), {len(warnings)} warning(s), "
-              f"5xx {s.server_errors}, 401 ratio {s.ratio_401:.1%}")
+        console.print(verdict, soft_wrap=True)
         if outcome.interrupted:
             print(f"  STOPPED: {outcome.interrupted}; the reports cover what ran", file=sys.stderr)
-        for problem in outcome.run_problems:
-            print(redact(f"  RUN FAILED: {problem}"))
-        for problem in outcome.environment_problems:
-            print(redact(f"  ERROR (tester side): {problem}"))
-        for error in s.errors[:3]:
-            print(redact(f"  engine: {error}"))
-        for finding in outcome.findings.sorted_findings():
-            print(redact(f"  FAIL {finding.check} [{finding.operation_id}] {finding.problem} (x{finding.occurrences})"))
-            print(f"       {finding.example.reproduce}")
-        for warning in warnings:
-            print(redact(f"  WARN {warning.check} [{warning.operation_id}] {warning.problem} (x{warning.occurrences})"))
-        if paths:
-            print("reports: " + ", ".join(str(p) for p in paths))
+        for line in lines:
+            console.print(line, soft_wrap=True)
         sys.stdout.flush()
-    return run.exit_status(allow_partial=args.allow_partial)
+
+
+def _labelled(label: str, outcome: Outcome, text: str) -> Text:
+    line = Text("  ")
+    line.append(label, style=STYLES[outcome])
+    line.append(text)
+    return line

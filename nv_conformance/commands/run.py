@@ -15,13 +15,13 @@ import sys
 from ..errors import ConfigError, KitError
 from ..interrupt import stop_on_signals
 from ..profiles import default_version, versions_text
-from ..report.console import COLOR_CHOICES, closed_pipe_is_quiet
+from ..report.console import closed_pipe_is_quiet
 from ..report.progress import ProgressPrinter
 from ..resources import features_dir
 from ..results import Outcome
 from .bundle import add_sign_key_option, bundle_path, make_bundle
 from .paths import existing_file, features_path, writable_dir
-from .startup import preflight_exit
+from .startup import add_color_option, preflight_exit
 
 LIVE_DEFAULT_JOBS = 16  # scenarios at a time against a --config target: most of them wait for their token
 MAX_JOBS = 64
@@ -68,9 +68,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "with --jobs above 1)")
     parser.add_argument("--quiet", action="store_true",
                         help="no per-scenario progress; print the verdict line and every failure, error and warning")
-    parser.add_argument("--color", choices=COLOR_CHOICES, default="auto",
-                        help="colours on the terminal: auto (a terminal, unless NO_COLOR; FORCE_COLOR forces), "
-                             "always or never (default auto)")
+    add_color_option(parser)
     parser.add_argument("--list", action="store_true",
                         help="print the scenarios the selection (--tags, --name, --features) would run, "
                              "with their ids, and exit without running them")

@@ -1,22 +1,30 @@
-"""What ``run`` and ``fuzz`` share before their first request to the target: the pre-flight, and
-the one line that says a start-up ended the command with no report written.
+"""What ``run`` and ``fuzz`` share before their first request to the target: the ``--color`` option,
+the pre-flight, and the one line that says a start-up ended the command with no report written.
 
-A run that ends before it starts (pre-flight failed, a signal while the target was being opened)
+A command that ends before its work starts (pre-flight failed, a signal during it or while fuzz starts up)
 writes no report: there is nothing to report on, and the line says so, so that CI does not take
 reports left in the directory by an earlier run for this one's.
 """
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 from typing import TYPE_CHECKING
 
 from ..interrupt import StopSignal
+from ..report.console import COLOR_CHOICES
 from ..results import EXIT_INCONCLUSIVE
 
 if TYPE_CHECKING:  # the CLI imports every command to build its parser: the target's modules load when a run starts
     from ..target import Target
+
+
+def add_color_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--color", choices=COLOR_CHOICES, default="auto",
+                        help="colours on the terminal: auto (a terminal, unless NO_COLOR; FORCE_COLOR forces), "
+                             "always or never (default auto)")
 
 
 def preflight_exit(command: str, target: Target, stop: StopSignal, nothing: str) -> int | None:
