@@ -21,7 +21,7 @@ from ..errors import ConfigError, KitError
 from ..interrupt import current as current_stop
 from ..redact import redact
 from ..report import write_reports
-from ..report.progress import COLOR_CHOICES, ProgressPrinter, planned_scenarios
+from ..report.progress import COLOR_CHOICES, ProgressPrinter, planned_scenarios, selected_scenarios
 from ..results import Outcome, RunResult, ScenarioResult, Selection
 from ..target import open_target
 from . import session as session_module
@@ -82,9 +82,9 @@ def before_all(context: Any) -> None:
     total = None
     try:
         features = context._runner.features
-        total = planned_scenarios(features, context.config)
-        session.planned = [scenario_key(s) for f in features if f.should_run(context.config)
-                           for s in f.walk_scenarios() if s.should_run(context.config)]
+        selected = selected_scenarios(features, context.config)
+        total = len(selected)
+        session.planned = [scenario_key(s) for s in selected]
         suite = planned_scenarios(features, None)
         if total < suite:
             session.run.selection = Selection(selected=total, total=suite)

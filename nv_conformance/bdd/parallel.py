@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -31,6 +30,7 @@ from behave.capture import CaptureController
 from behave.runner import Context, Runner
 
 from ..http import Pace, RequestGate
+from ..report.progress import selected_scenarios
 from ..results import ScenarioResult
 from ..tokens.pool import TokenNeed, TokenPool
 from . import hooks
@@ -62,16 +62,6 @@ class MatchCache:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._registry, name)
-
-
-def selected_scenarios(features: Iterable[Any], config: Any) -> list[Any]:
-    """The scenarios behave would run (tags and --name applied), in the features' order."""
-    chosen = []
-    for feature in features:
-        if not feature.should_run(config):
-            continue
-        chosen += [scenario for scenario in feature.walk_scenarios() if scenario.should_run(config)]
-    return chosen
 
 
 class ConcurrentRunner(Runner):
