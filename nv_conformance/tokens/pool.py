@@ -4,7 +4,7 @@ Against a remote target a token costs round trips, and a CIBA token the poll int
 (5 s by default). A :class:`TokenPool` starts every planned acquisition at once in worker
 threads: the HTTP they send is bounded by the run's :class:`~nv_conformance.http.RequestGate`
 (requests in flight, ``--rate``), not the waiting, so many CIBA requests wait out their
-interval together. Acquisitions start as the plan finds them (:meth:`TokenPool.add`), in the scenarios' order.
+interval together. Acquisitions start once the plan is known (:meth:`TokenPool.add`), in the scenarios' order.
 Each planned token goes to exactly one ``get`` (never twice), in the order
 asked; a token too close to its ``expires_in`` is dropped and fetched again; what the plan did
 not foresee is fetched on demand as before. The pool never asks for more than the plan says.
