@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import TargetError, TokenError
+from .exchange import DefectiveDefinition, scope_for
 from .http import TargetMisbehaved
 from .redact import redact
 from .target import Target
@@ -75,14 +76,10 @@ def _probe_headers(operation: object) -> dict[str, str]:
 
 
 def _scope(target: Target, kind: TokenKind) -> str:
-    """A scope the kind's token should carry: the first operation's (or another's, for other_scope)."""
-    operations = list(target.contract.operations.values())
-    first = operations[0]
-    if kind != TokenKind.OTHER_SCOPE:
-        return " ".join(first.scopes)
-    for other in operations[1:]:
-        others = [s for s in other.scopes if s not in first.scopes]
-        if others:
-            return " ".join(others)
-    return " ".join(first.scopes)
-
+    """The scope a scenario's token of ``kind`` carries for the first operation (exchange.scope_for); a
+    contract with no other operation's scope gets that operation's own (the run then finds the defect)."""
+    first = next(iter(target.contract.operations))
+    try:
+        return scope_for(target.contract, first, kind)
+    except DefectiveDefinition:
+        return scope_for(target.contract, first, TokenKind.VALID)
