@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .contract import Operation
 from .errors import TargetError, TokenError
 from .exchange import DefectiveDefinition, scope_for
 from .http import TargetMisbehaved
@@ -70,9 +71,9 @@ def preflight(target: Target) -> PreflightReport:
     return report
 
 
-def _probe_headers(operation: object) -> dict[str, str]:
+def _probe_headers(operation: Operation) -> dict[str, str]:
     # No token, an empty JSON body header: any routed endpoint answers 400/401/403, an unrouted one 404.
-    return {"content-type": "application/json"} if getattr(operation, "has_request_body", False) else {}
+    return {"content-type": "application/json"} if operation.has_request_body else {}
 
 
 def _scope(target: Target, kind: TokenKind) -> str:
