@@ -7,6 +7,7 @@ data through ``redact`` first (see ``exchange.exchange_record``).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
@@ -85,6 +86,11 @@ class CheckRecord:
         return self.advisory and not self.passed
 
 
+def id_of(tags: Iterable[str], name: str) -> str:
+    """A scenario's id in every report: its first id-like tag (a letter first, an underscore in it), else its name."""
+    return next((t for t in tags if t[:1].isalpha() and "_" in t), name)
+
+
 @dataclass
 class ScenarioResult:
     feature: str
@@ -101,7 +107,7 @@ class ScenarioResult:
 
     @property
     def scenario_id(self) -> str:
-        return next((t for t in self.tags if t[:1].isalpha() and "_" in t), self.name)
+        return id_of(self.tags, self.name)
 
     @property
     def warnings(self) -> list[CheckRecord]:

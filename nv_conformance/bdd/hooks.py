@@ -22,7 +22,7 @@ from ..interrupt import current as current_stop
 from ..redact import redact
 from ..report import write_reports
 from ..report.progress import COLOR_CHOICES, ProgressPrinter, planned_scenarios, selected_scenarios
-from ..results import Outcome, RunResult, ScenarioResult, Selection
+from ..results import Outcome, RunResult, ScenarioResult, Selection, id_of
 from ..target import open_target
 from . import session as session_module
 from .runner import REQUEST_KEY, RunRequest
@@ -95,9 +95,8 @@ def before_all(context: Any) -> None:
 
 
 def scenario_key(scenario: Any) -> str:
-    """How a scenario is named in ``not_run``: its id tag, or its name."""
-    tags = _ordered_tags(scenario)
-    return next((t for t in tags if t[:1].isalpha() and "_" in t), str(scenario.name))
+    """How a behave scenario is named in ``not_run`` and ``--list``: its result's id (results.id_of)."""
+    return id_of(_ordered_tags(scenario), str(scenario.name))
 
 
 def before_scenario(context: Any, scenario: Any) -> None:

@@ -120,8 +120,7 @@ def list_scenarios(features: Path, *, tags: Sequence[str] = (), names: Sequence[
     from behave.parser import ParserError, parse_file
 
     from ..report.progress import selected_scenarios
-    from ..results import Outcome, ScenarioResult
-    from .hooks import _ordered_tags
+    from .hooks import scenario_key
 
     command = [str(features)]
     for expression in tags:
@@ -137,10 +136,7 @@ def list_scenarios(features: Path, *, tags: Sequence[str] = (), names: Sequence[
         except ParserError as exc:
             raise KitError(f"cannot parse a feature file: {_one_line(exc)}") from None
         for scenario in selected_scenarios([feature] if feature is not None else [], config):
-            tags_ = _ordered_tags(scenario)
-            # a result only to ask it for the scenario id, by the rule every report uses
-            probe = ScenarioResult(feature=str(feature.name), name=str(scenario.name), tags=tags_, outcome=Outcome.SKIPPED)
-            listed.append(ListedScenario(probe.scenario_id, str(scenario.name), str(feature.name),
+            listed.append(ListedScenario(scenario_key(scenario), str(scenario.name), str(feature.name),
                                          redact(f"{_shown_path(file)}:{scenario.line}")))
     return listed
 
