@@ -86,6 +86,23 @@ class CheckRecord:
         return self.advisory and not self.passed
 
 
+IMPLEMENTATION_FIELDS = ("organization", "product", "version", "contact")  # the config's implementation:
+
+
+def declared_implementation(declared: Any) -> dict[str, str]:
+    """The non-empty fields of an ``implementation:`` as a run's options (or a bundle's manifest) hold it;
+    {} when none was declared."""
+    if not isinstance(declared, dict):
+        return {}
+    return {k: str(declared[k]) for k in IMPLEMENTATION_FIELDS if declared.get(k)}
+
+
+def implementation_name(declared: Any) -> str:
+    """"organization product version" of an ``implementation:``; "" when none was declared."""
+    fields = declared_implementation(declared)
+    return " ".join(part for part in (fields.get(k, "").strip() for k in IMPLEMENTATION_FIELDS[:3]) if part)
+
+
 def id_of(tags: Iterable[str], name: str) -> str:
     """A scenario's id in every report: its first id-like tag (a letter first, an underscore in it), else its name."""
     return next((t for t in tags if t[:1].isalpha() and "_" in t), name)

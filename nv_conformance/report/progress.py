@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..results import Outcome, RunResult, ScenarioResult, Verdict
+from ..results import Outcome, RunResult, ScenarioResult, Verdict, implementation_name
 from .console import COLOR_CHOICES, make_console, silence_stdout
 from .scope import run_scope
 from .text import one_line, reason_line
@@ -151,10 +151,7 @@ class ProgressPrinter:
 
 
 def implementation_label(run: RunResult) -> str:
-    declared = run.options.get("implementation")
-    if isinstance(declared, dict):
-        return " ".join(str(declared.get(k) or "") for k in ("organization", "product", "version")).strip()
-    return "not declared"
+    return implementation_name(run.options.get("implementation")) or "not declared"
 
 
 def verdict_line(run: RunResult) -> Text:
