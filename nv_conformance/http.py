@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -355,25 +355,31 @@ class GuardedClient:
             request_body=request.content if request.content else None,
         )
 
-    def added_header_names(self, url: str, headers: list[tuple[str, str]]) -> tuple[str, ...]:
-        """Names of the configured extra headers a request to ``url`` with ``headers`` gets (see ``_headers_for``)."""
+    def _extra_headers(self, url: str, own: Iterable[str]) -> list[tuple[str, str]]:
+        """The configured extra headers a request to ``url`` gets: only on their origin (they are secrets),
+        and not those the caller sets itself (``own``: the names it sets)."""
         s = self.settings
         if not s.headers or s.headers_origin is None or origin_of(url) != s.headers_origin:
-            return ()
-        own = {name.lower() for name, _ in headers}
-        return tuple(name for name, _ in s.headers if name.lower() not in own)
+            return []
+        taken = {name.lower() for name in own}
+        return [(name, value) for name, value in s.headers if name.lower() not in taken]
+
+    def added_header_names(self, url: str, headers: list[tuple[str, str]]) -> tuple[str, ...]:
+        """Names of the configured extra headers a request to ``url`` with ``headers`` gets."""
+        return tuple(name for name, _ in self._extra_headers(url, (name for name, _ in headers)))
 
     def _headers_for(
         self, url: str, headers: dict[str, str] | list[tuple[str, str]] | list[tuple[bytes, bytes]] | None
     ) -> httpx.Headers | dict[str, str] | list[tuple[str, str]] | list[tuple[bytes, bytes]] | None:
         """The configured extra headers when ``url`` is on their origin (the caller's own headers win)."""
-        s = self.settings
-        if not s.headers or s.headers_origin is None or origin_of(url) != s.headers_origin:
+        if not self.settings.headers:  # the usual case: nothing to add, nothing to copy
             return headers
         given = httpx.Headers(headers or {})
-        own = {name.lower() for name in given}
-        extra = [(name.encode("ascii"), value.encode("ascii")) for name, value in s.headers if name.lower() not in own]
-        return httpx.Headers([*extra, *given.raw])  # raw bytes: a fuzzed value need not be ASCII
+        extra = self._extra_headers(url, given)
+        if not extra:
+            return headers
+        # raw bytes: a fuzzed value need not be ASCII
+        return httpx.Headers([*((name.encode("ascii"), value.encode("ascii")) for name, value in extra), *given.raw])
 
     def _read_bounded(self, response: httpx.Response, deadline: float, method: str, url: str, started: float) -> bytes:
         limit = self.settings.max_body_bytes

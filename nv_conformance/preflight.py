@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from .contract import Operation
 from .errors import TargetError, TokenError
+from .exchange import DefectiveDefinition, scope_for
 from .http import TargetMisbehaved
 from .redact import redact
 from .target import Target
@@ -107,9 +108,9 @@ def _valid_token_accepted(target: Target, base: str, token: IssuedToken | None) 
             "(--no-preflight runs the scenarios anyway)")
 
 
-def _probe_headers(operation: object) -> dict[str, str]:
+def _probe_headers(operation: Operation) -> dict[str, str]:
     # No token, an empty JSON body header: any routed endpoint answers 400/401/403, an unrouted one 404.
-    return {"content-type": "application/json"} if getattr(operation, "has_request_body", False) else {}
+    return {"content-type": "application/json"} if operation.has_request_body else {}
 
 
 def _operation_without_body(target: Target) -> Operation | None:
@@ -117,16 +118,11 @@ def _operation_without_body(target: Target) -> Operation | None:
 
 
 def _scope(target: Target, kind: TokenKind) -> str:
-    """A scope the kind's token should carry: the operation without a request body's (the valid token
-    is then sent to it), else the first operation's; another operation's for other_scope."""
-    operations = list(target.contract.operations.values())
-    first = operations[0]
-    if kind == TokenKind.VALID:
-        return " ".join((_operation_without_body(target) or first).scopes)
-    if kind != TokenKind.OTHER_SCOPE:
-        return " ".join(first.scopes)
-    for other in operations[1:]:
-        others = [s for s in other.scopes if s not in first.scopes]
-        if others:
-            return " ".join(others)
-    return " ".join(first.scopes)
+    """The scope a scenario's token of ``kind`` carries (exchange.scope_for) for the operation without a
+    request body (the valid token is sent to it), else the first; a contract with no other operation's
+    scope gets that operation's own (the run then finds the defect)."""
+    operation = _operation_without_body(target) or next(iter(target.contract.operations.values()))
+    try:
+        return scope_for(target.contract, operation.operation_id, kind)
+    except DefectiveDefinition:
+        return scope_for(target.contract, operation.operation_id, TokenKind.VALID)

@@ -7,6 +7,7 @@ data through ``redact`` first (see ``exchange.exchange_record``).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
@@ -85,6 +86,28 @@ class CheckRecord:
         return self.advisory and not self.passed
 
 
+IMPLEMENTATION_FIELDS = ("organization", "product", "version", "contact")  # the config's implementation:
+
+
+def declared_implementation(declared: Any) -> dict[str, str]:
+    """The non-empty fields of an ``implementation:`` as a run's options (or a bundle's manifest) hold it;
+    {} when none was declared."""
+    if not isinstance(declared, dict):
+        return {}
+    return {k: str(declared[k]) for k in IMPLEMENTATION_FIELDS if declared.get(k)}
+
+
+def implementation_name(declared: Any) -> str:
+    """"organization product version" of an ``implementation:``; "" when none was declared."""
+    fields = declared_implementation(declared)
+    return " ".join(part for part in (fields.get(k, "").strip() for k in IMPLEMENTATION_FIELDS[:3]) if part)
+
+
+def id_of(tags: Iterable[str], name: str) -> str:
+    """A scenario's id in every report: its first id-like tag (a letter first, an underscore in it), else its name."""
+    return next((t for t in tags if t[:1].isalpha() and "_" in t), name)
+
+
 @dataclass
 class ScenarioResult:
     feature: str
@@ -101,7 +124,7 @@ class ScenarioResult:
 
     @property
     def scenario_id(self) -> str:
-        return next((t for t in self.tags if t[:1].isalpha() and "_" in t), self.name)
+        return id_of(self.tags, self.name)
 
     @property
     def warnings(self) -> list[CheckRecord]:

@@ -138,17 +138,15 @@ def _start_reference(config: TargetConfig, fault: str | None, db_path: Path | No
                      token_policy: str | None = None) -> EmbeddedReference:
     """The reference provider on a free loopback port, serving the version under test at its base path."""
     from reference_impl.embedded import EmbeddedReference
+    from reference_impl.settings import TokenPolicyMode
 
     if fault is not None:
         reference_fault(fault)  # an unknown name is the user's typo: one line, before anything starts
     # a base_path other than the version's (a release candidate's /v2rc2) is served too, so the run reaches it
     known_bases = {get_profile(v).base_path for v in versions()}
     also_at = [(config.api_version, config.base_path)] if config.base_path not in known_bases else []
-    if token_policy:
-        reference = EmbeddedReference(versions=[config.api_version], fault=fault, db_path=db_path, also_at=also_at,
-                                      token_policy=token_policy)
-    else:
-        reference = EmbeddedReference(versions=[config.api_version], fault=fault, db_path=db_path, also_at=also_at)
+    reference = EmbeddedReference(versions=[config.api_version], fault=fault, db_path=db_path, also_at=also_at,
+                                  token_policy=token_policy or TokenPolicyMode.PER_VERSION)
     return reference.start()
 
 

@@ -19,7 +19,7 @@ from nv_conformance.profiles import get_profile, reference_versions, sharing_bas
 from . import logs
 from .app import SUPERVISOR_ENV
 from .behaviour import Behaviour
-from .settings import SETTINGS_ENV, Settings, TokenPolicyMode
+from .settings import SETTINGS_ENV, AlsoAtError, Settings, TokenPolicyMode
 from .stores import DB_ENV
 
 DEFAULT_PORT = 9091
@@ -129,8 +129,10 @@ def _settings_from(args: argparse.Namespace) -> Settings:
                                 db_url=db_url, keys_path=Path(args.keys) if args.keys else None,
                                 also_at=also_at,
                                 behaviour=Behaviour(ciba_interval_seconds=args.ciba_interval))
+    except AlsoAtError as exc:
+        raise ConfigError("--also-at", str(exc)) from None
     except ValueError as exc:
-        raise ConfigError("--also-at" if "=" in str(exc) and also_at else "--api-root-prefix", str(exc)) from None
+        raise ConfigError("--api-root-prefix", str(exc)) from None
 
 
 def _reference_defaults() -> str:

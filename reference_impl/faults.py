@@ -107,6 +107,7 @@ VERIFY = "phoneNumberVerify"
 SHARE = "phoneNumberShare"
 _API_KEY = "nv_conformance.api"              # scope extension: the call is under one of the API's base paths
 _OPERATION_KEY = "nv_conformance.operation"  # scope extension: the contract operation id it routes to (or None)
+_CONTRACT_KEY = "nv_conformance.contract"    # scope extension: the contract of the version served there (or None)
 
 
 def annotate_operations(api: NumberVerificationApi, app: Asgi) -> Asgi:
@@ -116,7 +117,8 @@ def annotate_operations(api: NumberVerificationApi, app: Asgi) -> Asgi:
     async def annotated(scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") == "http" and api.handles(scope["path"]):
             op = api.operation_at(scope["path"], scope["method"])
-            scope = {**scope, _API_KEY: True, _OPERATION_KEY: op.operation.operation_id if op else None}
+            scope = {**scope, _API_KEY: True, _OPERATION_KEY: op.operation.operation_id if op else None,
+                     _CONTRACT_KEY: op.contract if op else None}
         await app(scope, receive, send)
 
     return annotated
@@ -323,40 +325,24 @@ def rewrite_verify_body(edit: BodyEdit) -> Middleware:
     return wrap
 
 
-def _contract_at_path(path: str) -> Contract | None:
-    """The contract of a version served at ``path`` (the declared property names are what the middlewares need)."""
-    for version in versions():
-        profile = get_profile(version)
-        if f"{profile.base_path}/" in path:
-            return Contract.for_version(version)
-    return None
-
-
 def _undeclared(scope: Scope, data: Any) -> list[str]:
-    contract = _contract_at_path(scope.get("path", ""))
-    if contract is None or "phoneNumberVerify" not in contract.operations:
+    """JSON pointers of the properties of a POST /verify body that the contract served there does not declare."""
+    contract = scope.get(_CONTRACT_KEY)
+    if not isinstance(data, dict) or contract is None:
         return []
-    return contract.undeclared_request_properties("phoneNumberVerify", data)
+    return contract.undeclared_request_properties(VERIFY, data)
 
 
 def ignore_undeclared_properties(app: Asgi) -> Asgi:
     """POST /verify drops the properties the contract does not declare and answers the rest (a lenient parser)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if not _is_verify_post(scope):
-            await app(scope, receive, send)
-            return
-        body = await _read_all(receive)
-        try:
-            data = json.loads(body)
-        except (ValueError, RecursionError):
-            data = None
-        undeclared = _undeclared(scope, data) if isinstance(data, dict) else []
-        kept = {k: v for k, v in data.items() if f"$.{k}" not in undeclared} if isinstance(data, dict) else {}
-        if undeclared and kept:  # an unknown property alone still leaves nothing to verify: 400 as before
-            body = json.dumps(kept).encode()
-            scope = _with_content_length(scope, len(body))
-        await app(scope, _replay(body, receive), send)
+        def drop_undeclared(data: Any) -> Any:
+            undeclared = _undeclared(scope, data)
+            kept = {k: v for k, v in data.items() if f"$.{k}" not in undeclared} if undeclared else {}
+            return kept if kept else data  # an unknown property alone still leaves nothing to verify: 400 as before
+
+        await rewrite_verify_body(drop_undeclared)(app)(scope, receive, send)
 
     return middleware
 
@@ -365,25 +351,18 @@ def reword_undeclared_property_errors(app: Asgi) -> Asgi:
     """POST /verify with an undeclared property: the 400 keeps status and code, its message is the provider's own."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if not _is_verify_post(scope):
-            await app(scope, receive, send)
-            return
-        body = await _read_all(receive)
-        try:
-            data = json.loads(body)
-        except (ValueError, RecursionError):
-            data = None
-        undeclared = _undeclared(scope, data) if isinstance(data, dict) else []
-        if not undeclared:
-            await app(scope, _replay(body, receive), send)
-            return
+        undeclared: list[str] = []
+
+        def note_undeclared(data: Any) -> Any:
+            undeclared.extend(_undeclared(scope, data))
+            return data
 
         def reword(scope: Scope, reply: Reply) -> None:
             error = reply.json()
-            if reply.status == 400 and isinstance(error, dict):
+            if undeclared and reply.status == 400 and isinstance(error, dict):
                 reply.set_json({**error, "message": f"Unrecognized field {undeclared[0].removeprefix('$.')!r}"})
 
-        await rewrite_responses(reword)(app)(scope, _replay(body, receive), send)
+        await rewrite_verify_body(note_undeclared)(rewrite_responses(reword)(app))(scope, receive, send)
 
     return middleware
 

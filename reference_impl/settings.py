@@ -22,6 +22,10 @@ SETTINGS_ENV = "NV_REFERENCE_SETTINGS"
 UNLIMITED_LIFETIME_SECONDS = 3600  # when no version limits the lifetime: a common authorization-server default
 
 
+class AlsoAtError(ValueError):
+    """An ``also_at`` base path the server cannot serve (``serve`` names its --also-at option for it)."""
+
+
 class TokenPolicyMode(StrEnum):
     """How the API applies the profiles' token rules."""
 
@@ -56,8 +60,8 @@ class Settings:
         also_at = tuple((get_profile(v).version, str(p).rstrip("/")) for v, p in self.also_at)
         for version, path in also_at:
             if not path.startswith("/") or "//" in path or path in bases:
-                raise ValueError(f"{version}={path}: a base path starts with '/' and is not one a served version "
-                                 "already has")
+                raise AlsoAtError(f"{version}={path}: a base path starts with '/' and is not one a served version "
+                                  "already has")
         object.__setattr__(self, "also_at", also_at)
         object.__setattr__(self, "token_policy", TokenPolicyMode(self.token_policy))
         object.__setattr__(self, "issuer", self.issuer.rstrip("/"))

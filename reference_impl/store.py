@@ -40,8 +40,6 @@ from .records import (
     client_from_row,
 )
 
-__all__ = ["AuthCode", "CibaRequest", "Client", "Store", "Subscriber"]  # the records, for older imports
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS subscribers (

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 from .. import checks, values
@@ -609,14 +608,14 @@ def expect_no_refresh_token(state: ScenarioState) -> CheckRecord | None:
         state.mandatory_rule_checked = True
         clause = profile.clause("jwt_bearer_refresh_tokens", "CAMARA ICM (grant type JWT-bearer): MUST NOT return refresh tokens")
         return state.check(checks.no_refresh_token(issued, clause))
-    record = checks.no_refresh_token(issued, state.clause("token policy: no refresh tokens"))
-    return state.check(replace(record, advisory=True) if "refresh_tokens" in state.advisory_rules else record)
+    return state.check(checks.no_refresh_token(issued, state.clause("token policy: no refresh tokens")),
+                       rule="refresh_tokens")
 
 
 def expect_lifetime_at_most(state: ScenarioState, seconds: int) -> CheckRecord | None:
     issued = _token_response_of(state)
-    record = checks.lifetime_at_most(issued, seconds, state.clause("token policy: lifetime"))
-    return state.check(replace(record, advisory=True) if "max_lifetime" in state.advisory_rules else record)
+    return state.check(checks.lifetime_at_most(issued, seconds, state.clause("token policy: lifetime")),
+                       rule="max_lifetime")
 
 
 def expect_lifetime_within_policy(state: ScenarioState) -> CheckRecord | None:

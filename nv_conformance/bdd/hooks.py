@@ -21,8 +21,8 @@ from ..errors import ConfigError, KitError
 from ..interrupt import current as current_stop
 from ..redact import redact
 from ..report import write_reports
-from ..report.progress import COLOR_CHOICES, ProgressPrinter, planned_scenarios
-from ..results import Outcome, RunResult, ScenarioResult, Selection
+from ..report.progress import COLOR_CHOICES, ProgressPrinter, planned_scenarios, selected_scenarios
+from ..results import Outcome, RunResult, ScenarioResult, Selection, id_of
 from ..target import open_target
 from . import session as session_module
 from .runner import REQUEST_KEY, RunRequest
@@ -82,9 +82,9 @@ def before_all(context: Any) -> None:
     total = None
     try:
         features = context._runner.features
-        total = planned_scenarios(features, context.config)
-        session.planned = [scenario_key(s) for f in features if f.should_run(context.config)
-                           for s in f.walk_scenarios() if s.should_run(context.config)]
+        selected = selected_scenarios(features, context.config)
+        total = len(selected)
+        session.planned = [scenario_key(s) for s in selected]
         suite = planned_scenarios(features, None)
         if total < suite:
             session.run.selection = Selection(selected=total, total=suite)
@@ -95,9 +95,8 @@ def before_all(context: Any) -> None:
 
 
 def scenario_key(scenario: Any) -> str:
-    """How a scenario is named in ``not_run``: its id tag, or its name."""
-    tags = _ordered_tags(scenario)
-    return next((t for t in tags if t[:1].isalpha() and "_" in t), str(scenario.name))
+    """How a behave scenario is named in ``not_run`` and ``--list``: its result's id (results.id_of)."""
+    return id_of(_ordered_tags(scenario), str(scenario.name))
 
 
 def before_scenario(context: Any, scenario: Any) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -31,8 +30,9 @@ from behave.capture import CaptureController
 from behave.runner import Context, Runner
 
 from ..http import Pace, RequestGate
+from ..report.progress import selected_scenarios
 from ..results import ScenarioResult
-from ..tokens.pool import TokenNeed, TokenPool
+from ..tokens.pool import TokenPool
 from . import hooks
 from .plan import describe_plan, token_plan
 from .session import Session
@@ -62,16 +62,6 @@ class MatchCache:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._registry, name)
-
-
-def selected_scenarios(features: Iterable[Any], config: Any) -> list[Any]:
-    """The scenarios behave would run (tags and --name applied), in the features' order."""
-    chosen = []
-    for feature in features:
-        if not feature.should_run(config):
-            continue
-        chosen += [scenario for scenario in feature.walk_scenarios() if scenario.should_run(config)]
-    return chosen
 
 
 class ConcurrentRunner(Runner):
@@ -148,11 +138,10 @@ class ConcurrentRunner(Runner):
             preparing = threading.Thread(target=prepare, name="nv-token-prepare", daemon=True) if callable(prepare) else None
             if preparing is not None:
                 preparing.start()
-            needs: list[TokenNeed] = []
-            plan = token_plan(scenarios, session, self._run_one, lambda kind, scope: needs.append((kind, scope)))
-            if provider is not None and needs:
+            plan = token_plan(scenarios, session, self._run_one)
+            if provider is not None and plan:
                 pool = TokenPool(provider)
-                for kind, scope in needs:  # in the order the scenarios will ask
+                for kind, scope in plan:  # in the order the scenarios will ask
                     pool.add(kind, scope)
                 session.tokens = pool
             if session.printer is not None:

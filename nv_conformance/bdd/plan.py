@@ -20,48 +20,29 @@ from typing import Any
 import httpx
 
 from ..http import GuardedClient, HttpSettings
-from ..tokens.base import IssuedToken, OffNetworkOutcome, TokenKind, TokenProvider, unsupported_reason
+from ..tokens.base import IssuedToken, OffNetworkOutcome, ProviderWrapper, TokenKind, TokenProvider
 from ..tokens.pool import TokenNeed
 from .session import Session, new_run
 
 PLACEHOLDER_TOKEN = "planned-token-placeholder"
 
 
-class RecordingProvider:
+class RecordingProvider(ProviderWrapper):
     """A TokenProvider that answers like the real one about what it supports, and counts what is asked."""
 
-    def __init__(self, real: TokenProvider, on_need: Callable[[TokenKind, str], None] | None = None) -> None:
-        self.real = real
-        self.needs: Counter[TokenNeed] = Counter()
-        self.on_need = on_need  # told of each need as it is found (the pool starts fetching at once)
+    def __init__(self, real: TokenProvider) -> None:
+        super().__init__(real)
+        self.needs: list[TokenNeed] = []  # in the order the scenarios ask
         self._lock = threading.Lock()
-
-    def supports(self, kind: TokenKind) -> bool:
-        return self.real.supports(kind)
-
-    def reason_unsupported(self, kind: TokenKind) -> str:
-        return unsupported_reason(self.real, kind)
 
     def get(self, kind: TokenKind, scope: str) -> IssuedToken:
         kind = TokenKind(kind)
         with self._lock:
-            self.needs[(kind, scope)] += 1
-        if self.on_need is not None:
-            self.on_need(kind, scope)
+            self.needs.append((kind, scope))
         return IssuedToken(access_token=PLACEHOLDER_TOKEN, kind=kind, scope=scope, method="plan")
-
-    def supports_off_network(self) -> bool:
-        return self.real.supports_off_network()
-
-    def reason_off_network_unsupported(self) -> str:
-        explain = getattr(self.real, "reason_off_network_unsupported", None)
-        return explain() if callable(explain) else ""
 
     def try_off_network(self, scope: str) -> OffNetworkOutcome:
         return OffNetworkOutcome(False, "access_denied", "planned")
-
-    def close(self) -> None:
-        return None
 
 
 def _answer(request: httpx.Request) -> httpx.Response:
@@ -75,10 +56,9 @@ class _OfflineClient(GuardedClient):
         return self._client.send(request, stream=True)
 
 
-def planning_session(session: Session, tokens: TokenProvider,
-                     on_need: Callable[[TokenKind, str], None] | None = None) -> tuple[Session, RecordingProvider, GuardedClient]:
+def planning_session(session: Session, tokens: TokenProvider) -> tuple[Session, RecordingProvider, GuardedClient]:
     """A copy of ``session`` that sends nothing: recorded tokens, a mock transport, no printer or reports."""
-    recorder = RecordingProvider(tokens, on_need)
+    recorder = RecordingProvider(tokens)
     client = _OfflineClient(HttpSettings(), transport=httpx.MockTransport(_answer))
     run = new_run(session.run.target, session.api_version, {})
     planning = dataclasses.replace(session, client=client, tokens=recorder, run=run, printer=None, report_dir=None,
@@ -86,17 +66,15 @@ def planning_session(session: Session, tokens: TokenProvider,
     return planning, recorder, client
 
 
-def token_plan(scenarios: Iterable[Any], session: Session, run_one: Callable[[Any, Session], None],
-               on_need: Callable[[TokenKind, str], None] | None = None) -> Counter[TokenNeed]:
-    """(kind, scope) -> how many tokens the ``scenarios`` will ask for.
+def token_plan(scenarios: Iterable[Any], session: Session, run_one: Callable[[Any, Session], None]) -> list[TokenNeed]:
+    """The (kind, scope) of every token the ``scenarios`` will ask for, in the order they ask.
 
     ``run_one(scenario, session)`` runs one behave scenario with the given session (the parallel
     runner's own way of running a scenario); each scenario is reset afterwards for the real run.
-    ``on_need(kind, scope)`` hears of each token as the dry run finds it.
     """
     if session.tokens is None:
-        return Counter()
-    planning, recorder, client = planning_session(session, session.tokens, on_need)
+        return []
+    planning, recorder, client = planning_session(session, session.tokens)
     try:
         for scenario in scenarios:
             try:
@@ -108,11 +86,9 @@ def token_plan(scenarios: Iterable[Any], session: Session, run_one: Callable[[An
     return recorder.needs
 
 
-def describe_plan(plan: Counter[TokenNeed]) -> str:
+def describe_plan(plan: Iterable[TokenNeed]) -> str:
     """E.g. ``43 tokens: 38 valid, 3 other_scope, 2 non_network``; for the progress header."""
-    by_kind: Counter[str] = Counter()
-    for (kind, _), count in plan.items():
-        by_kind[kind.value] += count
+    by_kind = Counter(kind.value for kind, _ in plan)
     total = sum(by_kind.values())
     if not total:
         return "no tokens"

@@ -119,8 +119,8 @@ def list_scenarios(features: Path, *, tags: Sequence[str] = (), names: Sequence[
     """
     from behave.parser import ParserError, parse_file
 
-    from ..results import Outcome, ScenarioResult
-    from .hooks import _ordered_tags
+    from ..report.progress import selected_scenarios
+    from .hooks import scenario_key
 
     command = [str(features)]
     for expression in tags:
@@ -135,15 +135,8 @@ def list_scenarios(features: Path, *, tags: Sequence[str] = (), names: Sequence[
             feature = parse_file(str(file))
         except ParserError as exc:
             raise KitError(f"cannot parse a feature file: {_one_line(exc)}") from None
-        if feature is None or not feature.should_run(config):
-            continue
-        for scenario in feature.walk_scenarios():
-            if not scenario.should_run(config):
-                continue
-            tags_ = _ordered_tags(scenario)
-            # a result only to ask it for the scenario id, by the rule every report uses
-            probe = ScenarioResult(feature=str(feature.name), name=str(scenario.name), tags=tags_, outcome=Outcome.SKIPPED)
-            listed.append(ListedScenario(probe.scenario_id, str(scenario.name), str(feature.name),
+        for scenario in selected_scenarios([feature] if feature is not None else [], config):
+            listed.append(ListedScenario(scenario_key(scenario), str(scenario.name), str(feature.name),
                                          redact(f"{_shown_path(file)}:{scenario.line}")))
     return listed
 

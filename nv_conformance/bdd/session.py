@@ -93,11 +93,12 @@ class ScenarioState:
         self.token_without_scope: str | None = None  # "an access token that does not include scope ..."
         self.started = time.monotonic()
 
-    def check(self, record: CheckRecord | None) -> CheckRecord | None:
+    def check(self, record: CheckRecord | None, *, rule: str = "") -> CheckRecord | None:
         """Record a verdict and fail the step when it did not hold.
 
         Redacted here, whoever built the record: its text becomes the step's error message, which
-        plain ``behave`` prints as it is.
+        plain ``behave`` prints as it is. ``rule``: the token rule the record judges; advisory when
+        this version only advises it (``advisory_rules``).
         """
         if record is None:
             return None
@@ -107,7 +108,8 @@ class ScenarioState:
         if self.advisory_from_now and self.advisory_clause:
             clause = f"{self.advisory_clause} ({clause})"
         record = replace(record, description=redact(record.description), clause=redact(clause),
-                         detail=redact(record.detail), advisory=record.advisory or self.advisory_from_now)
+                         detail=redact(record.detail),
+                         advisory=record.advisory or self.advisory_from_now or rule in self.advisory_rules)
         self.checks.append(record)
         return enforce(record)  # an advisory check that broke ends the scenario as a warning (glue)
 

@@ -13,22 +13,36 @@ import argparse
 import logging
 import sys
 from dataclasses import replace
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
 
 from ..config import load_config
 from ..fuzz.report import to_run_result, write_fuzz_reports
-from ..fuzz.runner import DEFAULT_DURATION_S, DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, FuzzOptions, run_fuzz
+from ..fuzz.runner import (
+    DEFAULT_DURATION_S,
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_SEED,
+    FuzzOptions,
+    FuzzOutcome,
+    run_fuzz,
+)
 from ..fuzz.target import fuzz_target
-from ..interrupt import stop_on_signals
+from ..interrupt import StopSignal, stop_on_signals
 from ..profiles import default_version, versions_text
 from ..redact import redact
-from ..report.console import closed_pipe_is_quiet
-from ..results import EXIT_INCONCLUSIVE
+from ..report.console import closed_pipe_is_quiet, make_console
+from ..report.progress import LABELS, STYLES, VERDICT_STYLES
+from ..results import Outcome, RunResult
 from ..target import open_target
 from .paths import existing_file, writable_dir
 from .run import EXIT_CODES
+from .startup import add_color_option, interrupted_exit, preflight_exit
 
 DEFAULT_REPORT_DIR = "reports/fuzz"
 LIVE_DEFAULT_RATE = 10.0  # requests/s against a --config target unless --rate says otherwise
+NOTHING_FUZZED = "nothing was fuzzed"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +70,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fault", metavar="NAME",
                         help="fuzz a deliberately faulty variant of the embedded reference (see reference_impl/faults.py)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines; only the summary")
+    add_color_option(parser)
     parser.add_argument("--allow-partial", action="store_true", help="exit 0 for a partial verdict")
     parser.add_argument("--no-preflight", action="store_true",
                         help="skip the pre-flight (API root, tokens, base path) before fuzzing")
@@ -78,50 +93,64 @@ def main(args: argparse.Namespace) -> int:
     report_dir = None if args.no_reports else writable_dir(args.report_dir, "--report-dir")
     progress = None if args.quiet else sys.stderr
 
-    from ..preflight import PreflightFailed, preflight
-
-    with stop_on_signals() as stop, open_target(config, fault=args.fault) as target:
-        if args.quiet:  # the embedded server's "Invalid HTTP request received" for each malformed fuzz request
-            logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
-        if not args.no_preflight:
-            try:
-                preflight(target)
-            except PreflightFailed as exc:
-                print(f"nv-conformance fuzz: pre-flight failed: {exc}; nothing was fuzzed (inconclusive)",
-                      file=sys.stderr)
-                return EXIT_INCONCLUSIVE
-            except KeyboardInterrupt:
-                print(f"nv-conformance fuzz: {stop.reason() or 'interrupted'} during the pre-flight; nothing was fuzzed",
-                      file=sys.stderr)
-                return 128 + (stop.number or 2)
-        outcome = run_fuzz(fuzz_target(target), options, progress=progress)
-        declared = target.declared_options()
+    stop: StopSignal | None = None
+    outcome: FuzzOutcome | None = None
+    try:
+        with stop_on_signals() as stop, open_target(config, fault=args.fault) as target:
+            if args.quiet:  # the embedded server's "Invalid HTTP request received" for each malformed fuzz request
+                logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
+            if not args.no_preflight and (code := preflight_exit("fuzz", target, stop, NOTHING_FUZZED)) is not None:
+                return code
+            outcome = run_fuzz(fuzz_target(target), options, progress=progress)  # handles a signal once fuzzing began
+            declared = target.declared_options()
+    except KeyboardInterrupt:  # not while fuzzing (run_fuzz reports that): the reference starting, the contract loading
+        if outcome is None:
+            return interrupted_exit("fuzz", stop, "during start-up", NOTHING_FUZZED)
+        return interrupted_exit("fuzz", stop, "while the target closed", "the fuzzing had ended")
     if args.fault:
         declared["fault"] = args.fault
     run = to_run_result(outcome, declared)
     paths = write_fuzz_reports(outcome, run, report_dir) if report_dir else []
 
-    s = outcome.stats
-    warnings = outcome.findings.sorted_warnings()
-    with closed_pipe_is_quiet(sys.stdout):  # `fuzz | head` ends quietly; the exit code still says the verdict
-        print(f"fuzz verdict: {run.verdict.value}: {s.cases} cases in {s.elapsed_s:.1f} s ({s.cases_per_s:.1f} cases/s), "
-              f"seed {options.seed}, {outcome.findings.finding_count} finding(s), {len(warnings)} warning(s), "
-              f"5xx {s.server_errors}, 401 ratio {s.ratio_401:.1%}")
-        if outcome.interrupted:
-            print(f"  STOPPED: {outcome.interrupted}; the reports cover what ran", file=sys.stderr)
-        for problem in outcome.run_problems:
-            print(redact(f"  RUN FAILED: {problem}"))
-        for problem in outcome.environment_problems:
-            print(redact(f"  ERROR (tester side): {problem}"))
-        for error in s.errors[:3]:
-            print(redact(f"  engine: {error}"))
-        for finding in outcome.findings.sorted_findings():
-            print(redact(f"  FAIL {finding.check} [{finding.operation_id}] {finding.problem} (x{finding.occurrences})"))
-            print(f"       {finding.example.reproduce}")
-        for warning in warnings:
-            print(redact(f"  WARN {warning.check} [{warning.operation_id}] {warning.problem} (x{warning.occurrences})"))
-        if paths:
-            print("reports: " + ", ".join(str(p) for p in paths))
-        sys.stdout.flush()
+    print_summary(make_console(sys.stdout, args.color), outcome, run, options.seed, paths)
     return run.exit_status(allow_partial=args.allow_partial)
 
+
+
+def print_summary(console: Console, outcome: FuzzOutcome, run: RunResult, seed: int, paths: list[Path]) -> None:
+    """The verdict line, then every problem, finding (with its curl command) and warning, one line each."""
+    s = outcome.stats
+    warnings = outcome.findings.sorted_warnings()
+    verdict = Text("fuzz verdict: ")
+    verdict.append(run.verdict.value, style=VERDICT_STYLES.get(run.verdict, "bold"))
+    verdict.append(f": {s.cases} cases in {s.elapsed_s:.1f} s ({s.cases_per_s:.1f} cases/s), "
+                   f"seed {seed}, {outcome.findings.finding_count} finding(s), {len(warnings)} warning(s), "
+                   f"5xx {s.server_errors}, 401 ratio {s.ratio_401:.1%}")
+    lines: list[str | Text] = [_labelled("RUN FAILED", Outcome.FAILED, redact(f": {problem}"))
+                               for problem in outcome.run_problems]
+    lines += [_labelled("ERROR", Outcome.ERROR, redact(f" (tester side): {problem}"))
+              for problem in outcome.environment_problems]
+    lines += [redact(f"  engine: {error}") for error in s.errors[:3]]
+    for finding in outcome.findings.sorted_findings():
+        lines.append(_labelled(LABELS[Outcome.FAILED], Outcome.FAILED,
+                               redact(f" {finding.check} [{finding.operation_id}] {finding.problem} (x{finding.occurrences})")))
+        lines.append(f"       {finding.example.reproduce}")
+    lines += [_labelled(LABELS[Outcome.WARNING], Outcome.WARNING,
+                        redact(f" {warning.check} [{warning.operation_id}] {warning.problem} (x{warning.occurrences})"))
+              for warning in warnings]
+    if paths:
+        lines.append("reports: " + ", ".join(str(p) for p in paths))
+    with closed_pipe_is_quiet(sys.stdout):  # `fuzz | head` ends quietly; the exit code still says the verdict
+        console.print(verdict, soft_wrap=True)
+        if outcome.interrupted:
+            print(f"  STOPPED: {outcome.interrupted}; the reports cover what ran", file=sys.stderr)
+        for line in lines:
+            console.print(line, soft_wrap=True)
+        sys.stdout.flush()
+
+
+def _labelled(label: str, outcome: Outcome, text: str) -> Text:
+    line = Text("  ")
+    line.append(label, style=STYLES[outcome])
+    line.append(text)
+    return line

@@ -15,12 +15,13 @@ import sys
 from ..errors import ConfigError, KitError
 from ..interrupt import stop_on_signals
 from ..profiles import default_version, versions_text
-from ..report.console import COLOR_CHOICES, closed_pipe_is_quiet
+from ..report.console import closed_pipe_is_quiet
 from ..report.progress import ProgressPrinter
 from ..resources import features_dir
-from ..results import EXIT_INCONCLUSIVE, Outcome
+from ..results import Outcome
 from .bundle import add_sign_key_option, bundle_path, make_bundle
 from .paths import existing_file, features_path, writable_dir
+from .startup import add_color_option, preflight_exit
 
 LIVE_DEFAULT_JOBS = 16  # scenarios at a time against a --config target: most of them wait for their token
 MAX_JOBS = 64
@@ -67,9 +68,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "with --jobs above 1)")
     parser.add_argument("--quiet", action="store_true",
                         help="no per-scenario progress; print the verdict line and every failure, error and warning")
-    parser.add_argument("--color", choices=COLOR_CHOICES, default="auto",
-                        help="colours on the terminal: auto (a terminal, unless NO_COLOR; FORCE_COLOR forces), "
-                             "always or never (default auto)")
+    add_color_option(parser)
     parser.add_argument("--list", action="store_true",
                         help="print the scenarios the selection (--tags, --name, --features) would run, "
                              "with their ids, and exit without running them")
@@ -114,20 +113,9 @@ def main(args: argparse.Namespace) -> int:
     if args.tags:
         options["tags"] = list(args.tags)
 
-    from ..preflight import PreflightFailed, preflight
-
     with stop_on_signals() as stop, open_target(config) as target:  # token layer validated, reference started
-        if not args.no_preflight:
-            try:
-                preflight(target)
-            except PreflightFailed as exc:
-                print(f"nv-conformance run: pre-flight failed: {exc}; no scenario was run (inconclusive)",
-                      file=sys.stderr)
-                return EXIT_INCONCLUSIVE
-            except KeyboardInterrupt:
-                print(f"nv-conformance run: {stop.reason() or 'interrupted'} during the pre-flight; no scenario was run",
-                      file=sys.stderr)
-                return 128 + (stop.number or 2)
+        if not args.no_preflight and (code := preflight_exit("run", target, stop, "no scenario was run")) is not None:
+            return code
         run = run_features(features, target=target, tags=args.tags, names=args.name, report_dir=report_dir,
                            progress=not args.quiet, options=options, color=args.color, jobs=jobs, rate=args.rate)
     if run.aborted:

@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..report.provenance import kit_git_commit, run_command
+from ..results import implementation_name
 from .contents import PROFILE_ENTRY, RunEvidence
 
 MANIFEST_FORMAT = "nv-conformance-bundle/1"
@@ -89,7 +90,4 @@ def manifest_bytes(manifest: dict[str, Any]) -> bytes:
 
 
 def implementation_label(implementation: Any) -> str:
-    if not isinstance(implementation, dict):
-        return "implementation not declared"
-    parts = [str(implementation.get(k) or "").strip() for k in ("organization", "product", "version")]
-    return " ".join(p for p in parts if p) or "implementation not declared"
+    return implementation_name(implementation) or "implementation not declared"

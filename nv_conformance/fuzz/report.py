@@ -19,6 +19,7 @@ from ..errors import KitError
 from ..redact import redact, redact_json
 from ..results import CheckRecord, Outcome, RunResult, ScenarioResult
 from .checks import CAMARA_CHECKS
+from .findings import Finding
 from .runner import BROKEN_TOKEN_RATIO, FuzzOutcome
 
 FEATURE = "Contract fuzzing (schemathesis)"
@@ -155,6 +156,12 @@ def _health_scenario(outcome: FuzzOutcome) -> ScenarioResult:
     )
 
 
+def _finding_entry(f: Finding) -> dict[str, Any]:
+    """A finding or warning as ``fuzz.json`` lists it."""
+    return {"check": f.check, "operation": f.operation_id, "problem": redact(f.problem),
+            "occurrences": f.occurrences, "status": f.example.status, "reproduce": f.example.reproduce}
+
+
 def write_fuzz_reports(outcome: FuzzOutcome, run: RunResult, report_dir: Path | str) -> list[Path]:
     """The shared reports (JUnit, JSON, HTML) plus ``fuzz.json`` with the fuzz section and every finding."""
     from ..report import write_reports
@@ -168,28 +175,8 @@ def write_fuzz_reports(outcome: FuzzOutcome, run: RunResult, report_dir: Path | 
         "started_at": outcome.started_at,
         "finished_at": outcome.finished_at,
         "fuzz": redact_json(fuzz_section(outcome)),
-        "findings": [
-            {
-                "check": f.check,
-                "operation": f.operation_id,
-                "problem": redact(f.problem),
-                "occurrences": f.occurrences,
-                "status": f.example.status,
-                "reproduce": f.example.reproduce,
-            }
-            for f in outcome.findings.sorted_findings()
-        ],
-        "warnings": [
-            {
-                "check": f.check,
-                "operation": f.operation_id,
-                "problem": redact(f.problem),
-                "occurrences": f.occurrences,
-                "status": f.example.status,
-                "reproduce": f.example.reproduce,
-            }
-            for f in outcome.findings.sorted_warnings()
-        ],
+        "findings": [_finding_entry(f) for f in outcome.findings.sorted_findings()],
+        "warnings": [_finding_entry(f) for f in outcome.findings.sorted_warnings()],
     }
     path = report_dir / FUZZ_FILE
     try:

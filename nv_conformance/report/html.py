@@ -21,7 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from .. import __version__
-from ..results import ExchangeRecord, Outcome, RunResult, ScenarioResult
+from ..results import ExchangeRecord, Outcome, RunResult, ScenarioResult, declared_implementation
 from .clauses import ClauseLabel, clause_label, contract_name
 from .provenance import run_command, scenario_command
 from .scope import run_scope
@@ -191,10 +191,7 @@ def _exchange(exchange: ExchangeRecord) -> ExchangeView:
 
 
 def _implementation(run: RunResult) -> dict[str, str] | None:
-    declared = run.options.get("implementation")
-    if not isinstance(declared, dict):
-        return None
-    return {k: safe(declared[k]) for k in ("organization", "product", "version", "contact") if declared.get(k)}
+    return {k: safe(v) for k, v in declared_implementation(run.options.get("implementation")).items()} or None
 
 
 def _duration(run: RunResult) -> str:

@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
-from ..results import Outcome, RunResult, ScenarioResult
+from ..results import Outcome, RunResult, ScenarioResult, declared_implementation
 from .provenance import scenario_command
 from .scope import run_scope
 from .text import clauses_of, exchange_request, exchange_response, location_of, one_line, safe
@@ -67,15 +67,13 @@ def classname(scenario: ScenarioResult) -> str:
 
 def _properties(run: RunResult) -> ET.Element:
     properties = ET.Element("properties")
-    implementation = run.options.get("implementation")
-    declared = implementation if isinstance(implementation, dict) else {}
+    declared = declared_implementation(run.options.get("implementation"))
     scope = run_scope(run)
     for name, value in (
         ("target", run.target), ("api_version", run.api_version), ("kit_version", run.kit_version),
         ("git_commit", run.git_commit), ("verdict", run.verdict.value), ("statement_id", run.statement_id),
         ("scope", scope.text),
-        *((f"implementation.{k}", declared[k]) for k in ("organization", "product", "version", "contact")
-          if declared.get(k)),
+        *((f"implementation.{k}", value) for k, value in declared.items()),
         *([("implementation", "not declared")] if not declared else []),
         *([("aborted", run.aborted)] if run.aborted else []),
     ):

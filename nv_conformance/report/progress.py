@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..results import Outcome, RunResult, ScenarioResult, Verdict
+from ..results import Outcome, RunResult, ScenarioResult, Verdict, implementation_name
 from .console import COLOR_CHOICES, make_console, silence_stdout
 from .scope import run_scope
 from .text import one_line, reason_line
@@ -35,20 +35,22 @@ VERDICT_STYLES = {Verdict.CONFORMANT: "bold green", Verdict.PARTIAL: "bold yello
                   Verdict.SELECTION_FAILED: "bold red"}
 PROBLEMS = (Outcome.FAILED, Outcome.ERROR, Outcome.WARNING, Outcome.DEFECTIVE)
 
-__all__ = ["COLOR_CHOICES", "ProgressPrinter", "planned_scenarios", "summary_table", "shorten_reason", "problem_lines"]
+__all__ = ["COLOR_CHOICES", "ProgressPrinter", "planned_scenarios", "selected_scenarios", "summary_table", "shorten_reason", "problem_lines"]
+
+
+def selected_scenarios(features: Iterable[Any], config: Any = None) -> list[Any]:
+    """The scenarios behave will run (tags and name filters applied), in the features' order.
+
+    ``features`` are behave Feature objects (``context._runner.features``), ``config`` behave's
+    Configuration (None: every scenario of the suite).
+    """
+    return [scenario for feature in features if config is None or feature.should_run(config)
+            for scenario in feature.walk_scenarios() if scenario.should_run(config)]
 
 
 def planned_scenarios(features: Iterable[Any], config: Any = None) -> int:
-    """How many scenarios behave will run (tags and name filters applied), for the ``[n/total]`` count.
-
-    ``features`` are behave Feature objects (``context._runner.features``), ``config`` behave's Configuration.
-    """
-    total = 0
-    for feature in features:
-        if config is not None and not feature.should_run(config):
-            continue
-        total += sum(1 for scenario in feature.walk_scenarios() if scenario.should_run(config))
-    return total
+    """How many scenarios behave will run (:func:`selected_scenarios`), for the ``[n/total]`` count."""
+    return len(selected_scenarios(features, config))
 
 
 def shorten_reason(reason: str, width: int | None) -> str:
@@ -149,10 +151,7 @@ class ProgressPrinter:
 
 
 def implementation_label(run: RunResult) -> str:
-    declared = run.options.get("implementation")
-    if isinstance(declared, dict):
-        return " ".join(str(declared.get(k) or "") for k in ("organization", "product", "version")).strip()
-    return "not declared"
+    return implementation_name(run.options.get("implementation")) or "not declared"
 
 
 def verdict_line(run: RunResult) -> Text:

@@ -98,3 +98,33 @@ def off_network_unsupported_reason(provider: TokenProvider) -> str:
     explain = getattr(provider, "reason_off_network_unsupported", None)
     reason = explain() if callable(explain) else ""
     return reason or "the target config gives no way to request a token from an off-network address"
+
+
+class ProviderWrapper:
+    """A TokenProvider in front of another (the run's token pool, the token plan's recorder): what it can
+    give and why not are the wrapped provider's; a subclass changes how tokens are got. The wrapped
+    provider belongs to whoever made it: closing the wrapper leaves it open."""
+
+    def __init__(self, provider: TokenProvider) -> None:
+        self.provider = provider
+
+    def supports(self, kind: TokenKind) -> bool:
+        return self.provider.supports(kind)
+
+    def reason_unsupported(self, kind: TokenKind) -> str:
+        return unsupported_reason(self.provider, kind)
+
+    def get(self, kind: TokenKind, scope: str) -> IssuedToken:
+        return self.provider.get(kind, scope)
+
+    def supports_off_network(self) -> bool:
+        return self.provider.supports_off_network()
+
+    def reason_off_network_unsupported(self) -> str:
+        return off_network_unsupported_reason(self.provider)
+
+    def try_off_network(self, scope: str) -> OffNetworkOutcome:
+        return self.provider.try_off_network(scope)
+
+    def close(self) -> None:
+        return None

@@ -4,7 +4,7 @@ Against a remote target a token costs round trips, and a CIBA token the poll int
 (5 s by default). A :class:`TokenPool` starts every planned acquisition at once in worker
 threads: the HTTP they send is bounded by the run's :class:`~nv_conformance.http.RequestGate`
 (requests in flight, ``--rate``), not the waiting, so many CIBA requests wait out their
-interval together. Acquisitions start as the plan finds them (:meth:`TokenPool.add`), in the scenarios' order.
+interval together. Acquisitions start once the plan is known (:meth:`TokenPool.add`), in the scenarios' order.
 Each planned token goes to exactly one ``get`` (never twice), in the order
 asked; a token too close to its ``expires_in`` is dropped and fetched again; what the plan did
 not foresee is fetched on demand as before. The pool never asks for more than the plan says.
@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .base import IssuedToken, OffNetworkOutcome, TokenKind, TokenProvider, unsupported_reason
+from .base import IssuedToken, ProviderWrapper, TokenKind, TokenProvider
 
 MAX_WORKERS = 64       # acquisitions under way at once (most of them waiting, e.g. a CIBA interval)
 EXPIRY_MARGIN_S = 30   # a token is handed out only while more than this (or a fifth of its lifetime) is left
@@ -33,12 +33,12 @@ class _Fetched:
     at: float  # monotonic time the token response arrived
 
 
-class TokenPool:
+class TokenPool(ProviderWrapper):
     """A TokenProvider that serves the planned tokens from acquisitions started up front."""
 
     def __init__(self, provider: TokenProvider, plan: Mapping[TokenNeed, int] | None = None, *,
                  workers: int = MAX_WORKERS, clock: Callable[[], float] = time.monotonic) -> None:
-        self._provider = provider
+        super().__init__(provider)
         self._clock = clock
         self._lock = threading.Lock()
         self._waiting: dict[TokenNeed, deque[Future[_Fetched]]] = {}
@@ -52,14 +52,14 @@ class TokenPool:
     def add(self, kind: TokenKind, scope: str) -> None:
         """One more token the run will ask for: its acquisition starts now (in the order added)."""
         kind = TokenKind(kind)
-        if not self._provider.supports(kind):
+        if not self.provider.supports(kind):
             return
         with self._lock:
             self._waiting.setdefault((kind, scope), deque()).append(self._executor.submit(self._fetch, kind, scope))
             self.planned += 1
 
     def _fetch(self, kind: TokenKind, scope: str) -> _Fetched:
-        token = self._provider.get(kind, scope)
+        token = self.provider.get(kind, scope)
         return _Fetched(token, self._clock())
 
     def _fresh_enough(self, fetched: _Fetched) -> bool:
@@ -77,7 +77,7 @@ class TokenPool:
                 queue = self._waiting.get((kind, scope))
                 future = queue.popleft() if queue else None
             if future is None:
-                return self._provider.get(kind, scope)
+                return self.provider.get(kind, scope)
             fetched = future.result()  # a failed acquisition fails the scenario that would have used it
             if self._fresh_enough(fetched):
                 return fetched.token
@@ -87,23 +87,6 @@ class TokenPool:
         """Planned tokens nobody asked for (yet)."""
         with self._lock:
             return sum(len(queue) for queue in self._waiting.values())
-
-    # -- the rest of TokenProvider: the provider's own ------------------------------------------
-    def supports(self, kind: TokenKind) -> bool:
-        return self._provider.supports(kind)
-
-    def reason_unsupported(self, kind: TokenKind) -> str:
-        return unsupported_reason(self._provider, kind)
-
-    def supports_off_network(self) -> bool:
-        return self._provider.supports_off_network()
-
-    def reason_off_network_unsupported(self) -> str:
-        explain = getattr(self._provider, "reason_off_network_unsupported", None)
-        return explain() if callable(explain) else ""
-
-    def try_off_network(self, scope: str) -> OffNetworkOutcome:
-        return self._provider.try_off_network(scope)
 
     def close(self) -> None:
         """Stop what has not started; the provider itself belongs to the target (closed with it)."""

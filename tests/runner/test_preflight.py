@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from loopback import LoopbackServer
 
 from nv_conformance.cli import main as cli_main
 
@@ -27,7 +27,7 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class RefusingServer:
+class RefusingServer(LoopbackServer):
     """Answers every API call 401 and every token request 401 ``invalid_client`` (the tester's key is wrong)."""
 
     def __init__(self) -> None:
@@ -53,17 +53,7 @@ class RefusingServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> RefusingServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
 
 
 def assert_inconclusive_in_one_line(code: int, capfd: pytest.CaptureFixture[str], report_dir: Path, *needles: str) -> str:

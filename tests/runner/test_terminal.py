@@ -81,9 +81,10 @@ def test_quiet_still_names_what_failed(tmp_path: Path) -> None:
     assert all("UNAUTHORIZED" in line for line in failed)  # the code the target sent, in a line nobody cut
 
 
-def test_color_option_is_validated(capsys) -> None:
+@pytest.mark.parametrize("command", ["run", "fuzz"])
+def test_color_option_is_validated(capsys, command: str) -> None:
     with pytest.raises(SystemExit):
-        cli.main(["run", "--color", "sometimes"])
+        cli.main([command, "--color", "sometimes"])
     assert "--color" in capsys.readouterr().err
 
 
@@ -95,3 +96,13 @@ def test_color_always_and_never_in_a_real_run(tmp_path: Path) -> None:
     assert always.returncode == never.returncode == 0, always.stderr + never.stderr
     assert "\x1b[32mPASS" in always.stdout
     assert "\x1b[" not in never.stdout
+
+
+@pytest.mark.slow
+def test_color_always_and_never_in_a_fuzz_run(tmp_path: Path) -> None:
+    args = ("fuzz", "--duration", "3", "--max-examples", "2", "--no-reports", "--quiet")
+    always = tool(*args, "--color", "always", cwd=tmp_path, env={"NO_COLOR": "1"})
+    never = tool(*args, "--color", "never", cwd=tmp_path, env={"FORCE_COLOR": "1"})
+    assert always.returncode == never.returncode == 0, always.stderr + never.stderr
+    assert always.stdout.startswith("fuzz verdict: \x1b[1;32mconformant\x1b[0m: "), always.stdout
+    assert never.stdout.startswith("fuzz verdict: conformant: ") and "\x1b[" not in never.stdout

@@ -11,7 +11,8 @@ import psycopg
 import pytest
 
 from reference_impl.keys import KeyFileError, load_server_keys
-from reference_impl.store import AuthCode, Store
+from reference_impl.records import AuthCode
+from reference_impl.store import Store
 from reference_impl.store_postgres import MIGRATIONS, DatabaseError, PostgresStore, redact_url
 from reference_impl.stores import StateStore
 
