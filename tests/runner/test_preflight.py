@@ -141,7 +141,7 @@ def test_the_embedded_reference_passes_the_preflight() -> None:
     assert "valid" in report.tokens
 
 
-class KeyedGateway:
+class KeyedGateway(LoopbackServer):
     """An API gateway that answers 401 with its own body unless ``X-API-Key`` is right, then 200."""
 
     def __init__(self, key: str) -> None:
@@ -164,13 +164,7 @@ class KeyedGateway:
 
             do_GET = do_POST = _answer  # noqa: N815
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
 
 
 @pytest.mark.parametrize("key, fails", [("wrong-key", True), ("gw-key-123", False)])
@@ -182,7 +176,7 @@ def test_a_valid_token_refused_401_by_a_gateway_is_the_testers_setup(
     from nv_conformance.preflight import PreflightFailed, preflight
     from nv_conformance.target import open_target
 
-    gateway = KeyedGateway("gw-key-123")
+    gateway = KeyedGateway("gw-key-123").__enter__()
     monkeypatch.setenv("GW_KEY", key)
     config = tmp_path / "target.yaml"
     config.write_text(f"api_root: {gateway.url}\napi_version: vwip\nhttp:\n  headers: {{X-API-Key: \"${{GW_KEY}}\"}}\n"
@@ -200,4 +194,4 @@ def test_a_valid_token_refused_401_by_a_gateway_is_the_testers_setup(
         code = cli_main(["run", "--config", str(config), "--report-dir", str(tmp_path / "r")])
         assert_inconclusive_in_one_line(code, capfd, tmp_path / "r", "an API gateway's key")
     finally:
-        gateway.close()
+        gateway.__exit__()
