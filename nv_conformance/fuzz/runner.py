@@ -40,7 +40,15 @@ from ..interrupt import current as current_stop
 from ..profiles import VersionProfile
 from ..redact import redact
 from .auth import TokenSource, fresh_token_auth_class
-from .checks import ADVISORY_CHECKS, NO_TOKEN_PROBE, CheckEnv, RequestKind, classify_request, run_all
+from .checks import (
+    ADVISORY_CHECKS,
+    NO_TOKEN_PROBE,
+    REUSED_TOKEN,
+    CheckEnv,
+    RequestKind,
+    classify_request,
+    run_all,
+)
 from .exchange import FuzzExchange
 from .findings import FindingsCollector
 from .mutations import MUTATED_PROPERTY, MUTATION_SHARE, mutate
@@ -316,6 +324,8 @@ class _RunState:
                     s.valid_statuses[ex.status] += 1
 
     def _record(self, ex: FuzzExchange) -> None:
+        if ex.status == 401 and self.tokens.was_reused(ex.authorization):
+            ex.memo[REUSED_TOKEN] = True
         for name, problems in run_all(self.env, ex).items():
             self.collector.record(name, ex, problems)
 
@@ -619,6 +629,12 @@ def _environment_problems(state: _RunState) -> list[str]:
                         + (f" (first error: {s.errors[0]})" if s.errors else ""))
     if state.tokens.errors:
         problems.append(f"{state.tokens.errors} token request(s) failed; last: {state.tokens.last_error}")
+    if s.authenticated and s.ratio_401 > BROKEN_TOKEN_RATIO and state.tokens.repeated:
+        # The kit sent the same token again (a `static` one): a target that refuses a used token is right to.
+        problems.append(
+            f"{s.authenticated_401} of {s.authenticated} authenticated requests ({s.ratio_401:.0%}) got 401 and the "
+            f"token layer handed out {state.tokens.repeated} token(s) more than once: fuzzing a single-use target "
+            "needs a method that mints a token per call (not `static`)")
     return problems
 
 
@@ -633,12 +649,10 @@ def _run_problems(state: _RunState) -> list[str]:
         first = f" (first error: {s.errors[0]})" if s.errors else ""
         problems.append(f"no authenticated request was answered: nothing was tested{first}")
     elif s.ratio_401 > BROKEN_TOKEN_RATIO:
-        problems.append(
-            f"{s.authenticated_401} of {s.authenticated} authenticated requests ({s.ratio_401:.0%}) got 401: "
-            "the fresh tokens were rejected, so the run proves nothing (token layer broken)"
-            + (f"; the token layer handed out {state.tokens.repeated} token(s) more than once: fuzzing a single-use "
-               "target needs a method that mints a token per call (not `static`)" if state.tokens.repeated else "")
-        )
+        if not state.tokens.repeated:  # with reused tokens it is the tester's side (:func:`_environment_problems`)
+            problems.append(
+                f"{s.authenticated_401} of {s.authenticated} authenticated requests ({s.ratio_401:.0%}) got 401: "
+                "the fresh tokens were rejected, so the run proves nothing (token layer broken)")
     elif s.valid_authenticated >= MIN_VALID_FOR_SUCCESS_GUARD:
         succeeded = sum(n for status, n in s.valid_statuses.items() if 200 <= status < 300)
         if succeeded * 2 < s.valid_authenticated:
