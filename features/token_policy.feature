@@ -1,4 +1,4 @@
-Feature: CAMARA Number Verification API, vwip (also v2.1.0 and v2.0.0) - Access token policy
+Feature: CAMARA Number Verification API, vwip (also v2.1.1, v2.1.0 and v2.0.0) - Access token policy
 
   # Input to be provided by the implementation to the tester (the target config of nv-conformance):
   # * tokens.valid: how to obtain a valid access token (the token response is inspected, not only the token)

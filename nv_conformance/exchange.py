@@ -9,9 +9,11 @@ fetched per send, by *kind*, because CAMARA Number Verification tokens are singl
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import shlex
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -23,7 +25,7 @@ from .errors import TokenError
 from .http import GuardedClient, HttpResult
 from .redact import redact, redact_headers
 from .results import ExchangeRecord
-from .tokens.base import IssuedToken, TokenKind, TokenProvider, unsupported_reason
+from .tokens.base import FRESH_KINDS, IssuedToken, TokenKind, TokenProvider, unsupported_reason
 
 
 class SkipScenario(Exception):  # noqa: N818 - a control-flow signal, not an error
@@ -246,13 +248,40 @@ class Sent:
     json_checked: bool = False  # the "body is JSON" verdict is recorded once per response
 
 
+# Token methods whose tokens come from the tester, not from the target's authorization server.
+TESTER_TOKEN_SOURCES = frozenset({"static", "command"})
+
+
+class SentTokens:
+    """Which fresh-kind tokens a run has sent already (SHA-256 digests only; shared by its scenarios).
+
+    A method that hands out the same token again (``static``, a ``command`` that caches) makes the
+    kit send a token twice; a target that refuses the second use with 401 is within its rights.
+    """
+
+    def __init__(self) -> None:
+        self._seen: set[bytes] = set()
+        self._lock = threading.Lock()
+
+    def sent_before(self, token: str) -> bool:
+        """Record ``token`` as sent; whether it had been sent before."""
+        digest = hashlib.sha256(token.encode("utf-8", "replace")).digest()
+        with self._lock:
+            seen = digest in self._seen
+            self._seen.add(digest)
+        return seen
+
+
 class Conversation:
     """The request being set up plus everything already sent in this scenario."""
 
-    def __init__(self, *, client: GuardedClient, contract: Contract, tokens: TokenProvider | None, base_url: str) -> None:
+    def __init__(self, *, client: GuardedClient, contract: Contract, tokens: TokenProvider | None, base_url: str,
+                 sent_tokens: SentTokens | None = None) -> None:
         self.client = client
         self.contract = contract
         self.tokens = tokens
+        self.sent_tokens = sent_tokens
+        self._issued_by = ""  # the token method of the last token obtained for a send
         self.default_base_url = base_url.rstrip("/")
         self.draft = RequestDraft()
         self.pending = False
@@ -314,11 +343,30 @@ class Conversation:
             headers.append(("Authorization", token[0]))
         # A Background's default body is a stand-in for operations that take one; a GET gets none.
         content = None if draft.body.state is BodyState.DEFAULT and not op.has_request_body else draft.body.content()
+        resent = self._resent_by_the_kit(draft, token[1] if token else None, self._issued_by)
         result = self.client.request(op.method, url, headers=headers, content=content, params=draft.query or None)
         record = exchange_record(result, draft.auth.describe(), self.client.added_header_names(url, headers))
         sent = Sent(result=result, record=record, operation_id=op.operation_id, token=token[1] if token else None)
         self.sent.append(sent)
+        if resent is not None and result.status == 401:
+            raise TesterSideError(
+                f"the {resent.value} token was one the kit had sent before in this run (method {self._issued_by} gave the "
+                "same token again) and the target refused it with 401, as it may refuse a used token: this says nothing "
+                f"about the target; give tokens.{resent.value} a method that fetches a fresh token per request "
+                "(jwt-bearer, ciba, authorization-code or command)")
         return sent
+
+    def _resent_by_the_kit(self, draft: RequestDraft, raw: str | None, method: str) -> TokenKind | None:
+        """The kind of a fresh token about to go out a second time (not on purpose, as REUSE does), else None.
+
+        Only a token of the tester's own source counts: one the target's authorization server issued
+        twice is the target's doing, and its refusal stays the target's failure.
+        """
+        kind = draft.auth.kind or TokenKind.VALID
+        if (raw is None or method not in TESTER_TOKEN_SOURCES or self.sent_tokens is None or draft.auth.mode is not AuthMode.TOKEN or kind not in FRESH_KINDS
+                or draft.auth.scheme.lower() != "bearer"):  # another scheme is meant to get 401 whatever the token
+            return None
+        return kind if self.sent_tokens.sent_before(raw) else None
 
     def _authorization(self, draft: RequestDraft, operation_id: str) -> tuple[str, str | None] | None:
         """(header value, raw token) for this send, or None for no header."""
@@ -334,6 +382,7 @@ class Conversation:
             raise SkipScenario("no token provider is configured for this target")
         kind = TokenKind.VALID if auth.mode is AuthMode.TAMPERED else (auth.kind or TokenKind.VALID)
         issued = obtain_token(self.tokens, kind, scope_for(self.contract, operation_id, kind))
+        self._issued_by = issued.method
         raw = tamper_signature(issued.access_token) if auth.mode is AuthMode.TAMPERED else issued.access_token
         return f"{auth.scheme} {raw}", raw
 

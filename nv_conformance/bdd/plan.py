@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from ..exchange import SentTokens
 from ..http import GuardedClient, HttpSettings
 from ..tokens.base import IssuedToken, OffNetworkOutcome, ProviderWrapper, TokenKind, TokenProvider
 from ..tokens.pool import TokenNeed
@@ -62,7 +63,8 @@ def planning_session(session: Session, tokens: TokenProvider) -> tuple[Session, 
     client = _OfflineClient(HttpSettings(), transport=httpx.MockTransport(_answer))
     run = new_run(session.run.target, session.api_version, {})
     planning = dataclasses.replace(session, client=client, tokens=recorder, run=run, printer=None, report_dir=None,
-                                   deadline=None, current=None, owned_target=None, planning=True, collect=None)
+                                   deadline=None, current=None, owned_target=None, planning=True, collect=None,
+                                   sent_tokens=SentTokens())
     return planning, recorder, client
 
 

@@ -17,7 +17,7 @@ from .. import __version__
 from ..checks import enforce
 from ..config import TestData
 from ..contract import Contract
-from ..exchange import Conversation
+from ..exchange import Conversation, SentTokens
 from ..http import GuardedClient
 from ..profiles import VersionProfile
 from ..redact import redact
@@ -51,6 +51,7 @@ class Session:
     planned: list[str] = field(default_factory=list)  # scenario keys the selection will run, in order
     strict_token_policy: bool = False  # the target declares every token rule of any version (declared.token_policy)
     planning: bool = False  # the token plan's dry run (bdd/plan.py): checks are recorded, not enforced
+    sent_tokens: SentTokens = field(default_factory=SentTokens)  # fresh tokens already sent (a resent one's 401: error)
     # A concurrent run (bdd/parallel.py) takes each finished scenario's result here, to release them in order.
     collect: Callable[[Any, ScenarioResult, list[str]], None] | None = None
 
@@ -76,7 +77,8 @@ class ScenarioState:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.conversation = Conversation(client=session.client, contract=session.contract,
-                                         tokens=session.tokens, base_url=session.base_url)
+                                         tokens=session.tokens, base_url=session.base_url,
+                                         sent_tokens=session.sent_tokens)
         self.checks: list[CheckRecord] = []
         self.clauses: list[str] = []
         self.defect: str | None = None

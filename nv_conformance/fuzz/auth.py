@@ -33,6 +33,7 @@ class TokenSource:
     last_error: str = ""
     _consecutive_errors: int = 0
     _seen: set[bytes] = field(default_factory=set)  # digests only: the tokens themselves are never kept
+    _reused: set[bytes] = field(default_factory=set)  # digests of the tokens handed out more than once
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fresh(self, scope: str) -> str:
@@ -54,9 +55,18 @@ class TokenSource:
             self._consecutive_errors = 0
             if digest in self._seen:
                 self.repeated += 1
+                self._reused.add(digest)
             else:
                 self._seen.add(digest)
         return token
+
+    def was_reused(self, authorization: str | None) -> bool:
+        """Whether the bearer token of an ``Authorization`` header value is one handed out more than once."""
+        if not authorization or not authorization.lower().startswith("bearer "):
+            return False
+        digest = hashlib.sha256(authorization[7:].strip().encode("utf-8", "replace")).digest()
+        with self._lock:
+            return digest in self._reused
 
 
 def set_bearer(headers: dict[str, Any] | None, token: str) -> dict[str, Any]:

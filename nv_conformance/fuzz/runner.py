@@ -40,7 +40,15 @@ from ..interrupt import current as current_stop
 from ..profiles import VersionProfile
 from ..redact import redact
 from .auth import TokenSource, fresh_token_auth_class
-from .checks import ADVISORY_CHECKS, NO_TOKEN_PROBE, CheckEnv, RequestKind, classify_request, run_all
+from .checks import (
+    ADVISORY_CHECKS,
+    NO_TOKEN_PROBE,
+    REUSED_TOKEN,
+    CheckEnv,
+    RequestKind,
+    classify_request,
+    run_all,
+)
 from .exchange import FuzzExchange
 from .findings import FindingsCollector
 from .mutations import MUTATED_PROPERTY, MUTATION_SHARE, mutate
@@ -91,6 +99,9 @@ class FuzzTarget:
     fetch_token: Callable[[str], str]
     http: HttpSettings = HttpSettings()
     label: str = ""
+    # The valid tokens come from the tester's own source (static, command), not from the target's token
+    # endpoint: one handed out again and refused is then the tester's side, not the target's failure.
+    tokens_from_tester: bool = True
 
 
 @dataclass
@@ -316,6 +327,8 @@ class _RunState:
                     s.valid_statuses[ex.status] += 1
 
     def _record(self, ex: FuzzExchange) -> None:
+        if ex.status == 401 and self.target.tokens_from_tester and self.tokens.was_reused(ex.authorization):
+            ex.memo[REUSED_TOKEN] = True
         for name, problems in run_all(self.env, ex).items():
             self.collector.record(name, ex, problems)
 
@@ -619,7 +632,18 @@ def _environment_problems(state: _RunState) -> list[str]:
                         + (f" (first error: {s.errors[0]})" if s.errors else ""))
     if state.tokens.errors:
         problems.append(f"{state.tokens.errors} token request(s) failed; last: {state.tokens.last_error}")
+    if s.authenticated and s.ratio_401 > BROKEN_TOKEN_RATIO and _testers_reused_tokens(state):
+        # The kit sent the same token again (a `static` one): a target that refuses a used token is right to.
+        problems.append(
+            f"{s.authenticated_401} of {s.authenticated} authenticated requests ({s.ratio_401:.0%}) got 401 and the "
+            f"token layer handed out {state.tokens.repeated} token(s) more than once: fuzzing a single-use target "
+            "needs a method that mints a token per call (not `static`)")
     return problems
+
+
+def _testers_reused_tokens(state: _RunState) -> bool:
+    """The kit sent tokens of the tester's own source more than once (single-use targets may refuse them)."""
+    return bool(state.tokens.repeated) and state.target.tokens_from_tester
 
 
 def _run_problems(state: _RunState) -> list[str]:
@@ -633,12 +657,12 @@ def _run_problems(state: _RunState) -> list[str]:
         first = f" (first error: {s.errors[0]})" if s.errors else ""
         problems.append(f"no authenticated request was answered: nothing was tested{first}")
     elif s.ratio_401 > BROKEN_TOKEN_RATIO:
-        problems.append(
-            f"{s.authenticated_401} of {s.authenticated} authenticated requests ({s.ratio_401:.0%}) got 401: "
-            "the fresh tokens were rejected, so the run proves nothing (token layer broken)"
-            + (f"; the token layer handed out {state.tokens.repeated} token(s) more than once: fuzzing a single-use "
-               "target needs a method that mints a token per call (not `static`)" if state.tokens.repeated else "")
-        )
+        if not _testers_reused_tokens(state):  # else the tester's side (:func:`_environment_problems`)
+            problems.append(
+                f"{s.authenticated_401} of {s.authenticated} authenticated requests ({s.ratio_401:.0%}) got 401: "
+                "the fresh tokens were rejected, so the run proves nothing (token layer broken)"
+                + (f"; the target's token endpoint issued {state.tokens.repeated} token(s) more than once"
+                   if state.tokens.repeated else ""))
     elif s.valid_authenticated >= MIN_VALID_FOR_SUCCESS_GUARD:
         succeeded = sum(n for status, n in s.valid_statuses.items() if 200 <= status < 300)
         if succeeded * 2 < s.valid_authenticated:

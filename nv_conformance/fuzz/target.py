@@ -7,6 +7,7 @@ tokens come from its token layer, so every method the runner supports works for 
 from __future__ import annotations
 
 from ..errors import ConfigError
+from ..exchange import TESTER_TOKEN_SOURCES
 from ..target import Target
 from ..tokens.base import TokenKind
 from .runner import FuzzTarget
@@ -24,4 +25,11 @@ def fuzz_target(target: Target) -> FuzzTarget:
         fetch_token=lambda scope: provider.get(TokenKind.VALID, scope).access_token,
         http=target.config.http,
         label=target.label,
+        tokens_from_tester=_valid_method(provider) in TESTER_TOKEN_SOURCES,
     )
+
+
+def _valid_method(provider: object) -> str:
+    """The method the valid tokens come from (``ConfiguredTokenProvider.method_name``; "" when unknown)."""
+    method_of = getattr(provider, "method_name", None)
+    return str(method_of(TokenKind.VALID)) if callable(method_of) else ""

@@ -31,6 +31,11 @@ class ConfiguredTokenProvider:
     def supports(self, kind: TokenKind) -> bool:
         return TokenKind(kind) in self._methods
 
+    def method_name(self, kind: TokenKind) -> str:
+        """The configured method of ``kind`` ("" when it has none)."""
+        method = self._methods.get(TokenKind(kind))
+        return method.name if method is not None else ""
+
     def reason_unsupported(self, kind: TokenKind) -> str:
         kind = TokenKind(kind)
         if kind in self._methods:

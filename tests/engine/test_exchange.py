@@ -229,3 +229,59 @@ def test_reproduce_command_puts_masked_numbers_back_as_shell_variables():
     assert printed.splitlines()[-1] == f'{{"hashedPhoneNumber":"{digest}"}}'
     invalid = curl_command("POST", "http://x/verify", [], b'{"phoneNumber": "12"}', "unused")
     assert "'{\"phoneNumber\": \"12\"}'" in invalid and "#" not in invalid  # nothing masked, sent as it was
+
+
+class _SameToken:
+    """A TokenProvider that always gives the same valid token, as ``method``."""
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+
+    def supports(self, kind):
+        return True
+
+    def reason_unsupported(self, kind):
+        return ""
+
+    def get(self, kind, scope):
+        from nv_conformance.tokens.base import IssuedToken
+
+        return IssuedToken(access_token="the-same-token", kind=kind, scope=scope, method=self.method)
+
+
+def _single_use_client():
+    import httpx
+
+    from nv_conformance.http import GuardedClient
+
+    used: set[str] = set()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        token = request.headers.get("authorization", "")
+        if token in used:
+            return httpx.Response(401, json={"status": 401, "code": "UNAUTHENTICATED", "message": "used"})
+        used.add(token)
+        return httpx.Response(200, json={"devicePhoneNumber": "+447700900001"})
+
+    return GuardedClient(transport=httpx.MockTransport(answer))
+
+
+@pytest.mark.parametrize("method, tester_side", [("static", True), ("command", True), ("jwt-bearer", False)])
+def test_a_token_sent_again_and_refused_is_the_testers_side_only_for_the_testers_own_token_source(method, tester_side):
+    """static/command hand out what the tester gave; a token endpoint that issues a used token again is the target."""
+    from nv_conformance.contract import Contract
+    from nv_conformance.exchange import AuthMode, AuthSpec, Conversation, SentTokens, TesterSideError
+    from nv_conformance.tokens.base import TokenKind
+
+    sent = SentTokens()
+    client = _single_use_client()
+    for attempt in range(2):
+        conversation = Conversation(client=client, contract=Contract.for_version("vwip"), tokens=_SameToken(method),
+                                    base_url="http://api.test/number-verification/vwip", sent_tokens=sent)
+        conversation.request_sent("phoneNumberShare")
+        conversation.draft.auth = AuthSpec(mode=AuthMode.TOKEN, kind=TokenKind.VALID)
+        if attempt == 1 and tester_side:
+            with pytest.raises(TesterSideError, match=f"method {method} gave the same token again"):
+                conversation.response()
+        else:
+            assert conversation.response().result.status == (200 if attempt == 0 else 401)

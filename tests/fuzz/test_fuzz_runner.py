@@ -106,7 +106,38 @@ def test_a_static_token_is_named_as_the_cause_of_the_401s():
         token = client.post(server.base_url + "/token").json()["access_token"]
         outcome = run_fuzz(target_for(server, fetch=lambda scope: token), FuzzOptions(duration_s=15))
     assert outcome.tokens_repeated > 0
-    assert any("more than once" in p and "static" in p for p in outcome.run_problems)
+    # The kit reused the token, not the target's fault: the tester's side, inconclusive (exit 3), never "not conformant".
+    assert any("more than once" in p and "static" in p for p in outcome.environment_problems)
+    assert not outcome.run_problems and not outcome.failed
+    from nv_conformance.fuzz.report import to_run_result
+
+    run = to_run_result(outcome)
+    assert run.verdict.value == "inconclusive" and run.exit_status() == 3
+
+
+def test_a_token_endpoint_of_the_target_that_issues_one_token_again_fails_the_run():
+    """Not the tester's doing: the target's own authorization server handed out a used token."""
+    import dataclasses
+
+    with MiniServer(MiniState()) as server:
+        token = httpx.Client().post(server.base_url + "/token").json()["access_token"]
+        target = dataclasses.replace(target_for(server, fetch=lambda scope: token), tokens_from_tester=False)
+        outcome = run_fuzz(target, FuzzOptions(duration_s=15))
+    assert outcome.tokens_repeated > 0 and not outcome.environment_problems
+    assert any("token endpoint issued" in p for p in outcome.run_problems) and outcome.failed
+
+
+def test_the_fuzz_target_knows_whose_tokens_it_sends(tmp_path):
+    from nv_conformance.config import load_config
+    from nv_conformance.fuzz.target import fuzz_target
+    from nv_conformance.target import open_target
+
+    for method, testers in (("static", True), ("reference", False)):
+        config = tmp_path / f"{method}.yaml"
+        config.write_text("embedded: true\ntokens:\n  valid: " +
+                          ("{method: static, token: some-token}" if method == "static" else "{method: reference}") + "\n")
+        with open_target(load_config(config)) as target:
+            assert fuzz_target(target).tokens_from_tester is testers, method
 
 
 def test_a_run_where_valid_requests_never_succeed_proves_nothing():

@@ -158,3 +158,16 @@ def test_a_variant_breaking_only_a_rule_a_version_lacks_passes_that_version():
     limited = next(v for v in versions() if fault.applies_to(v))
     caught = run_variant(fault.name, api_version=limited)
     assert set(caught.with_outcome(Outcome.FAILED)) >= {"nv_token_03_lifetime_verify", "nv_token_04_lifetime_share"}
+
+
+def test_the_readme_and_docs_tables_list_every_variant_and_the_catalogue_counts() -> None:
+    """The score a reader sees is the catalogue's: every variant has its row, the counts are its own."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    listed = {name for name, kind in re.findall(r"^\| `([a-z0-9-]+)` \| (faulty|benign|control) \|", readme, re.M)}
+    assert set(FAULTS) <= listed, sorted(set(FAULTS) - listed)
+    faulty, benign = len(faulty_names()), len(benign_names())
+    assert f"{faulty}/{faulty} faulty variants caught" in readme
+    assert f"{benign}/{benign} benign variants" in readme
