@@ -6,7 +6,7 @@ four cheap questions in order and stops at the first "no" with one line naming w
 
 1. the API root answers at all (TCP, TLS, HTTP): one request per operation, without a token;
 2. discovery works, where the config uses it, and
-3. one token of each configured fresh kind can be obtained, asked for side by side (discovery is the first thing a
+3. one token of each configured fresh kind can be obtained (discovery is the first thing a
    token method does, so its failure names discovery);
 4. the operations do not all answer 404 (a wrong ``api_root``, ``base_path`` or ``api_version``);
 5. a valid token obtained just now is not refused with 401 by an operation without a request body
@@ -45,23 +45,27 @@ class PreflightReport:
 
 
 def preflight(target: Target) -> PreflightReport:
-    """Raise :class:`PreflightFailed` at the first thing that does not work; else what was seen."""
+    """Raise :class:`PreflightFailed` at the first thing that does not work; else what was seen.
+
+    The probes and the token requests go out side by side (a CIBA token costs its poll interval,
+    5 s by default; across a network every request a round trip); the answers are then judged in
+    the order above, so the line shown is the first question's that failed."""
     report = PreflightReport()
     operations = list(target.contract.operations.values())
     base = target.base_url.rstrip("/")
-    for operation in operations:
-        url = base + operation.path
+    kinds = [k for k in TokenKind if k in FRESH_KINDS and target.tokens.supports(k)]
+    with ThreadPoolExecutor(max_workers=len(operations) + len(kinds), thread_name_prefix="nv-preflight") as pool:
+        probes = {op.operation_id: pool.submit(_probe, target, base, op) for op in operations}
+        asked = {kind: pool.submit(target.tokens.get, kind, _scope(target, kind)) for kind in kinds}
+    for operation_id, probe in probes.items():
+        report.statuses[operation_id] = probe.result()
+    tokens: dict[TokenKind, IssuedToken] = {}
+    for kind, future in asked.items():
         try:
-            result = target.client.request(operation.method.upper(), url, headers=_probe_headers(operation))
-        except TargetMisbehaved:  # it answered, beyond the kit's bounds: the target's failure, for the scenarios
-            report.statuses[operation.operation_id] = 0
-            continue
-        except TargetError as exc:
-            raise PreflightFailed(f"the API root does not answer: {redact(exc)} (check api_root, the network, "
-                                  "TLS settings and http.proxy)") from None
-        report.statuses[operation.operation_id] = result.status
-    tokens = _obtain_tokens(target)
-    report.tokens = [kind.value for kind in tokens]
+            tokens[kind] = future.result()
+        except TokenError as exc:
+            raise PreflightFailed(f"no {kind.value} access token: {redact(exc)}") from None
+        report.tokens.append(kind.value)
     if report.statuses and all(status == 404 for status in report.statuses.values()):
         where = redact(base)
         raise PreflightFailed(f"every operation answered 404 at {where}: check api_root, base_path or api_version "
@@ -70,22 +74,17 @@ def preflight(target: Target) -> PreflightReport:
     return report
 
 
-def _obtain_tokens(target: Target) -> dict[TokenKind, IssuedToken]:
-    """One token of each configured fresh kind, asked for side by side: a CIBA token costs its poll
-    interval (5 s by default), and three of them one after another would triple it. The first kind
-    (in the kinds' order) that fails is the line shown."""
-    kinds = [k for k in TokenKind if k in FRESH_KINDS and target.tokens.supports(k)]
-    if not kinds:
-        return {}
-    with ThreadPoolExecutor(max_workers=len(kinds), thread_name_prefix="nv-preflight") as pool:
-        futures = {kind: pool.submit(target.tokens.get, kind, _scope(target, kind)) for kind in kinds}
-    tokens: dict[TokenKind, IssuedToken] = {}
-    for kind, future in futures.items():
-        try:
-            tokens[kind] = future.result()
-        except TokenError as exc:
-            raise PreflightFailed(f"no {kind.value} access token: {redact(exc)}") from None
-    return tokens
+def _probe(target: Target, base: str, operation: Operation) -> int:
+    """The status an operation answers without a token (0: an answer beyond the kit's bounds)."""
+    try:
+        result = target.client.request(operation.method.upper(), base + operation.path,
+                                       headers=_probe_headers(operation))
+    except TargetMisbehaved:  # it answered, beyond the kit's bounds: the target's failure, for the scenarios
+        return 0
+    except TargetError as exc:
+        raise PreflightFailed(f"the API root does not answer: {redact(exc)} (check api_root, the network, "
+                              "TLS settings and http.proxy)") from None
+    return result.status
 
 
 def _valid_token_accepted(target: Target, base: str, token: IssuedToken | None) -> None:
