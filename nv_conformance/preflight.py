@@ -2,7 +2,7 @@
 
 An unreachable API root, a token endpoint refusing the tester's client or a wrong base path
 would otherwise fail every scenario and call the target "not conformant". The pre-flight asks
-four cheap questions in order and stops at the first "no" with one line naming what failed:
+five cheap questions and answers with one line naming the first (in this order) that got a "no":
 
 1. the API root answers at all (TCP, TLS, HTTP): one request per operation, without a token;
 2. discovery works, where the config uses it, and
