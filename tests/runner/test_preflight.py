@@ -167,31 +167,34 @@ class KeyedGateway(LoopbackServer):
         super().__init__(Handler)
 
 
+@pytest.fixture
+def keyed_gateway() -> Iterator[LoopbackServer]:
+    with KeyedGateway("gw-key-123") as gateway:
+        yield gateway
+
+
 @pytest.mark.parametrize("key, fails", [("wrong-key", True), ("gw-key-123", False)])
 def test_a_valid_token_refused_401_by_a_gateway_is_the_testers_setup(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, key: str, fails: bool
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    keyed_gateway: LoopbackServer, key: str, fails: bool,
 ) -> None:
     """Every call 401 (the gateway's key is wrong) would fail every scenario: the pre-flight names the setting."""
     from nv_conformance.config import load_config
     from nv_conformance.preflight import PreflightFailed, preflight
     from nv_conformance.target import open_target
 
-    gateway = KeyedGateway("gw-key-123").__enter__()
     monkeypatch.setenv("GW_KEY", key)
     config = tmp_path / "target.yaml"
-    config.write_text(f"api_root: {gateway.url}\napi_version: vwip\nhttp:\n  headers: {{X-API-Key: \"${{GW_KEY}}\"}}\n"
+    config.write_text(f"api_root: {keyed_gateway.url}\napi_version: vwip\nhttp:\n  headers: {{X-API-Key: \"${{GW_KEY}}\"}}\n"
                       "tokens:\n  valid: {method: static, token: some-opaque-token}\n")
-    try:
-        if not fails:
-            with open_target(load_config(config)) as target:
-                preflight(target)  # the right key: the token is accepted, nothing raised
-            return
-        with open_target(load_config(config)) as target, pytest.raises(PreflightFailed) as failed:
-            preflight(target)
-        message = str(failed.value)
-        assert "answered HTTP 401 to a valid access token" in message and "http.headers" in message
-        assert "/device-phone-number" in message and "some-opaque-token" not in message and key not in message
-        code = cli_main(["run", "--config", str(config), "--report-dir", str(tmp_path / "r")])
-        assert_inconclusive_in_one_line(code, capfd, tmp_path / "r", "an API gateway's key")
-    finally:
-        gateway.__exit__()
+    if not fails:
+        with open_target(load_config(config)) as target:
+            preflight(target)  # the right key: the token is accepted, nothing raised
+        return
+    with open_target(load_config(config)) as target, pytest.raises(PreflightFailed) as failed:
+        preflight(target)
+    message = str(failed.value)
+    assert "answered HTTP 401 to a valid access token" in message and "http.headers" in message
+    assert "/device-phone-number" in message and "some-opaque-token" not in message and key not in message
+    code = cli_main(["run", "--config", str(config), "--report-dir", str(tmp_path / "r")])
+    assert_inconclusive_in_one_line(code, capfd, tmp_path / "r", "an API gateway's key")
